@@ -1,0 +1,1 @@
+//! `cap-cheri`: see the workspace README.

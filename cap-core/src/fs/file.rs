@@ -1,0 +1,303 @@
+//! [`File<R>`]: an open file with the rights `R`.
+
+use std::fmt;
+use std::io::{self, IoSlice, IoSliceMut, Read, Seek, SeekFrom, Write};
+use std::marker::PhantomData;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::error::at;
+use super::{Metadata, Permissions, SystemTimeSpec};
+use crate::AmbientAuthority;
+use crate::rights::{self, Dynamic, HasRead, HasSetMeta, HasStat, HasTruncate, HasWrite, RightSet, Rights, SubsetOf};
+
+/// An open file with the rights `R`, like [`cap_std::fs::File`].
+///
+/// [`Read`] is implemented where `R` has `Read`, [`Write`] where it has
+/// `Write`; the descriptor is opened with the matching access mode, so the
+/// type and the kernel agree. Get one from a [`Dir`](super::Dir).
+pub struct File<R: RightSet> {
+    inner: cap_std::fs::File,
+    rights: Rights,
+    origin: Arc<Path>,
+    _rights: PhantomData<fn() -> R>,
+}
+
+impl<R: RightSet> fmt::Debug for File<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("File")
+            .field("origin", &self.origin)
+            .field("rights", &format_args!("{}", self.rights))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: RightSet> fmt::Display for File<R> {
+    /// `file `/srv/site/index.html``: how errors name this handle.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "file `{}`", self.origin.display())
+    }
+}
+
+impl<R: RightSet> File<R> {
+    pub(crate) fn from_parts(inner: cap_std::fs::File, rights: Rights, origin: Arc<Path>) -> Self {
+        Self {
+            inner,
+            rights,
+            origin,
+            _rights: PhantomData,
+        }
+    }
+
+    /// Opens the file at `path` for reading, using ambient authority, with the
+    /// rights `R` (of which `Read`, `Stat`, `SetMeta` and `Exec` apply). See
+    /// [`cap_std::fs::File::open_ambient`].
+    ///
+    /// # Ambient Authority
+    ///
+    /// This function is not sandboxed and may access any path that the host
+    /// process has access to.
+    pub fn open_ambient(path: impl AsRef<Path>, ambient: AmbientAuthority) -> io::Result<Self>
+    where
+        R: HasRead,
+    {
+        let path = path.as_ref();
+        let inner = cap_std::fs::File::open_ambient(path, ambient)
+            .map_err(|e| at("open", Path::new("(ambient)"), path, e))?;
+        let rights = R::RIGHTS & (Rights::READ | Rights::STAT | Rights::SET_META | Rights::EXEC);
+        let origin = std::path::absolute(path).map_or_else(|_| Arc::from(path), Arc::from);
+        Ok(Self::from_parts(inner, rights, origin))
+    }
+
+    /// The rights of this handle, as a mask.
+    pub fn rights(&self) -> Rights {
+        self.rights
+    }
+
+    /// The path this file was opened by, for messages and reports only.
+    pub fn origin(&self) -> &Path {
+        &self.origin
+    }
+
+    /// Gives up rights: the same file with the rights `S`, a subset of `R`.
+    pub fn narrow<S: SubsetOf<R>>(self) -> File<S> {
+        let rights = if S::DYNAMIC { self.rights } else { S::RIGHTS & self.rights };
+        File::from_parts(self.inner, rights, self.origin)
+    }
+
+    /// Moves the rights check to run time.
+    pub fn into_dynamic(self) -> File<Dynamic> {
+        File::from_parts(self.inner, self.rights, self.origin)
+    }
+
+    /// Converts to the static rights `S` if this handle has all of them.
+    pub fn try_narrow<S: RightSet>(self) -> io::Result<File<S>> {
+        if !S::DYNAMIC {
+            rights::require(self.rights, S::RIGHTS, &self)?;
+        }
+        let rights = if S::DYNAMIC { self.rights } else { S::RIGHTS };
+        Ok(File::from_parts(self.inner, rights, self.origin))
+    }
+
+    #[inline]
+    fn need(&self, need: Rights) -> io::Result<()> {
+        if R::DYNAMIC { rights::require(self.rights, need, self) } else { Ok(()) }
+    }
+
+    fn err(&self, op: &'static str) -> impl FnOnce(io::Error) -> io::Error + '_ {
+        move |e| at(op, &self.origin, Path::new("."), e)
+    }
+
+    /// Flushes data and metadata to the device. Needs `Write`. See
+    /// [`cap_std::fs::File::sync_all`].
+    pub fn sync_all(&self) -> io::Result<()>
+    where
+        R: HasWrite,
+    {
+        self.need(Rights::WRITE)?;
+        self.inner.sync_all()
+    }
+
+    /// Flushes data to the device. Needs `Write`. See [`cap_std::fs::File::sync_data`].
+    pub fn sync_data(&self) -> io::Result<()>
+    where
+        R: HasWrite,
+    {
+        self.need(Rights::WRITE)?;
+        self.inner.sync_data()
+    }
+
+    /// Truncates or extends the file to `size` bytes. Needs `Truncate` (and a
+    /// descriptor open for writing, so `Write` too). See [`cap_std::fs::File::set_len`].
+    pub fn set_len(&self, size: u64) -> io::Result<()>
+    where
+        R: HasTruncate + HasWrite,
+    {
+        self.need(Rights::TRUNCATE | Rights::WRITE)?;
+        self.inner.set_len(size).map_err(self.err("set_len"))
+    }
+
+    /// The file's metadata. Needs `Stat`. See [`cap_std::fs::File::metadata`].
+    pub fn metadata(&self) -> io::Result<Metadata>
+    where
+        R: HasStat,
+    {
+        self.need(Rights::STAT)?;
+        self.inner.metadata()
+    }
+
+    /// Changes the file's permissions. Needs `SetMeta`. See
+    /// [`cap_std::fs::File::set_permissions`].
+    pub fn set_permissions(&self, perm: Permissions) -> io::Result<()>
+    where
+        R: HasSetMeta,
+    {
+        self.need(Rights::SET_META)?;
+        self.inner.set_permissions(perm).map_err(self.err("set_permissions"))
+    }
+
+    /// Sets the access and modification times. Needs `SetMeta`. See
+    /// [`cap_fs_ext::FileExt`]-style `set_times` and [`std::fs::File::set_times`].
+    pub fn set_times(&self, atime: Option<SystemTimeSpec>, mtime: Option<SystemTimeSpec>) -> io::Result<()>
+    where
+        R: HasSetMeta,
+    {
+        self.need(Rights::SET_META)?;
+        let ts = |t: Option<SystemTimeSpec>| match t {
+            None => rustix::fs::Timespec { tv_sec: 0, tv_nsec: rustix::fs::UTIME_OMIT },
+            Some(SystemTimeSpec::SymbolicNow) => rustix::fs::Timespec { tv_sec: 0, tv_nsec: rustix::fs::UTIME_NOW },
+            Some(SystemTimeSpec::Absolute(t)) => {
+                let d = t.into_std().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                rustix::fs::Timespec {
+                    tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+                    tv_nsec: d.subsec_nanos().into(),
+                }
+            }
+        };
+        let times = rustix::fs::Timestamps {
+            last_access: ts(atime),
+            last_modification: ts(mtime),
+        };
+        rustix::fs::futimens(&self.inner, &times)
+            .map_err(io::Error::from)
+            .map_err(self.err("set_times"))
+    }
+
+    /// Places an exclusive advisory lock, waiting for it. See [`std::fs::File::lock`].
+    pub fn lock(&self) -> io::Result<()> {
+        rustix::fs::flock(&self.inner, rustix::fs::FlockOperation::LockExclusive).map_err(io::Error::from)
+    }
+
+    /// Places a shared advisory lock, waiting for it. See [`std::fs::File::lock_shared`].
+    pub fn lock_shared(&self) -> io::Result<()> {
+        rustix::fs::flock(&self.inner, rustix::fs::FlockOperation::LockShared).map_err(io::Error::from)
+    }
+
+    /// Tries to place an exclusive lock; `Ok(false)` if another holds one. See
+    /// [`std::fs::File::try_lock`].
+    pub fn try_lock(&self) -> io::Result<bool> {
+        try_flock(&self.inner, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+    }
+
+    /// Tries to place a shared lock; `Ok(false)` if another holds an exclusive
+    /// one. See [`std::fs::File::try_lock_shared`].
+    pub fn try_lock_shared(&self) -> io::Result<bool> {
+        try_flock(&self.inner, rustix::fs::FlockOperation::NonBlockingLockShared)
+    }
+
+    /// Releases this handle's lock. See [`std::fs::File::unlock`].
+    pub fn unlock(&self) -> io::Result<()> {
+        rustix::fs::flock(&self.inner, rustix::fs::FlockOperation::Unlock).map_err(io::Error::from)
+    }
+
+    /// Another handle to the same open file, with the same rights. See
+    /// [`cap_std::fs::File::try_clone`].
+    pub fn try_clone(&self) -> io::Result<Self> {
+        Ok(Self::from_parts(self.inner.try_clone()?, self.rights, self.origin.clone()))
+    }
+
+    /// Gives up the typing: the `std` file. Takes the ambient token because the
+    /// result is no longer limited by this handle's rights (`set_permissions`,
+    /// `set_len` become available whatever `R` said).
+    ///
+    /// # Ambient Authority
+    ///
+    /// The result is not limited by this handle's rights.
+    pub fn into_std(self, _ambient: AmbientAuthority) -> std::fs::File {
+        self.inner.into_std()
+    }
+
+    pub(crate) fn as_cap_std(&self) -> &cap_std::fs::File {
+        &self.inner
+    }
+}
+
+fn try_flock(file: &cap_std::fs::File, op: rustix::fs::FlockOperation) -> io::Result<bool> {
+    match rustix::fs::flock(file, op) {
+        Ok(()) => Ok(true),
+        Err(rustix::io::Errno::WOULDBLOCK) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl<R: HasRead> Read for File<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.need(Rights::READ)?;
+        self.inner.read(buf)
+    }
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        self.need(Rights::READ)?;
+        self.inner.read_vectored(bufs)
+    }
+    fn read_to_end(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        self.need(Rights::READ)?;
+        self.inner.read_to_end(buf)
+    }
+    fn read_to_string(&mut self, buf: &mut String) -> io::Result<usize> {
+        self.need(Rights::READ)?;
+        self.inner.read_to_string(buf)
+    }
+}
+
+impl<R: HasRead> Read for &File<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.need(Rights::READ)?;
+        (&self.inner).read(buf)
+    }
+}
+
+impl<R: HasWrite> Write for File<R> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.need(Rights::WRITE)?;
+        self.inner.write(buf)
+    }
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.need(Rights::WRITE)?;
+        self.inner.write_vectored(bufs)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<R: HasWrite> Write for &File<R> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.need(Rights::WRITE)?;
+        (&self.inner).write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        (&self.inner).flush()
+    }
+}
+
+impl<R: RightSet> Seek for File<R> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+impl<R: RightSet> Seek for &File<R> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        (&self.inner).seek(pos)
+    }
+}

@@ -1,0 +1,14 @@
+//! `cap-core`: capability-typed handles in place of `std::fs` and `std::net`.
+//!
+//! A program gets handles instead of names, and each handle carries its rights
+//! in its type: `Dir<rights![Lookup, Read]>` can open and read files beneath it,
+//! and nothing else. Rights only narrow. The only way to get a first handle is
+//! through the [`ambient_authority()`] token.
+#![forbid(unsafe_code)]
+
+pub mod ambient;
+pub mod fs;
+pub mod rights;
+
+pub use ambient::{AmbientAuthority, ambient_authority};
+pub use rights::{Right, RightSet, Rights};

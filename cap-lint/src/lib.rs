@@ -1,0 +1,1 @@
+//! `cap-lint`: see the workspace README.

@@ -1,0 +1,1 @@
+//! `cap-macros`: see the workspace README.

@@ -1,0 +1,1 @@
+//! Example programs; each is a binary in `src/bin`.
