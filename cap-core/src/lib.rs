@@ -9,6 +9,7 @@
 pub mod ambient;
 pub mod fs;
 pub mod rights;
+pub mod sandbox;
 
 pub use ambient::{AmbientAuthority, ambient_authority};
 pub use rights::{Right, RightSet, Rights};

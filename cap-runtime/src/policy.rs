@@ -1,0 +1,126 @@
+//! [`Policy`]: what the process may keep once it is in capability mode,
+//! described as file descriptors with rights masks and network grants.
+
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::path::{Path, PathBuf};
+
+use crate::Rights;
+
+/// The kind of a held socket: decides the seccomp groups and Landlock rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SocketKind {
+    /// A listening TCP socket.
+    TcpListener,
+    /// A connected TCP stream.
+    TcpStream,
+    /// A UDP socket.
+    Udp,
+    /// A listening unix-domain stream socket.
+    UnixListener,
+    /// A connected unix-domain stream socket.
+    UnixStream,
+    /// A unix-domain datagram socket.
+    UnixDatagram,
+}
+
+/// What one held handle contributes: its descriptor, rights and where it came from.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// The descriptor; it must stay open until [`enter`](crate::enter) returns.
+    pub fd: RawFd,
+    /// The handle's rights.
+    pub rights: Rights,
+    /// What the handle is.
+    pub kind: EntryKind,
+    /// The path it was opened from, or a label (an address) for sockets.
+    pub origin: PathBuf,
+}
+
+/// What a held descriptor is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// A directory: a Landlock path-beneath rule.
+    Dir,
+    /// A regular file: a Landlock rule on the file itself.
+    File,
+    /// A socket.
+    Socket(SocketKind),
+}
+
+/// The network authority of a grant, as the kernel policy needs it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NetGrant {
+    /// A label for the report (the grant as the program declared it).
+    pub label: String,
+    /// TCP ports the program may connect to.
+    pub tcp_connect_ports: Vec<u16>,
+    /// TCP ports the program may bind.
+    pub tcp_bind_ports: Vec<u16>,
+    /// Whether the grant lets the program make UDP sockets.
+    pub udp: bool,
+    /// Whether the grant lets the program make unix-domain sockets.
+    pub unix: bool,
+}
+
+/// What the sandbox keeps: held descriptors and network grants.
+///
+/// Built by `cap-core` from typed handles (`cap_core::Sandbox`), and consumed
+/// by [`enter`](crate::enter). Borrowing the descriptors ties the policy's
+/// life to the handles', so none can be closed before the lock.
+#[derive(Clone, Debug, Default)]
+pub struct Policy<'a> {
+    entries: Vec<Entry>,
+    net: Vec<NetGrant>,
+    _fds: std::marker::PhantomData<BorrowedFd<'a>>,
+}
+
+impl<'a> Policy<'a> {
+    /// An empty policy: after entering, only stdio and memory remain.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Keeps a directory with `rights` beneath it.
+    pub fn dir(&mut self, fd: BorrowedFd<'a>, rights: Rights, origin: &Path) -> &mut Self {
+        self.push(fd, rights, EntryKind::Dir, origin)
+    }
+
+    /// Keeps a regular file with `rights`.
+    pub fn file(&mut self, fd: BorrowedFd<'a>, rights: Rights, origin: &Path) -> &mut Self {
+        self.push(fd, rights, EntryKind::File, origin)
+    }
+
+    /// Keeps a socket of `kind` with `rights`; `label` names it in the report
+    /// (its address, for example).
+    pub fn socket(&mut self, fd: BorrowedFd<'a>, kind: SocketKind, rights: Rights, label: &str) -> &mut Self {
+        self.push(fd, rights, EntryKind::Socket(kind), Path::new(label))
+    }
+
+    /// Keeps the authority of a network grant.
+    pub fn net(&mut self, grant: NetGrant) -> &mut Self {
+        self.net.push(grant);
+        self
+    }
+
+    fn push(&mut self, fd: BorrowedFd<'a>, rights: Rights, kind: EntryKind, origin: &Path) -> &mut Self {
+        self.entries.push(Entry {
+            fd: fd.as_raw_fd(),
+            rights,
+            kind,
+            origin: origin.to_path_buf(),
+        });
+        self
+    }
+
+    /// The held descriptors, in the order they were added.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The network grants.
+    pub fn net_grants(&self) -> &[NetGrant] {
+        &self.net
+    }
+}
