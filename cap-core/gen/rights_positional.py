@@ -37,7 +37,7 @@ w("")
 w(f"impl<{allp}> RightSet for Set<{setp}> {{")
 w("    const RIGHTS: Rights = Rights::from_bits_retain(")
 for i in range(16):
-    w(f"        {'|' if i else ' '} (({P[i]} as u32) << {i})")
+    w(f"        {'|' if i else ' '} ({P[i]} as u32){f' << {i}' if i else ''}")
 w("    );")
 w(f"    type Reader = {keep({'Read','Stat','SetMeta'})};")
 w(f"    type Writer = {keep({'Write','Truncate','Stat','SetMeta'})};")

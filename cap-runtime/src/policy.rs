@@ -94,7 +94,13 @@ impl<'a> Policy<'a> {
 
     /// Keeps a socket of `kind` with `rights`; `label` names it in the report
     /// (its address, for example).
-    pub fn socket(&mut self, fd: BorrowedFd<'a>, kind: SocketKind, rights: Rights, label: &str) -> &mut Self {
+    pub fn socket(
+        &mut self,
+        fd: BorrowedFd<'a>,
+        kind: SocketKind,
+        rights: Rights,
+        label: &str,
+    ) -> &mut Self {
         self.push(fd, rights, EntryKind::Socket(kind), Path::new(label))
     }
 
@@ -104,7 +110,13 @@ impl<'a> Policy<'a> {
         self
     }
 
-    fn push(&mut self, fd: BorrowedFd<'a>, rights: Rights, kind: EntryKind, origin: &Path) -> &mut Self {
+    fn push(
+        &mut self,
+        fd: BorrowedFd<'a>,
+        rights: Rights,
+        kind: EntryKind,
+        origin: &Path,
+    ) -> &mut Self {
         self.entries.push(Entry {
             fd: fd.as_raw_fd(),
             rights,

@@ -81,7 +81,10 @@ impl<R: RightSet> Dir<R> {
     ///
     /// This function is not sandboxed and may access any path that the host
     /// process has access to.
-    pub fn create_ambient_dir_all(path: impl AsRef<Path>, ambient: AmbientAuthority) -> io::Result<()> {
+    pub fn create_ambient_dir_all(
+        path: impl AsRef<Path>,
+        ambient: AmbientAuthority,
+    ) -> io::Result<()> {
         let path = path.as_ref();
         cap_std::fs::Dir::create_ambient_dir_all(path, ambient)
             .map_err(|e| at("create directory", Path::new("(ambient)"), path, e))
@@ -109,7 +112,11 @@ impl<R: RightSet> Dir<R> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn narrow<S: SubsetOf<R>>(self) -> Dir<S> {
-        let rights = if S::DYNAMIC { self.rights } else { S::RIGHTS & self.rights };
+        let rights = if S::DYNAMIC {
+            self.rights
+        } else {
+            S::RIGHTS & self.rights
+        };
         Dir::from_parts(self.inner, rights, self.origin)
     }
 
@@ -138,18 +145,31 @@ impl<R: RightSet> Dir<R> {
     /// compiler already made.
     #[inline]
     pub(crate) fn need(&self, need: Rights) -> io::Result<()> {
-        if R::DYNAMIC { rights::require(self.rights, need, self) } else { Ok(()) }
+        if R::DYNAMIC {
+            rights::require(self.rights, need, self)
+        } else {
+            Ok(())
+        }
     }
 
     fn child_origin(&self, path: &Path) -> Arc<Path> {
         Arc::from(self.origin.join(path))
     }
 
-    fn err<'a>(&'a self, op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> io::Error + 'a {
+    fn err<'a>(
+        &'a self,
+        op: &'static str,
+        path: &'a Path,
+    ) -> impl FnOnce(io::Error) -> io::Error + 'a {
         move |e| at(op, &self.origin, path, e)
     }
 
-    fn open_file<S: RightSet>(&self, path: &Path, options: &OpenOptions, file_rights: Rights) -> io::Result<File<S>> {
+    fn open_file<S: RightSet>(
+        &self,
+        path: &Path,
+        options: &OpenOptions,
+        file_rights: Rights,
+    ) -> io::Result<File<S>> {
         let file = self
             .inner
             .open_with(path, &options.to_cap_std(file_rights))
@@ -186,12 +206,24 @@ impl<R: RightSet> Dir<R> {
             S::RIGHTS & self.rights
         };
         let need = options.needs();
-        rights::require(self.rights, need & !(Rights::TRUNCATE | Rights::WRITE), self)?;
-        rights::require(file_rights, need & (Rights::TRUNCATE | Rights::WRITE), &format_args!("the requested file rights for `{}`", path.display()))?;
+        rights::require(
+            self.rights,
+            need & !(Rights::TRUNCATE | Rights::WRITE),
+            self,
+        )?;
+        rights::require(
+            file_rights,
+            need & (Rights::TRUNCATE | Rights::WRITE),
+            &format_args!("the requested file rights for `{}`", path.display()),
+        )?;
         if !file_rights.intersects(Rights::READ | Rights::WRITE) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("open `{}` beneath `{}`: the file's rights {file_rights} include neither Read nor Write, so there is no access mode to open it with", path.display(), self.origin.display()),
+                format!(
+                    "open `{}` beneath `{}`: the file's rights {file_rights} include neither Read nor Write, so there is no access mode to open it with",
+                    path.display(),
+                    self.origin.display()
+                ),
             ));
         }
         self.open_file(path, options, file_rights)
@@ -205,7 +237,10 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP)?;
-        let inner = self.inner.open_dir(path).map_err(self.err("open directory", path))?;
+        let inner = self
+            .inner
+            .open_dir(path)
+            .map_err(self.err("open directory", path))?;
         Ok(Dir::from_parts(inner, self.rights, self.child_origin(path)))
     }
 
@@ -217,7 +252,10 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP)?;
-        let inner = self.inner.open_dir_nofollow(path).map_err(self.err("open directory", path))?;
+        let inner = self
+            .inner
+            .open_dir_nofollow(path)
+            .map_err(self.err("open directory", path))?;
         Ok(Dir::from_parts(inner, self.rights, self.child_origin(path)))
     }
 
@@ -228,7 +266,9 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::CREATE)?;
-        self.inner.create_dir(path).map_err(self.err("create directory", path))
+        self.inner
+            .create_dir(path)
+            .map_err(self.err("create directory", path))
     }
 
     /// Creates a directory and its missing parents. Needs `Lookup` and
@@ -239,7 +279,9 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::CREATE)?;
-        self.inner.create_dir_all(path).map_err(self.err("create directory", path))
+        self.inner
+            .create_dir_all(path)
+            .map_err(self.err("create directory", path))
     }
 
     /// Creates a directory with `builder`'s options (recursive, mode). Needs
@@ -250,7 +292,9 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::CREATE)?;
-        self.inner.create_dir_with(path, builder).map_err(self.err("create directory", path))
+        self.inner
+            .create_dir_with(path, builder)
+            .map_err(self.err("create directory", path))
     }
 
     /// Creates a file for writing, truncating it if it exists, like
@@ -265,8 +309,13 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::CREATE | Rights::WRITE | Rights::TRUNCATE)?;
-        let file_rights = self.rights & (Rights::WRITE | Rights::TRUNCATE | Rights::STAT | Rights::SET_META);
-        self.open_file(path, OpenOptions::new().create(true).truncate(true), file_rights)
+        let file_rights =
+            self.rights & (Rights::WRITE | Rights::TRUNCATE | Rights::STAT | Rights::SET_META);
+        self.open_file(
+            path,
+            OpenOptions::new().create(true).truncate(true),
+            file_rights,
+        )
     }
 
     /// The path of `path` with symlinks and `..` resolved, relative to this
@@ -277,14 +326,21 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::STAT)?;
-        self.inner.canonicalize(path).map_err(self.err("canonicalize", path))
+        self.inner
+            .canonicalize(path)
+            .map_err(self.err("canonicalize", path))
     }
 
     /// Copies the contents and permissions of a file to `to` beneath `to_dir`,
     /// returning the number of bytes copied. Needs `Lookup` and `Read` here,
     /// and `Lookup`, `Create`, `Write` and `Truncate` on `to_dir`. See
     /// [`cap_std::fs::Dir::copy`].
-    pub fn copy<T: RightSet>(&self, from: impl AsRef<Path>, to_dir: &Dir<T>, to: impl AsRef<Path>) -> io::Result<u64>
+    pub fn copy<T>(
+        &self,
+        from: impl AsRef<Path>,
+        to_dir: &Dir<T>,
+        to: impl AsRef<Path>,
+    ) -> io::Result<u64>
     where
         R: HasLookup + HasRead,
         T: HasLookup + HasCreate + HasWrite + HasTruncate,
@@ -292,13 +348,20 @@ impl<R: RightSet> Dir<R> {
         let (from, to) = (from.as_ref(), to.as_ref());
         self.need(Rights::LOOKUP | Rights::READ)?;
         to_dir.need(Rights::LOOKUP | Rights::CREATE | Rights::WRITE | Rights::TRUNCATE)?;
-        self.inner.copy(from, &to_dir.inner, to).map_err(self.err("copy", from))
+        self.inner
+            .copy(from, &to_dir.inner, to)
+            .map_err(self.err("copy", from))
     }
 
     /// Makes `dst` beneath `dst_dir` a new hard link to `src`. Needs `Lookup`
     /// and `Rename` on both directories (linking moves names around the
     /// granted tree as rename does). See [`cap_std::fs::Dir::hard_link`].
-    pub fn hard_link<T: RightSet>(&self, src: impl AsRef<Path>, dst_dir: &Dir<T>, dst: impl AsRef<Path>) -> io::Result<()>
+    pub fn hard_link<T>(
+        &self,
+        src: impl AsRef<Path>,
+        dst_dir: &Dir<T>,
+        dst: impl AsRef<Path>,
+    ) -> io::Result<()>
     where
         R: HasLookup + HasRename,
         T: HasLookup + HasRename,
@@ -306,7 +369,9 @@ impl<R: RightSet> Dir<R> {
         let (src, dst) = (src.as_ref(), dst.as_ref());
         self.need(Rights::LOOKUP | Rights::RENAME)?;
         dst_dir.need(Rights::LOOKUP | Rights::RENAME)?;
-        self.inner.hard_link(src, &dst_dir.inner, dst).map_err(self.err("hard_link", src))
+        self.inner
+            .hard_link(src, &dst_dir.inner, dst)
+            .map_err(self.err("hard_link", src))
     }
 
     /// The metadata of `path`, following symlinks. Needs `Lookup` and `Stat`.
@@ -317,7 +382,9 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::STAT)?;
-        self.inner.metadata(path).map_err(self.err("metadata", path))
+        self.inner
+            .metadata(path)
+            .map_err(self.err("metadata", path))
     }
 
     /// The metadata of `path`, not following a symlink in the last component.
@@ -328,7 +395,9 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::STAT)?;
-        self.inner.symlink_metadata(path).map_err(self.err("symlink_metadata", path))
+        self.inner
+            .symlink_metadata(path)
+            .map_err(self.err("symlink_metadata", path))
     }
 
     /// The metadata of this directory. Needs `Stat`. See [`cap_std::fs::Dir::dir_metadata`].
@@ -337,7 +406,9 @@ impl<R: RightSet> Dir<R> {
         R: HasStat,
     {
         self.need(Rights::STAT)?;
-        self.inner.dir_metadata().map_err(self.err("metadata", Path::new(".")))
+        self.inner
+            .dir_metadata()
+            .map_err(self.err("metadata", Path::new(".")))
     }
 
     /// The entries of this directory. Needs `Read`; the entries open with this
@@ -347,7 +418,10 @@ impl<R: RightSet> Dir<R> {
         R: HasRead,
     {
         self.need(Rights::READ)?;
-        let inner = self.inner.entries().map_err(self.err("read directory", Path::new(".")))?;
+        let inner = self
+            .inner
+            .entries()
+            .map_err(self.err("read directory", Path::new(".")))?;
         Ok(ReadDir::new(inner, self.rights, self.origin.clone()))
     }
 
@@ -359,7 +433,10 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::READ)?;
-        let inner = self.inner.read_dir(path).map_err(self.err("read directory", path))?;
+        let inner = self
+            .inner
+            .read_dir(path)
+            .map_err(self.err("read directory", path))?;
         Ok(ReadDir::new(inner, self.rights, self.child_origin(path)))
     }
 
@@ -381,7 +458,9 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::READ)?;
-        self.inner.read_to_string(path).map_err(self.err("read", path))
+        self.inner
+            .read_to_string(path)
+            .map_err(self.err("read", path))
     }
 
     /// The target of a symlink, refusing targets that lead outside this
@@ -392,7 +471,9 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::STAT)?;
-        self.inner.read_link(path).map_err(self.err("read_link", path))
+        self.inner
+            .read_link(path)
+            .map_err(self.err("read_link", path))
     }
 
     /// The raw contents of a symlink, wherever it points. Needs `Lookup` and
@@ -403,7 +484,9 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::STAT)?;
-        self.inner.read_link_contents(path).map_err(self.err("read_link", path))
+        self.inner
+            .read_link_contents(path)
+            .map_err(self.err("read_link", path))
     }
 
     /// Removes an empty directory. Needs `Lookup` and `Remove`. See
@@ -414,7 +497,9 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::REMOVE)?;
-        self.inner.remove_dir(path).map_err(self.err("remove_dir", path))
+        self.inner
+            .remove_dir(path)
+            .map_err(self.err("remove_dir", path))
     }
 
     /// Removes a directory and everything beneath it. Needs `Lookup`, `Read`
@@ -425,7 +510,9 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::READ | Rights::REMOVE)?;
-        self.inner.remove_dir_all(path).map_err(self.err("remove_dir_all", path))
+        self.inner
+            .remove_dir_all(path)
+            .map_err(self.err("remove_dir_all", path))
     }
 
     /// Removes this directory, which must be empty, consuming the handle. Needs
@@ -465,12 +552,19 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::REMOVE)?;
-        self.inner.remove_file(path).map_err(self.err("remove_file", path))
+        self.inner
+            .remove_file(path)
+            .map_err(self.err("remove_file", path))
     }
 
     /// Renames `from` to `to` beneath `to_dir`. Needs `Lookup` and `Rename` on
     /// both directories. See [`cap_std::fs::Dir::rename`].
-    pub fn rename<T: RightSet>(&self, from: impl AsRef<Path>, to_dir: &Dir<T>, to: impl AsRef<Path>) -> io::Result<()>
+    pub fn rename<T>(
+        &self,
+        from: impl AsRef<Path>,
+        to_dir: &Dir<T>,
+        to: impl AsRef<Path>,
+    ) -> io::Result<()>
     where
         R: HasLookup + HasRename,
         T: HasLookup + HasRename,
@@ -478,7 +572,9 @@ impl<R: RightSet> Dir<R> {
         let (from, to) = (from.as_ref(), to.as_ref());
         self.need(Rights::LOOKUP | Rights::RENAME)?;
         to_dir.need(Rights::LOOKUP | Rights::RENAME)?;
-        self.inner.rename(from, &to_dir.inner, to).map_err(self.err("rename", from))
+        self.inner
+            .rename(from, &to_dir.inner, to)
+            .map_err(self.err("rename", from))
     }
 
     /// Changes the permissions of `path`. Needs `Lookup` and `SetMeta`. See
@@ -489,29 +585,45 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::SET_META)?;
-        self.inner.set_permissions(path, perm).map_err(self.err("set_permissions", path))
+        self.inner
+            .set_permissions(path, perm)
+            .map_err(self.err("set_permissions", path))
     }
 
     /// Sets the access and modification times of `path`, following symlinks.
     /// Needs `Lookup` and `SetMeta`. See [`cap_fs_ext::DirExt::set_times`].
-    pub fn set_times(&self, path: impl AsRef<Path>, atime: Option<SystemTimeSpec>, mtime: Option<SystemTimeSpec>) -> io::Result<()>
+    pub fn set_times(
+        &self,
+        path: impl AsRef<Path>,
+        atime: Option<SystemTimeSpec>,
+        mtime: Option<SystemTimeSpec>,
+    ) -> io::Result<()>
     where
         R: HasLookup + HasSetMeta,
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::SET_META)?;
-        self.inner.set_times(path, atime, mtime).map_err(self.err("set_times", path))
+        self.inner
+            .set_times(path, atime, mtime)
+            .map_err(self.err("set_times", path))
     }
 
     /// Sets the times of a symlink itself. Needs `Lookup` and `SetMeta`. See
     /// [`cap_fs_ext::DirExt::set_symlink_times`].
-    pub fn set_symlink_times(&self, path: impl AsRef<Path>, atime: Option<SystemTimeSpec>, mtime: Option<SystemTimeSpec>) -> io::Result<()>
+    pub fn set_symlink_times(
+        &self,
+        path: impl AsRef<Path>,
+        atime: Option<SystemTimeSpec>,
+        mtime: Option<SystemTimeSpec>,
+    ) -> io::Result<()>
     where
         R: HasLookup + HasSetMeta,
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::SET_META)?;
-        self.inner.set_symlink_times(path, atime, mtime).map_err(self.err("set_symlink_times", path))
+        self.inner
+            .set_symlink_times(path, atime, mtime)
+            .map_err(self.err("set_symlink_times", path))
     }
 
     /// Writes `contents` to a file, creating or truncating it. Needs `Lookup`,
@@ -522,7 +634,9 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::CREATE | Rights::WRITE | Rights::TRUNCATE)?;
-        self.inner.write(path, contents).map_err(self.err("write", path))
+        self.inner
+            .write(path, contents)
+            .map_err(self.err("write", path))
     }
 
     /// Creates a symlink `link` pointing to `original`, which must stay beneath
@@ -533,19 +647,27 @@ impl<R: RightSet> Dir<R> {
     {
         let (original, link) = (original.as_ref(), link.as_ref());
         self.need(Rights::LOOKUP | Rights::SYMLINK)?;
-        self.inner.symlink(original, link).map_err(self.err("symlink", link))
+        self.inner
+            .symlink(original, link)
+            .map_err(self.err("symlink", link))
     }
 
     /// Creates a symlink with arbitrary contents, which need not point beneath
     /// this directory (following it later is still confined). Needs `Lookup`
     /// and `Symlink`. See [`cap_std::fs::Dir::symlink_contents`].
-    pub fn symlink_contents(&self, original: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<()>
+    pub fn symlink_contents(
+        &self,
+        original: impl AsRef<Path>,
+        link: impl AsRef<Path>,
+    ) -> io::Result<()>
     where
         R: HasLookup + HasSymlink,
     {
         let (original, link) = (original.as_ref(), link.as_ref());
         self.need(Rights::LOOKUP | Rights::SYMLINK)?;
-        self.inner.symlink_contents(original, link).map_err(self.err("symlink", link))
+        self.inner
+            .symlink_contents(original, link)
+            .map_err(self.err("symlink", link))
     }
 
     /// Whether `path` exists (false on any error, including a missing right).
@@ -589,7 +711,10 @@ impl<R: RightSet> Dir<R> {
     /// Another handle to the same directory, with the same rights. See
     /// [`cap_std::fs::Dir::try_clone`].
     pub fn try_clone(&self) -> io::Result<Self> {
-        let inner = self.inner.try_clone().map_err(self.err("clone", Path::new(".")))?;
+        let inner = self
+            .inner
+            .try_clone()
+            .map_err(self.err("clone", Path::new(".")))?;
         Ok(Self::from_parts(inner, self.rights, self.origin.clone()))
     }
 
@@ -612,11 +737,19 @@ impl Dir<Dynamic> {
     ///
     /// This function is not sandboxed and may access any path that the host
     /// process has access to.
-    pub fn open_ambient_dir_with_rights(path: impl AsRef<Path>, rights: Rights, ambient: AmbientAuthority) -> io::Result<Self> {
+    pub fn open_ambient_dir_with_rights(
+        path: impl AsRef<Path>,
+        rights: Rights,
+        ambient: AmbientAuthority,
+    ) -> io::Result<Self> {
         let path = path.as_ref();
         let inner = cap_std::fs::Dir::open_ambient_dir(path, ambient)
             .map_err(|e| at("open directory", Path::new("(ambient)"), path, e))?;
-        Ok(Self::from_parts(inner, rights & Rights::FS, absolute_origin(path)))
+        Ok(Self::from_parts(
+            inner,
+            rights & Rights::FS,
+            absolute_origin(path),
+        ))
     }
 
     /// Gives up the rights outside `keep`, at run time.

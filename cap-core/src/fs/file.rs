@@ -9,7 +9,9 @@ use std::sync::Arc;
 use super::error::at;
 use super::{Metadata, Permissions, SystemTimeSpec};
 use crate::AmbientAuthority;
-use crate::rights::{self, Dynamic, HasRead, HasSetMeta, HasStat, HasTruncate, HasWrite, RightSet, Rights, SubsetOf};
+use crate::rights::{
+    self, Dynamic, HasRead, HasSetMeta, HasStat, HasTruncate, HasWrite, RightSet, Rights, SubsetOf,
+};
 
 /// An open file with the rights `R`, like [`cap_std::fs::File`].
 ///
@@ -81,7 +83,11 @@ impl<R: RightSet> File<R> {
 
     /// Gives up rights: the same file with the rights `S`, a subset of `R`.
     pub fn narrow<S: SubsetOf<R>>(self) -> File<S> {
-        let rights = if S::DYNAMIC { self.rights } else { S::RIGHTS & self.rights };
+        let rights = if S::DYNAMIC {
+            self.rights
+        } else {
+            S::RIGHTS & self.rights
+        };
         File::from_parts(self.inner, rights, self.origin)
     }
 
@@ -101,7 +107,11 @@ impl<R: RightSet> File<R> {
 
     #[inline]
     fn need(&self, need: Rights) -> io::Result<()> {
-        if R::DYNAMIC { rights::require(self.rights, need, self) } else { Ok(()) }
+        if R::DYNAMIC {
+            rights::require(self.rights, need, self)
+        } else {
+            Ok(())
+        }
     }
 
     fn err(&self, op: &'static str) -> impl FnOnce(io::Error) -> io::Error + '_ {
@@ -153,21 +163,36 @@ impl<R: RightSet> File<R> {
         R: HasSetMeta,
     {
         self.need(Rights::SET_META)?;
-        self.inner.set_permissions(perm).map_err(self.err("set_permissions"))
+        self.inner
+            .set_permissions(perm)
+            .map_err(self.err("set_permissions"))
     }
 
     /// Sets the access and modification times. Needs `SetMeta`. See
     /// [`cap_fs_ext::FileExt`]-style `set_times` and [`std::fs::File::set_times`].
-    pub fn set_times(&self, atime: Option<SystemTimeSpec>, mtime: Option<SystemTimeSpec>) -> io::Result<()>
+    pub fn set_times(
+        &self,
+        atime: Option<SystemTimeSpec>,
+        mtime: Option<SystemTimeSpec>,
+    ) -> io::Result<()>
     where
         R: HasSetMeta,
     {
         self.need(Rights::SET_META)?;
         let ts = |t: Option<SystemTimeSpec>| match t {
-            None => rustix::fs::Timespec { tv_sec: 0, tv_nsec: rustix::fs::UTIME_OMIT },
-            Some(SystemTimeSpec::SymbolicNow) => rustix::fs::Timespec { tv_sec: 0, tv_nsec: rustix::fs::UTIME_NOW },
+            None => rustix::fs::Timespec {
+                tv_sec: 0,
+                tv_nsec: rustix::fs::UTIME_OMIT,
+            },
+            Some(SystemTimeSpec::SymbolicNow) => rustix::fs::Timespec {
+                tv_sec: 0,
+                tv_nsec: rustix::fs::UTIME_NOW,
+            },
             Some(SystemTimeSpec::Absolute(t)) => {
-                let d = t.into_std().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                let d = t
+                    .into_std()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
                 rustix::fs::Timespec {
                     tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
                     tv_nsec: d.subsec_nanos().into(),
@@ -185,24 +210,32 @@ impl<R: RightSet> File<R> {
 
     /// Places an exclusive advisory lock, waiting for it. See [`std::fs::File::lock`].
     pub fn lock(&self) -> io::Result<()> {
-        rustix::fs::flock(&self.inner, rustix::fs::FlockOperation::LockExclusive).map_err(io::Error::from)
+        rustix::fs::flock(&self.inner, rustix::fs::FlockOperation::LockExclusive)
+            .map_err(io::Error::from)
     }
 
     /// Places a shared advisory lock, waiting for it. See [`std::fs::File::lock_shared`].
     pub fn lock_shared(&self) -> io::Result<()> {
-        rustix::fs::flock(&self.inner, rustix::fs::FlockOperation::LockShared).map_err(io::Error::from)
+        rustix::fs::flock(&self.inner, rustix::fs::FlockOperation::LockShared)
+            .map_err(io::Error::from)
     }
 
     /// Tries to place an exclusive lock; `Ok(false)` if another holds one. See
     /// [`std::fs::File::try_lock`].
     pub fn try_lock(&self) -> io::Result<bool> {
-        try_flock(&self.inner, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+        try_flock(
+            &self.inner,
+            rustix::fs::FlockOperation::NonBlockingLockExclusive,
+        )
     }
 
     /// Tries to place a shared lock; `Ok(false)` if another holds an exclusive
     /// one. See [`std::fs::File::try_lock_shared`].
     pub fn try_lock_shared(&self) -> io::Result<bool> {
-        try_flock(&self.inner, rustix::fs::FlockOperation::NonBlockingLockShared)
+        try_flock(
+            &self.inner,
+            rustix::fs::FlockOperation::NonBlockingLockShared,
+        )
     }
 
     /// Releases this handle's lock. See [`std::fs::File::unlock`].
@@ -213,7 +246,11 @@ impl<R: RightSet> File<R> {
     /// Another handle to the same open file, with the same rights. See
     /// [`cap_std::fs::File::try_clone`].
     pub fn try_clone(&self) -> io::Result<Self> {
-        Ok(Self::from_parts(self.inner.try_clone()?, self.rights, self.origin.clone()))
+        Ok(Self::from_parts(
+            self.inner.try_clone()?,
+            self.rights,
+            self.origin.clone(),
+        ))
     }
 
     /// Gives up the typing: the `std` file. Takes the ambient token because the

@@ -15,9 +15,9 @@ mod file;
 mod open_options;
 mod read_dir;
 
+pub use cap_fs_ext::SystemTimeSpec;
 pub use cap_std::fs::{DirBuilder, FileType, Metadata, Permissions};
 pub use cap_std::time::SystemTime;
-pub use cap_fs_ext::SystemTimeSpec;
 pub use dir::Dir;
 pub use error::{PathError, raw_os_error};
 pub use file::File;

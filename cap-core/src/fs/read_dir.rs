@@ -33,7 +33,9 @@ impl<R: RightSet> ReadDir<R> {
 
 impl<R: RightSet> fmt::Debug for ReadDir<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReadDir").field("origin", &self.origin).finish_non_exhaustive()
+        f.debug_struct("ReadDir")
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
     }
 }
 
@@ -72,14 +74,22 @@ impl<R: RightSet> fmt::Debug for DirEntry<R> {
 
 impl<R: RightSet> fmt::Display for DirEntry<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "entry `{}`", self.origin.join(self.inner.file_name()).display())
+        write!(
+            f,
+            "entry `{}`",
+            self.origin.join(self.inner.file_name()).display()
+        )
     }
 }
 
 impl<R: RightSet> DirEntry<R> {
     #[inline]
     fn need(&self, need: Rights) -> io::Result<()> {
-        if R::DYNAMIC { rights::require(self.rights, need, self) } else { Ok(()) }
+        if R::DYNAMIC {
+            rights::require(self.rights, need, self)
+        } else {
+            Ok(())
+        }
     }
 
     fn child_origin(&self) -> Arc<Path> {

@@ -201,6 +201,7 @@ macro_rules! has_right {
         #[doc = $doc]
         #[diagnostic::on_unimplemented(message = $msg, label = $label, note = $note)]
         pub trait $trait: RightSet {}
+        #[diagnostic::do_not_recommend]
         impl<$(const $before: bool,)* $(const $after: bool,)*> $trait for Set<$($before,)* true, $($after,)*> {}
         impl $trait for Dynamic {}
     };
@@ -210,13 +211,16 @@ macro_rules! keeps_right {
     ($trait:ident, $msg:literal, $label:literal) => {
         #[doc(hidden)]
         #[diagnostic::on_unimplemented(
-            message = $msg,
-            label = $label,
-            note = "rights only narrow; open a handle that has the right instead"
-        )]
+                            message = $msg,
+                            label = $label,
+                            note = "rights only narrow; open a handle that has the right instead"
+                        )]
         pub trait $trait {}
+        #[diagnostic::do_not_recommend]
         impl $trait for (Bit<false>, Bit<false>) {}
+        #[diagnostic::do_not_recommend]
         impl $trait for (Bit<false>, Bit<true>) {}
+        #[diagnostic::do_not_recommend]
         impl $trait for (Bit<true>, Bit<true>) {}
     };
 }
@@ -229,8 +233,9 @@ pub type ReadOnly = rights![Lookup, Read, Stat];
 /// remove, rename and truncate.
 pub type ReadWrite = rights![Lookup, Read, Stat, Write, Create, Remove, Rename, Truncate];
 /// Every filesystem right of the catalogue.
-pub type FullFs =
-    rights![Lookup, Read, Write, Create, Remove, Rename, Truncate, Symlink, Exec, Stat, SetMeta];
+pub type FullFs = rights![
+    Lookup, Read, Write, Create, Remove, Rename, Truncate, Symlink, Exec, Stat, SetMeta
+];
 /// Write-only access to a tree: look up, create, write, truncate (an output
 /// directory that cannot be read back or cleaned).
 pub type WriteOnly = rights![Lookup, Create, Write, Truncate];
@@ -257,7 +262,10 @@ mod tests {
 
     #[test]
     fn order_and_duplicates_do_not_matter() {
-        assert_eq!(<rights![Read, Lookup]>::RIGHTS, <rights![Lookup, Read, Read]>::RIGHTS);
+        assert_eq!(
+            <rights![Read, Lookup]>::RIGHTS,
+            <rights![Lookup, Read, Read]>::RIGHTS
+        );
         assert_eq!(
             <rights![Lookup, Read]>::RIGHTS,
             Rights::LOOKUP | Rights::READ
@@ -301,7 +309,10 @@ mod tests {
     fn derived_file_rights_never_exceed_the_parent() {
         type R = rights![Lookup, Read, Write, Stat];
         assert_eq!(<R as RightSet>::Reader::RIGHTS, Rights::READ | Rights::STAT);
-        assert_eq!(<R as RightSet>::Writer::RIGHTS, Rights::WRITE | Rights::STAT);
+        assert_eq!(
+            <R as RightSet>::Writer::RIGHTS,
+            Rights::WRITE | Rights::STAT
+        );
         assert_eq!(<ReadOnly as RightSet>::Writer::RIGHTS, Rights::STAT);
     }
 

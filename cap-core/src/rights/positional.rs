@@ -109,22 +109,22 @@ impl<const P0: bool, const P1: bool, const P2: bool, const P3: bool, const P4: b
 
 impl<const P0: bool, const P1: bool, const P2: bool, const P3: bool, const P4: bool, const P5: bool, const P6: bool, const P7: bool, const P8: bool, const P9: bool, const P10: bool, const P11: bool, const P12: bool, const P13: bool, const P14: bool, const P15: bool> RightSet for Set<P0, P1, P2, P3, P4, P5, P6, P7, P8, P9, P10, P11, P12, P13, P14, P15> {
     const RIGHTS: Rights = Rights::from_bits_retain(
-          ((P0 as u32) << 0)
-        | ((P1 as u32) << 1)
-        | ((P2 as u32) << 2)
-        | ((P3 as u32) << 3)
-        | ((P4 as u32) << 4)
-        | ((P5 as u32) << 5)
-        | ((P6 as u32) << 6)
-        | ((P7 as u32) << 7)
-        | ((P8 as u32) << 8)
-        | ((P9 as u32) << 9)
-        | ((P10 as u32) << 10)
-        | ((P11 as u32) << 11)
-        | ((P12 as u32) << 12)
-        | ((P13 as u32) << 13)
-        | ((P14 as u32) << 14)
-        | ((P15 as u32) << 15)
+          (P0 as u32)
+        | (P1 as u32) << 1
+        | (P2 as u32) << 2
+        | (P3 as u32) << 3
+        | (P4 as u32) << 4
+        | (P5 as u32) << 5
+        | (P6 as u32) << 6
+        | (P7 as u32) << 7
+        | (P8 as u32) << 8
+        | (P9 as u32) << 9
+        | (P10 as u32) << 10
+        | (P11 as u32) << 11
+        | (P12 as u32) << 12
+        | (P13 as u32) << 13
+        | (P14 as u32) << 14
+        | (P15 as u32) << 15
     );
     type Reader = Set<false, P1, false, false, false, false, false, false, false, P9, P10, false, false, false, false, false>;
     type Writer = Set<false, false, P2, false, false, false, P6, false, false, P9, P10, false, false, false, false, false>;
