@@ -25,7 +25,7 @@ impl<R: RightSet> Grant for Dir<R> {
 
 impl<R: RightSet> Grant for File<R> {
     fn grant<'a>(&'a self, policy: &mut Policy<'a>) {
-        policy.file(self.as_cap_std().as_fd(), self.rights(), self.origin());
+        policy.file(self.as_cap_std().as_fd(), self.rights(), &self.origin());
     }
 }
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use cap_fs_ext::DirExt as _;
 
 use super::error::at;
+use super::origin::Origin;
 use super::{DirBuilder, File, Metadata, OpenOptions, Permissions, ReadDir, SystemTimeSpec};
 use crate::AmbientAuthority;
 use crate::rights::{
@@ -174,7 +175,11 @@ impl<R: RightSet> Dir<R> {
             .inner
             .open_with(path, &options.to_cap_std(file_rights))
             .map_err(self.err("open", path))?;
-        Ok(File::from_parts(file, file_rights, self.child_origin(path)))
+        Ok(File::from_parts(
+            file,
+            file_rights,
+            Origin::new(&self.origin, path),
+        ))
     }
 
     /// Opens a file for reading. Needs `Lookup` and `Read`; the file gets this
@@ -186,7 +191,13 @@ impl<R: RightSet> Dir<R> {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::READ)?;
         let file_rights = self.rights & (Rights::READ | Rights::STAT | Rights::SET_META);
-        self.open_file(path, &OpenOptions::new(), file_rights)
+        // cap-std's own read-only open: the same calls as `cap_std::fs::Dir::open`.
+        let file = self.inner.open(path).map_err(self.err("open", path))?;
+        Ok(File::from_parts(
+            file,
+            file_rights,
+            Origin::new(&self.origin, path),
+        ))
     }
 
     /// Opens a file with the rights `S` (a subset of what files beneath this
@@ -311,11 +322,12 @@ impl<R: RightSet> Dir<R> {
         self.need(Rights::LOOKUP | Rights::CREATE | Rights::WRITE | Rights::TRUNCATE)?;
         let file_rights =
             self.rights & (Rights::WRITE | Rights::TRUNCATE | Rights::STAT | Rights::SET_META);
-        self.open_file(
-            path,
-            OpenOptions::new().create(true).truncate(true),
+        let file = self.inner.create(path).map_err(self.err("create", path))?;
+        Ok(File::from_parts(
+            file,
             file_rights,
-        )
+            Origin::new(&self.origin, path),
+        ))
     }
 
     /// The path of `path` with symlinks and `..` resolved, relative to this

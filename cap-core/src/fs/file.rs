@@ -3,10 +3,11 @@
 use std::fmt;
 use std::io::{self, IoSlice, IoSliceMut, Read, Seek, SeekFrom, Write};
 use std::marker::PhantomData;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::error::at;
+use super::origin::Origin;
 use super::{Metadata, Permissions, SystemTimeSpec};
 use crate::AmbientAuthority;
 use crate::rights::{
@@ -21,14 +22,14 @@ use crate::rights::{
 pub struct File<R: RightSet> {
     inner: cap_std::fs::File,
     rights: Rights,
-    origin: Arc<Path>,
+    origin: Origin,
     _rights: PhantomData<fn() -> R>,
 }
 
 impl<R: RightSet> fmt::Debug for File<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("File")
-            .field("origin", &self.origin)
+            .field("origin", &self.origin.path())
             .field("rights", &format_args!("{}", self.rights))
             .finish_non_exhaustive()
     }
@@ -37,12 +38,12 @@ impl<R: RightSet> fmt::Debug for File<R> {
 impl<R: RightSet> fmt::Display for File<R> {
     /// `file `/srv/site/index.html``: how errors name this handle.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "file `{}`", self.origin.display())
+        write!(f, "file `{}`", self.origin.path().display())
     }
 }
 
 impl<R: RightSet> File<R> {
-    pub(crate) fn from_parts(inner: cap_std::fs::File, rights: Rights, origin: Arc<Path>) -> Self {
+    pub(crate) fn from_parts(inner: cap_std::fs::File, rights: Rights, origin: Origin) -> Self {
         Self {
             inner,
             rights,
@@ -67,8 +68,13 @@ impl<R: RightSet> File<R> {
         let inner = cap_std::fs::File::open_ambient(path, ambient)
             .map_err(|e| at("open", Path::new("(ambient)"), path, e))?;
         let rights = R::RIGHTS & (Rights::READ | Rights::STAT | Rights::SET_META | Rights::EXEC);
-        let origin = std::path::absolute(path).map_or_else(|_| Arc::from(path), Arc::from);
-        Ok(Self::from_parts(inner, rights, origin))
+        let origin: Arc<Path> =
+            std::path::absolute(path).map_or_else(|_| Arc::from(path), Arc::from);
+        Ok(Self::from_parts(
+            inner,
+            rights,
+            Origin::new(&origin, Path::new("")),
+        ))
     }
 
     /// The rights of this handle, as a mask.
@@ -76,9 +82,10 @@ impl<R: RightSet> File<R> {
         self.rights
     }
 
-    /// The path this file was opened by, for messages and reports only.
-    pub fn origin(&self) -> &Path {
-        &self.origin
+    /// The path this file was opened by (its directory's origin joined with
+    /// the relative path), for messages and reports only.
+    pub fn origin(&self) -> PathBuf {
+        self.origin.path()
     }
 
     /// Gives up rights: the same file with the rights `S`, a subset of `R`.
@@ -115,7 +122,7 @@ impl<R: RightSet> File<R> {
     }
 
     fn err(&self, op: &'static str) -> impl FnOnce(io::Error) -> io::Error + '_ {
-        move |e| at(op, &self.origin, Path::new("."), e)
+        move |e| at(op, &self.origin.path(), Path::new("."), e)
     }
 
     /// Flushes data and metadata to the device. Needs `Write`. See

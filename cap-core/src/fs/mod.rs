@@ -13,6 +13,7 @@ mod dir;
 mod error;
 mod file;
 mod open_options;
+mod origin;
 mod read_dir;
 
 pub use cap_fs_ext::SystemTimeSpec;

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::error::at;
+use super::origin::Origin;
 use super::{Dir, File, FileType, Metadata};
 use crate::rights::{self, HasRead, HasRemove, HasStat, RightSet, Rights};
 
@@ -110,7 +111,11 @@ impl<R: RightSet> DirEntry<R> {
         self.need(Rights::READ)?;
         let file = self.inner.open().map_err(self.err("open"))?;
         let rights = self.rights & (Rights::READ | Rights::STAT | Rights::SET_META);
-        Ok(File::from_parts(file, rights, self.child_origin()))
+        Ok(File::from_parts(
+            file,
+            rights,
+            Origin::new(&self.origin, Path::new(&self.inner.file_name())),
+        ))
     }
 
     /// Opens the entry as a directory with the same rights. See
