@@ -143,6 +143,13 @@ fn metadata_links_and_canonicalize() {
         std::path::Path::new("f")
     );
     assert!(d.dir_metadata().unwrap().is_dir());
+    d.access("f", cap_core::fs::AccessType::Exists).unwrap();
+    assert_eq!(
+        d.access("missing", cap_core::fs::AccessType::Exists)
+            .unwrap_err()
+            .kind(),
+        std::io::ErrorKind::NotFound
+    );
     d.hard_link("f", &d, "hard").unwrap();
     assert_eq!(
         std::fs::read_to_string(t.path().join("hard")).unwrap(),

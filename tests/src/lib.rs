@@ -4,4 +4,8 @@
 pub mod book {
     #[doc = include_str!("../../book/src/handles-and-rights.md")]
     pub mod handles_and_rights {}
+
+    /// The README's fifteen-line example, run from the workspace root.
+    #[doc = include_str!("../../README.md")]
+    pub mod readme {}
 }

@@ -10,7 +10,9 @@ use cap_fs_ext::DirExt as _;
 
 use super::error::at;
 use super::origin::Origin;
-use super::{DirBuilder, File, Metadata, OpenOptions, Permissions, ReadDir, SystemTimeSpec};
+use super::{
+    AccessType, DirBuilder, File, Metadata, OpenOptions, Permissions, ReadDir, SystemTimeSpec,
+};
 use crate::AmbientAuthority;
 use crate::rights::{
     self, Dynamic, HasCreate, HasLookup, HasRead, HasRemove, HasRename, HasSetMeta, HasStat,
@@ -718,6 +720,20 @@ impl<R: RightSet> Dir<R> {
         R: HasLookup + HasStat,
     {
         self.metadata(path).is_ok_and(|m| m.is_dir())
+    }
+
+    /// Checks whether `path` exists and could be accessed as `access` asks
+    /// (`faccessat`), following symlinks. Needs `Lookup` and `Stat`. See
+    /// [`cap_fs_ext::DirExt::access`].
+    pub fn access(&self, path: impl AsRef<Path>, access: AccessType) -> io::Result<()>
+    where
+        R: HasLookup + HasStat,
+    {
+        let path = path.as_ref();
+        self.need(Rights::LOOKUP | Rights::STAT)?;
+        self.inner
+            .access(path, access)
+            .map_err(self.err("access", path))
     }
 
     /// Another handle to the same directory, with the same rights. See

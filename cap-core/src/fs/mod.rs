@@ -16,7 +16,7 @@ mod open_options;
 mod origin;
 mod read_dir;
 
-pub use cap_fs_ext::SystemTimeSpec;
+pub use cap_fs_ext::{AccessType, SystemTimeSpec};
 pub use cap_std::fs::{DirBuilder, FileType, Metadata, Permissions};
 pub use cap_std::time::SystemTime;
 pub use dir::Dir;
