@@ -697,7 +697,7 @@ impl Net {
                     last = Some(io::Error::new(
                         e.kind(),
                         format!("{op} to `{a}` (under the {self}): {e}"),
-                    ))
+                    ));
                 }
             }
         }
