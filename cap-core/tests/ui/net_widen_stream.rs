@@ -1,4 +1,7 @@
-use cap_core::{net::TcpStream, rights::{ReadStream, Stream}};
+use cap_core::{
+    net::TcpStream,
+    rights::{ReadStream, Stream},
+};
 
 fn widen(stream: TcpStream<ReadStream>) -> TcpStream<Stream> {
     stream.narrow::<Stream>()
