@@ -457,3 +457,18 @@ fn handles_and_grants_cross_threads() {
     send_sync::<UdpSocket>();
     send_sync::<cap_core::net::UnixDatagram>();
 }
+
+#[test]
+fn socket_pairs_need_no_authority() {
+    let (mut a, b) = cap_core::net::UnixStream::pair().unwrap();
+    let mut b: cap_core::net::UnixStream<ReadStream> = b.narrow();
+    a.write_all(b"pair").unwrap();
+    let mut buf = [0; 4];
+    b.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"pair");
+    let (x, y) = cap_core::net::UnixDatagram::pair().unwrap();
+    let y = y.narrow::<rights![Recv]>();
+    x.send(b"d").unwrap();
+    assert_eq!(y.recv(&mut buf).unwrap(), 1);
+    assert_eq!(y.label(), "(socket pair)");
+}
