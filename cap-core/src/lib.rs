@@ -8,6 +8,7 @@
 
 pub mod ambient;
 pub mod fs;
+pub mod net;
 pub mod rights;
 pub mod sandbox;
 

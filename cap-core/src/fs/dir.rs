@@ -75,7 +75,11 @@ impl<R: RightSet> Dir<R> {
         let inner = cap_std::fs::Dir::open_ambient_dir(path, ambient)
             .map_err(|e| at("open directory", Path::new("(ambient)"), path, e))?;
         // A `Dir<Dynamic>` opened this way starts with every filesystem right.
-        Ok(Self::from_parts(inner, R::RIGHTS & Rights::FS, absolute_origin(path)))
+        Ok(Self::from_parts(
+            inner,
+            R::RIGHTS & Rights::FS,
+            absolute_origin(path),
+        ))
     }
 
     /// Creates the directory at `path` and its parents, using ambient authority.
