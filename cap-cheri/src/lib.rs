@@ -1,1 +1,3 @@
-//! `cap-cheri`: see the workspace README.
+//! `cap-cheri`: CHERI provenance types (in progress: representability model first).
+pub mod concentrate;
+pub mod perms;
