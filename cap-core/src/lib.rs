@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod ambient;
+pub use cap_cheri as cheri;
 pub mod fs;
 pub mod net;
 pub mod rights;

@@ -11,4 +11,7 @@ pub mod book {
     /// The README's fifteen-line example, run from the workspace root.
     #[doc = include_str!("../../README.md")]
     pub mod readme {}
+
+    #[doc = include_str!("../../book/src/cheri.md")]
+    pub mod cheri {}
 }
