@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== cap-cheri under Miri (-Zmiri-strict-provenance)"
-if ! why=$(cargo +nightly miri --version 2>&1); then
+if ! why=$(RUSTUP_AUTO_INSTALL=0 cargo +nightly miri --version 2>&1); then
     echo "skipped Miri: 'cargo +nightly miri --version' failed:"
     printf '  %s\n' "$why" | head -n 3
     echo "(install with: rustup toolchain install nightly --component miri rust-src)"
