@@ -142,6 +142,23 @@ fn run(args: Vec<String>) -> Result<u8, String> {
         return Ok(0);
     };
     let cwd = std::env::current_dir().map_err(|e| format!("current directory: {e}"))?;
+    if o.list {
+        // The catalogue with the configured extras; outside a workspace, the
+        // configuration in the current directory.
+        let config = match (&o.config, Workspace::discover(&cwd, o.manifest.as_deref())) {
+            (_, Ok(ws)) => ws.config(o.config.as_deref())?,
+            (Some(c), Err(_)) => Config::load_file(c)?,
+            (None, Err(_)) => Config::load_file(&cwd.join("cap-lint.toml"))?,
+        };
+        let index = Index::new(
+            builtin()
+                .iter()
+                .cloned()
+                .chain(config.extra.iter().cloned()),
+        );
+        print!("{}", render::catalogue_table(&index));
+        return Ok(0);
+    }
     let (targets, base, mut config, workspace_dir) = if o.paths.is_empty() {
         let ws = Workspace::discover(&cwd, o.manifest.as_deref())?;
         let config = ws.config(o.config.as_deref())?;
@@ -159,10 +176,6 @@ fn run(args: Vec<String>) -> Result<u8, String> {
             .cloned()
             .chain(config.extra.iter().cloned()),
     );
-    if o.list {
-        print!("{}", render::catalogue_table(&index));
-        return Ok(0);
-    }
     let mut analysis = check_targets(&targets, &base, &index, &config);
     if o.precise {
         let dir = workspace_dir

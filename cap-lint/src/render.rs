@@ -122,13 +122,22 @@ fn render_finding(out: &mut String, f: &Finding, source: Option<&str>, deny: Sev
     if let Some(text) = lines.get(start.line - 1) {
         let _ = writeln!(out, "{pad} |");
         let _ = writeln!(out, "{:>width$} | {}", start.line, text);
-        let end_col = if f.span.end.line == start.line {
-            f.span.end.column
+        // A span over several lines is marked at its start, and says where it ends.
+        let (carets, until) = if f.span.end.line == start.line {
+            (
+                "^".repeat(f.span.end.column.saturating_sub(start.column).max(1)),
+                String::new(),
+            )
         } else {
-            text.chars().count() + 1
+            (
+                "^".to_owned(),
+                format!(" (expression ends on line {})", f.span.end.line),
+            )
         };
-        let carets = "^".repeat(end_col.saturating_sub(start.column).max(1));
-        let label = format!("`{name}` reaches the {} by name", category_noun(f.category));
+        let label = format!(
+            "`{name}` reaches the {} by name{until}",
+            category_noun(f.category)
+        );
         let _ = writeln!(
             out,
             "{pad} | {}{} {}",

@@ -109,3 +109,114 @@ fn suppression_and_authority_roots() {
         .unwrap();
     assert_eq!(write.scope, cap_lint::finding::Scope::Tests);
 }
+
+#[test]
+fn every_catalogue_entry() {
+    run_fixture("catalogue.rs");
+}
+
+#[test]
+fn ecosystem_crates() {
+    run_fixture("ecosystem.rs");
+}
+
+/// Every catalogue entry has a positive case somewhere in the corpus.
+#[test]
+fn corpus_covers_the_catalogue() {
+    let mut covered = std::collections::HashSet::new();
+    for entry in std::fs::read_dir(fixtures_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            covered.extend(markers(&text).into_iter().filter(|m| !m.2).map(|m| m.1));
+        }
+    }
+    let index = Index::builtin();
+    let missing: Vec<&str> = index
+        .apis()
+        .iter()
+        .map(|a| a.path.as_str())
+        .filter(|p| !covered.contains(*p))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "catalogue entries without a positive fixture: {missing:?}"
+    );
+}
+
+#[test]
+fn unparseable_file_is_not_analysed_never_clean() {
+    let name = "unparseable.rs";
+    let text = std::fs::read_to_string(fixtures_dir().join(name)).unwrap();
+    let analysis = cap_lint::check_source(name, &text, &Index::builtin());
+    assert_eq!(analysis.unanalysed.len(), 1);
+    assert_eq!(analysis.unanalysed[0].file, name);
+    assert_eq!(analysis.unanalysed[0].line, 4, "{:?}", analysis.unanalysed);
+    assert!(analysis.findings.is_empty());
+    check_snapshot(
+        &fixtures_dir().join("unparseable.json"),
+        &render::json_lines(&analysis, Severity::Low, true),
+    );
+    check_snapshot(
+        &fixtures_dir().join("unparseable.stderr"),
+        &render::human(&analysis, Severity::Low, true),
+    );
+}
+
+#[test]
+fn crate_over_several_files() {
+    let dir = fixtures_dir().join("multi");
+    let root = dir.join("src/lib.rs");
+    let label = |p: &Path| p.strip_prefix(&dir).unwrap().display().to_string();
+    let analysis = cap_lint::check_crate(
+        &root,
+        cap_lint::finding::Scope::Lib,
+        &Index::builtin(),
+        &label,
+        &|_| false,
+    );
+    assert!(analysis.unanalysed.is_empty(), "{:?}", analysis.unanalysed);
+    assert_eq!(
+        analysis.sources.len(),
+        5,
+        "all five files are reached: {:?}",
+        analysis.sources.keys()
+    );
+    let mut expected = Vec::new();
+    for (file, text) in &analysis.sources {
+        expected.extend(
+            markers(text)
+                .into_iter()
+                .map(|(l, a, s)| (file.clone(), l, a, s)),
+        );
+    }
+    expected.sort();
+    let mut actual: Vec<_> = analysis
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.file.clone(),
+                f.span.start.line,
+                f.api.clone(),
+                f.suppressed.is_some(),
+            )
+        })
+        .collect();
+    actual.sort();
+    assert_eq!(actual, expected);
+    check_snapshot(
+        &dir.join("expected.json"),
+        &render::json_lines(&analysis, Severity::Low, true),
+    );
+}
+
+/// Human output, snapshotted for a few fixtures (rustc-style spans and carets).
+#[test]
+fn human_snapshots() {
+    for name in ["resolution.rs", "suppression.rs"] {
+        let analysis = run_fixture(name);
+        let human = render::human(&analysis, Severity::Medium, true);
+        check_snapshot(&fixtures_dir().join(name).with_extension("stderr"), &human);
+    }
+}
