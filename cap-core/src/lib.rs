@@ -14,4 +14,7 @@ pub mod rights;
 pub mod sandbox;
 
 pub use ambient::{AmbientAuthority, ambient_authority};
+/// `#[cap_core::ambient(reason = "…")]`: marks code that uses ambient authority on
+/// purpose; compiles to nothing, read by `cargo cap-lint`.
+pub use cap_macros::ambient;
 pub use rights::{Right, RightSet, Rights};

@@ -1,1 +1,129 @@
-//! `cap-lint`: see the workspace README.
+//! `cap-lint`: finds the calls that still reach the filesystem, the network,
+//! other processes or the environment *by name*, so they can be moved to
+//! capability handles.
+//!
+//! The syntactic tier ([`check_crate`], [`check_source`]) parses sources with
+//! `syn` and resolves names as far as syntax allows; the precise tier
+//! ([`precise`]) runs `cargo clippy` with a `clippy.toml` generated from the same
+//! [`catalogue`]. The binary `cargo-cap-lint` drives both; the book chapter
+//! "cargo cap-lint" describes how to adopt it.
+//!
+//! ```
+//! use cap_lint::{catalogue::Index, check_source};
+//! let index = Index::builtin();
+//! let analysis = check_source("demo.rs", "fn main() { let _ = std::fs::read(\"x\"); }", &index);
+//! assert_eq!(analysis.findings[0].api, "std::fs::read");
+//! assert_eq!(analysis.findings[0].code, "ambient::fs");
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod baseline;
+pub mod catalogue;
+mod check;
+pub mod config;
+pub mod finding;
+pub mod precise;
+pub mod render;
+mod tree;
+pub mod workspace;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use catalogue::Index;
+use finding::{Finding, Scope, Unanalysed};
+
+/// What one run found: findings (including suppressed ones, marked), files
+/// that could not be analysed, and the sources (for rendering).
+#[derive(Default, Debug)]
+pub struct Analysis {
+    /// Findings, in file and position order.
+    pub findings: Vec<Finding>,
+    /// Files that failed to read or parse: never counted as clean.
+    pub unanalysed: Vec<Unanalysed>,
+    /// Source text by file label, for rendering snippets.
+    pub sources: BTreeMap<String, String>,
+    /// Lines of source analysed.
+    pub lines: usize,
+}
+
+impl Analysis {
+    /// Adds another analysis' results.
+    pub fn merge(&mut self, other: Analysis) {
+        self.findings.extend(other.findings);
+        self.unanalysed.extend(other.unanalysed);
+        self.sources.extend(other.sources);
+        self.lines += other.lines;
+    }
+
+    /// Sorts findings by file and position and drops exact duplicates.
+    pub fn sort(&mut self) {
+        self.findings
+            .sort_by(|a, b| (&a.file, a.span, &a.api).cmp(&(&b.file, b.span, &b.api)));
+        self.findings
+            .dedup_by(|a, b| a.file == b.file && a.span == b.span && a.api == b.api);
+        self.unanalysed.sort_by(|a, b| a.file.cmp(&b.file));
+    }
+
+    /// Findings not suppressed or allowed.
+    pub fn active(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.suppressed.is_none())
+    }
+}
+
+fn finish(
+    tree: &tree::CrateTree,
+    findings: Vec<Finding>,
+    label: &dyn Fn(&Path) -> String,
+) -> Analysis {
+    let mut analysis = Analysis::default();
+    let mut labels = BTreeMap::new();
+    for file in &tree.files {
+        let name = label(&file.path);
+        labels.insert(file.path.display().to_string(), name.clone());
+        match &file.ast {
+            Ok(_) => analysis.lines += file.text.lines().count(),
+            Err(e) => analysis.unanalysed.push(Unanalysed {
+                file: name.clone(),
+                line: e.line,
+                column: e.column,
+                error: e.message.clone(),
+            }),
+        }
+        analysis.sources.insert(name, file.text.clone());
+    }
+    analysis.findings = findings
+        .into_iter()
+        .map(|mut f| {
+            if let Some(l) = labels.get(&f.file) {
+                f.file.clone_from(l);
+            }
+            f
+        })
+        .collect();
+    analysis.sort();
+    analysis
+}
+
+/// Checks one source text as a single-file crate (its `mod x;` declarations
+/// are not followed).
+pub fn check_source(file: &str, text: &str, index: &Index) -> Analysis {
+    let tree = tree::CrateTree::from_source(Path::new(file), text.to_owned());
+    let findings = check::check_crate(&tree, index, Scope::Lib);
+    finish(&tree, findings, &|p| p.display().to_string())
+}
+
+/// Checks the crate whose root file is `root` (following `mod` declarations),
+/// labelling files with `label`. Files for which `skip` is true are not loaded
+/// (they were checked as part of another crate).
+pub fn check_crate(
+    root: &Path,
+    scope: Scope,
+    index: &Index,
+    label: &dyn Fn(&Path) -> String,
+    skip: &dyn Fn(&Path) -> bool,
+) -> Analysis {
+    let tree = tree::CrateTree::load(root, skip);
+    let findings = check::check_crate(&tree, index, scope);
+    finish(&tree, findings, label)
+}

@@ -1,0 +1,1117 @@
+//! The syntactic checker: walks a crate's syntax trees, resolves each path the
+//! way rustc would as far as syntax allows (imports, aliases, globs, local
+//! items, re-exports across modules, block-local `use`), infers the few
+//! receiver types that matter, and reports calls into the catalogue.
+
+use std::collections::HashMap;
+
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+use syn::{Expr, Pat, Type};
+
+use crate::catalogue::{Index, Kind, canonical_alias};
+use crate::finding::{Finding, Range, Scope, Tier};
+use crate::tree::{Bindings, CrateTree, ModId};
+
+/// The result of resolving a path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Res {
+    /// A path into another crate, fully spelled (`["std", "fs", "read"]`).
+    Extern(Vec<String>),
+    /// A module of this crate.
+    Module(ModId),
+    /// Something this crate defines (a fn, type, variable...): never catalogued.
+    Local,
+    /// Could not be resolved.
+    Unknown,
+}
+
+/// A receiver type the checker tracks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Ty {
+    /// A catalogued type, by canonical path (`std::path::PathBuf`).
+    Named(String),
+    /// `impl AsRef<T>` or a generic `P: AsRef<T>`: `.as_ref()` gives `T`.
+    AsRef(String),
+}
+
+/// Names bound in a block (or a function's parameters).
+#[derive(Default)]
+struct Block {
+    bindings: Bindings,
+    /// Local variables and their tracked type, if known (`None` shadows).
+    vars: HashMap<String, Option<Ty>>,
+    /// Generic parameters with an `AsRef<T>` bound.
+    generics: HashMap<String, Ty>,
+}
+
+const MAX_DEPTH: usize = 24;
+
+/// Macros whose input is a comma-separated list of expressions.
+const EXPR_MACROS: &[&str] = &[
+    "format",
+    "print",
+    "println",
+    "eprint",
+    "eprintln",
+    "write",
+    "writeln",
+    "vec",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "panic",
+    "dbg",
+    "format_args",
+    "todo",
+    "unimplemented",
+    "unreachable",
+    "anyhow",
+    "bail",
+    "ensure",
+    "info",
+    "warn",
+    "error",
+    "debug",
+    "trace",
+];
+
+/// Checks one crate: every file of `tree`, with `scope` as the base scope.
+pub(crate) fn check_crate(tree: &CrateTree, index: &Index, scope: Scope) -> Vec<Finding> {
+    let mut checker = Checker {
+        tree,
+        index,
+        file: 0,
+        module: 0,
+        blocks: Vec::new(),
+        self_ty: None,
+        struct_fields: HashMap::new(),
+        suppress: Vec::new(),
+        test_depth: 0,
+        preopen_impl: false,
+        base_scope: scope,
+        out: Vec::new(),
+    };
+    checker.collect_struct_fields();
+    for (i, file) in tree.files.iter().enumerate() {
+        let Ok(ast) = &file.ast else { continue };
+        checker.file = i;
+        checker.module = file.module;
+        checker.blocks.clear();
+        checker.visit_file(ast);
+    }
+    checker.out
+}
+
+struct Checker<'a> {
+    tree: &'a CrateTree,
+    index: &'a Index,
+    file: usize,
+    module: ModId,
+    blocks: Vec<Block>,
+    /// The `Self` type's name inside an impl, for `self.field`.
+    self_ty: Option<String>,
+    /// Struct name → field name → tracked type.
+    struct_fields: HashMap<String, HashMap<String, Ty>>,
+    /// Reasons of enclosing suppressions and authority roots.
+    suppress: Vec<String>,
+    test_depth: usize,
+    preopen_impl: bool,
+    base_scope: Scope,
+    out: Vec<Finding>,
+}
+
+fn path_segments(path: &syn::Path) -> Vec<String> {
+    let mut segs = Vec::with_capacity(path.segments.len() + 1);
+    if path.leading_colon.is_some() {
+        segs.push("::".to_owned());
+    }
+    segs.extend(path.segments.iter().map(|s| s.ident.to_string()));
+    segs
+}
+
+fn canon(path: &[String]) -> String {
+    let joined = path.join("::");
+    canonical_alias(&joined).unwrap_or(joined)
+}
+
+/// Whether an attribute marks test code: `#[test]`, `#[tokio::test]`, `#[cfg(test)]`.
+fn is_test_attr(attr: &syn::Attribute) -> bool {
+    let path = attr.path();
+    if path.segments.last().is_some_and(|s| s.ident == "test") {
+        return true;
+    }
+    if path.is_ident("cfg")
+        && let syn::Meta::List(list) = &attr.meta
+    {
+        let text = list.tokens.to_string();
+        return text
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .any(|w| w == "test")
+            && !text.contains("not");
+    }
+    false
+}
+
+impl Checker<'_> {
+    // ---- name resolution ----
+
+    fn parent(&self, m: ModId) -> ModId {
+        self.tree.modules[m].parent.unwrap_or(0)
+    }
+
+    fn resolve(&self, segs: &[String]) -> Res {
+        self.resolve_from(segs, self.blocks.len(), self.module, 0)
+    }
+
+    fn resolve_from(&self, segs: &[String], nblocks: usize, module: ModId, depth: usize) -> Res {
+        if depth > MAX_DEPTH || segs.is_empty() {
+            return Res::Unknown;
+        }
+        let head = match segs[0].as_str() {
+            "::" => return Res::Extern(segs[1..].to_vec()),
+            "crate" | "$crate" => Res::Module(0),
+            "self" => Res::Module(module),
+            "super" => Res::Module(self.parent(module)),
+            "Self" => return Res::Local,
+            name => self.lookup(name, nblocks, module, depth, segs.len() == 1),
+        };
+        self.walk(head, &segs[1..], depth)
+    }
+
+    fn lookup(&self, name: &str, nblocks: usize, module: ModId, depth: usize, single: bool) -> Res {
+        for i in (0..nblocks).rev() {
+            let b = &self.blocks[i];
+            if single && b.vars.contains_key(name) {
+                return Res::Local;
+            }
+            if b.bindings.items.contains(name) {
+                return Res::Local;
+            }
+            if let Some(target) = b.bindings.uses.get(name) {
+                return self.resolve_from(target, i + 1, module, depth + 1);
+            }
+        }
+        for i in (0..nblocks).rev() {
+            for glob in &self.blocks[i].bindings.globs {
+                if let Some(r) = self.glob_lookup(glob, name, i, module, depth) {
+                    return r;
+                }
+            }
+        }
+        self.lookup_in_module(module, name, depth)
+            .unwrap_or_else(|| Res::Extern(vec![name.to_owned()]))
+    }
+
+    fn lookup_in_module(&self, m: ModId, name: &str, depth: usize) -> Option<Res> {
+        if depth > MAX_DEPTH {
+            return Some(Res::Unknown);
+        }
+        let module = &self.tree.modules[m];
+        if let Some(&child) = module.children.get(name) {
+            return Some(Res::Module(child));
+        }
+        if module.bindings.items.contains(name) {
+            return Some(Res::Local);
+        }
+        if let Some(target) = module.bindings.uses.get(name) {
+            return Some(self.resolve_from(target, 0, m, depth + 1));
+        }
+        module
+            .bindings
+            .globs
+            .iter()
+            .find_map(|glob| self.glob_lookup(glob, name, 0, m, depth))
+    }
+
+    fn glob_lookup(
+        &self,
+        glob: &[String],
+        name: &str,
+        nblocks: usize,
+        module: ModId,
+        depth: usize,
+    ) -> Option<Res> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match self.resolve_from(glob, nblocks, module, depth + 1) {
+            Res::Module(id) if id != module => self.lookup_in_module(id, name, depth + 1),
+            Res::Extern(mut p) => {
+                p.push(name.to_owned());
+                self.index.has_prefix(&canon(&p)).then_some(Res::Extern(p))
+            }
+            _ => None,
+        }
+    }
+
+    fn walk(&self, mut head: Res, rest: &[String], depth: usize) -> Res {
+        for seg in rest {
+            head = match head {
+                Res::Module(id) => match seg.as_str() {
+                    "super" => Res::Module(self.parent(id)),
+                    "self" => Res::Module(id),
+                    _ => self
+                        .lookup_in_module(id, seg, depth + 1)
+                        .unwrap_or(Res::Unknown),
+                },
+                Res::Extern(mut p) => {
+                    p.push(seg.clone());
+                    Res::Extern(p)
+                }
+                Res::Local | Res::Unknown => return head,
+            };
+        }
+        head
+    }
+
+    /// The canonical path a syntax path names in another crate, if any.
+    fn extern_path(&self, path: &syn::Path) -> Option<String> {
+        match self.resolve(&path_segments(path)) {
+            Res::Extern(p) => Some(canon(&p)),
+            _ => None,
+        }
+    }
+
+    /// The catalogue entry an expression path names, if any (plain paths,
+    /// UFCS `<T>::m` and `<T as Trait>::m`).
+    fn match_expr_path(&self, p: &syn::ExprPath) -> Option<usize> {
+        let Some(qself) = &p.qself else {
+            return self
+                .extern_path(&p.path)
+                .and_then(|s| self.index.by_path(&s));
+        };
+        let segs = path_segments(&p.path);
+        let pos = qself.position + usize::from(p.path.leading_colon.is_some());
+        let rest = &segs[pos.min(segs.len())..];
+        let mut candidates = Vec::new();
+        if pos > 0
+            && let Res::Extern(mut t) = self.resolve(&segs[..pos])
+        {
+            t.extend(rest.iter().cloned());
+            candidates.push(canon(&t));
+        }
+        if let Some(Ty::Named(ty)) = self.resolve_type(&qself.ty) {
+            candidates.push(format!("{ty}::{}", rest.join("::")));
+        } else if let Type::Path(tp) = &*qself.ty
+            && let Some(ty) = self.extern_path(&tp.path)
+        {
+            candidates.push(format!("{ty}::{}", rest.join("::")));
+        }
+        candidates.iter().find_map(|c| self.index.by_path(c))
+    }
+
+    /// Whether the trait at canonical path `trait_path` is in scope here.
+    fn trait_in_scope(&self, trait_path: &str) -> bool {
+        let name = trait_path.rsplit("::").next().unwrap_or(trait_path);
+        if let Res::Extern(p) = self.resolve(&[name.to_owned()])
+            && canon(&p) == trait_path
+        {
+            return true;
+        }
+        let anonymous_here = |bindings: &Bindings, nblocks: usize, module: ModId| {
+            bindings.anonymous.iter().any(|a| matches!(self.resolve_from(a, nblocks, module, 0), Res::Extern(p) if canon(&p) == trait_path))
+        };
+        for (i, b) in self.blocks.iter().enumerate() {
+            if anonymous_here(&b.bindings, i, self.module) {
+                return true;
+            }
+        }
+        anonymous_here(&self.tree.modules[self.module].bindings, 0, self.module)
+    }
+
+    // ---- types ----
+
+    fn resolve_type(&self, ty: &Type) -> Option<Ty> {
+        match ty {
+            Type::Reference(r) => self.resolve_type(&r.elem),
+            Type::Paren(p) => self.resolve_type(&p.elem),
+            Type::Group(g) => self.resolve_type(&g.elem),
+            Type::Path(tp) if tp.qself.is_none() => {
+                if let Some(ident) = tp.path.get_ident() {
+                    let name = ident.to_string();
+                    if let Some(t) = self.blocks.iter().rev().find_map(|b| b.generics.get(&name)) {
+                        return Some(t.clone());
+                    }
+                }
+                let last = tp.path.segments.last()?;
+                if ["Box", "Arc", "Rc", "Cow"].contains(&last.ident.to_string().as_str())
+                    && let syn::PathArguments::AngleBracketed(args) = &last.arguments
+                {
+                    return args.args.iter().find_map(|a| match a {
+                        syn::GenericArgument::Type(t) => self.resolve_type(t),
+                        _ => None,
+                    });
+                }
+                let path = self.extern_path(&tp.path)?;
+                self.index.is_tracked_type(&path).then_some(Ty::Named(path))
+            }
+            Type::ImplTrait(it) => it.bounds.iter().find_map(|b| self.as_ref_bound(b)),
+            _ => None,
+        }
+    }
+
+    /// `AsRef<Path>` as a bound gives `Ty::AsRef(Path)`.
+    fn as_ref_bound(&self, bound: &syn::TypeParamBound) -> Option<Ty> {
+        let syn::TypeParamBound::Trait(t) = bound else {
+            return None;
+        };
+        let last = t.path.segments.last()?;
+        if last.ident != "AsRef" {
+            return None;
+        }
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|a| match a {
+            syn::GenericArgument::Type(t) => match self.resolve_type(t) {
+                Some(Ty::Named(p)) => Some(Ty::AsRef(p)),
+                _ => None,
+            },
+            _ => None,
+        })
+    }
+
+    fn var_type(&self, name: &str) -> Option<Ty> {
+        self.blocks
+            .iter()
+            .rev()
+            .find_map(|b| b.vars.get(name))
+            .cloned()
+            .flatten()
+    }
+
+    /// The tracked type of an expression, when it is evident from syntax.
+    fn type_of(&self, e: &Expr) -> Option<Ty> {
+        match e {
+            Expr::Paren(x) => self.type_of(&x.expr),
+            Expr::Group(x) => self.type_of(&x.expr),
+            Expr::Reference(x) => self.type_of(&x.expr),
+            Expr::Try(x) => self.type_of(&x.expr),
+            Expr::Await(x) => self.type_of(&x.base),
+            Expr::Unary(x) if matches!(x.op, syn::UnOp::Deref(_)) => self.type_of(&x.expr),
+            Expr::Path(p) if p.qself.is_none() => self.var_type(&p.path.get_ident()?.to_string()),
+            Expr::Field(f) => {
+                let Expr::Path(base) = &*f.base else {
+                    return None;
+                };
+                if !base.path.is_ident("self") {
+                    return None;
+                }
+                let syn::Member::Named(field) = &f.member else {
+                    return None;
+                };
+                self.struct_fields
+                    .get(self.self_ty.as_ref()?)?
+                    .get(&field.to_string())
+                    .cloned()
+            }
+            Expr::Call(c) => {
+                let Expr::Path(p) = &*c.func else { return None };
+                if p.qself.is_some() {
+                    return None;
+                }
+                self.returns(&self.extern_path(&p.path)?)
+            }
+            Expr::MethodCall(m) => {
+                Self::method_returns(self.type_of(&m.receiver), &m.method.to_string())
+            }
+            _ => None,
+        }
+    }
+
+    /// The type a catalogued-type constructor or a well-known function returns.
+    fn returns(&self, path: &str) -> Option<Ty> {
+        let (owner, name) = path.rsplit_once("::")?;
+        if self.index.is_tracked_type(owner)
+            && [
+                "new",
+                "from",
+                "default",
+                "bind",
+                "unbound",
+                "new_v4",
+                "new_v6",
+                "with_capacity",
+            ]
+            .contains(&name)
+        {
+            return Some(Ty::Named(owner.to_owned()));
+        }
+        let ty = match path {
+            "std::fs::File::options" => "std::fs::OpenOptions",
+            "tokio::fs::File::options" => "tokio::fs::OpenOptions",
+            "std::env::current_dir"
+            | "std::env::temp_dir"
+            | "std::env::home_dir"
+            | "std::env::current_exe"
+            | "std::fs::canonicalize"
+            | "std::fs::read_link"
+            | "std::path::absolute" => "std::path::PathBuf",
+            _ => return None,
+        };
+        Some(Ty::Named(ty.to_owned()))
+    }
+
+    fn method_returns(receiver: Option<Ty>, method: &str) -> Option<Ty> {
+        if ["unwrap", "expect", "clone", "unwrap_or_default"].contains(&method) {
+            return receiver;
+        }
+        match receiver? {
+            Ty::AsRef(t) => (method == "as_ref").then_some(Ty::Named(t)),
+            Ty::Named(t) => {
+                let family = t
+                    .strip_suffix("::PathBuf")
+                    .or_else(|| t.strip_suffix("::Path"))
+                    .filter(|f| f.ends_with("path"));
+                if let Some(family) = family {
+                    return match method {
+                        "join" | "with_file_name" | "with_extension" | "to_path_buf"
+                        | "to_owned" | "canonicalize" | "read_link" => {
+                            Some(Ty::Named(format!("{family}::PathBuf")))
+                        }
+                        "parent" | "as_path" | "strip_prefix" | "as_ref" => {
+                            Some(Ty::Named(format!("{family}::Path")))
+                        }
+                        _ => None,
+                    };
+                }
+                let builder = if t.ends_with("::OpenOptions") {
+                    [
+                        "read",
+                        "write",
+                        "append",
+                        "truncate",
+                        "create",
+                        "create_new",
+                        "mode",
+                        "custom_flags",
+                    ]
+                    .contains(&method)
+                } else if t.ends_with("::DirBuilder") {
+                    ["recursive", "mode"].contains(&method)
+                } else {
+                    false
+                };
+                builder.then_some(Ty::Named(t))
+            }
+        }
+    }
+
+    fn collect_struct_fields(&mut self) {
+        for (i, file) in self.tree.files.iter().enumerate() {
+            let Ok(ast) = &file.ast else { continue };
+            self.file = i;
+            self.module = file.module;
+            self.collect_fields_in(&ast.items);
+        }
+    }
+
+    fn collect_fields_in(&mut self, items: &[syn::Item]) {
+        for item in items {
+            match item {
+                syn::Item::Struct(s) => {
+                    let fields: HashMap<String, Ty> = s
+                        .fields
+                        .iter()
+                        .filter_map(|f| {
+                            Some((f.ident.as_ref()?.to_string(), self.resolve_type(&f.ty)?))
+                        })
+                        .collect();
+                    if !fields.is_empty() {
+                        self.struct_fields
+                            .entry(s.ident.to_string())
+                            .or_default()
+                            .extend(fields);
+                    }
+                }
+                syn::Item::Mod(m) => {
+                    if let Some((_, content)) = &m.content {
+                        let saved = self.module;
+                        if let Some(id) = self.mod_id(m) {
+                            self.module = id;
+                        }
+                        self.collect_fields_in(content);
+                        self.module = saved;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn mod_id(&self, m: &syn::ItemMod) -> Option<ModId> {
+        let start = m.ident.span().start();
+        self.tree
+            .mod_items
+            .get(&(self.file, start.line, start.column))
+            .copied()
+    }
+
+    // ---- scopes, suppression ----
+
+    fn push_block(&mut self, stmts: &[syn::Stmt]) {
+        let mut block = Block::default();
+        block.bindings.collect(stmts.iter().filter_map(|s| match s {
+            syn::Stmt::Item(i) => Some(i),
+            _ => None,
+        }));
+        self.blocks.push(block);
+    }
+
+    fn bind_pat(&mut self, pat: &Pat, ty: Option<Ty>) {
+        if self.blocks.is_empty() {
+            self.blocks.push(Block::default());
+        }
+        match pat {
+            Pat::Ident(pi) if pi.subpat.is_none() => {
+                self.blocks
+                    .last_mut()
+                    .unwrap()
+                    .vars
+                    .insert(pi.ident.to_string(), ty);
+            }
+            Pat::Type(pt) => {
+                let ty = self.resolve_type(&pt.ty).or(ty);
+                self.bind_pat(&pt.pat, ty);
+            }
+            other => {
+                let mut names = PatNames(Vec::new());
+                names.visit_pat(other);
+                let vars = &mut self.blocks.last_mut().unwrap().vars;
+                for n in names.0 {
+                    vars.insert(n, None);
+                }
+            }
+        }
+    }
+
+    /// The reason of a `#[cap_core::ambient(reason = "…")]` among `attrs`.
+    fn ambient_reason(&self, attrs: &[syn::Attribute]) -> Option<String> {
+        attrs.iter().find_map(|attr| {
+            let path = attr.path();
+            if path.segments.last()?.ident != "ambient" {
+                return None;
+            }
+            let resolved = self.extern_path(path)?;
+            if resolved != "cap_core::ambient" && resolved != "cap_macros::ambient" {
+                return None;
+            }
+            let reason = attr
+                .parse_args_with(|input: syn::parse::ParseStream<'_>| {
+                    let key: syn::Ident = input.parse()?;
+                    let _: syn::Token![=] = input.parse()?;
+                    let value: syn::LitStr = input.parse()?;
+                    if key != "reason" {
+                        return Err(syn::Error::new(key.span(), "expected `reason`"));
+                    }
+                    Ok(value.value())
+                })
+                .ok()?;
+            (!reason.trim().is_empty()).then(|| format!("suppressed: {reason}"))
+        })
+    }
+
+    /// Enters an item or statement with `attrs`; returns what to undo.
+    fn enter_attrs(&mut self, attrs: &[syn::Attribute]) -> (bool, bool) {
+        let suppressed = match self.ambient_reason(attrs) {
+            Some(reason) => {
+                self.suppress.push(reason);
+                true
+            }
+            None => false,
+        };
+        let test = attrs.iter().any(is_test_attr);
+        if test {
+            self.test_depth += 1;
+        }
+        (suppressed, test)
+    }
+
+    fn leave_attrs(&mut self, (suppressed, test): (bool, bool)) {
+        if suppressed {
+            self.suppress.pop();
+        }
+        if test {
+            self.test_depth -= 1;
+        }
+    }
+
+    /// Pushes a scope with a function's parameters and generic bounds, and
+    /// whether the function is an authority root.
+    fn enter_fn(&mut self, sig: &syn::Signature) -> bool {
+        let mut block = Block::default();
+        for param in &sig.generics.params {
+            if let syn::GenericParam::Type(tp) = param
+                && let Some(t) = tp.bounds.iter().find_map(|b| self.as_ref_bound(b))
+            {
+                block.generics.insert(tp.ident.to_string(), t);
+            }
+        }
+        if let Some(wc) = &sig.generics.where_clause {
+            for pred in &wc.predicates {
+                if let syn::WherePredicate::Type(pt) = pred
+                    && let (Type::Path(tp), Some(t)) = (
+                        &pt.bounded_ty,
+                        pt.bounds.iter().find_map(|b| self.as_ref_bound(b)),
+                    )
+                    && let Some(id) = tp.path.get_ident()
+                {
+                    block.generics.insert(id.to_string(), t);
+                }
+            }
+        }
+        self.blocks.push(block);
+        let mut root = false;
+        for input in &sig.inputs {
+            let syn::FnArg::Typed(pt) = input else {
+                continue;
+            };
+            if type_mentions(&pt.ty, "AmbientAuthority") {
+                root = true;
+            }
+            let ty = self.resolve_type(&pt.ty);
+            self.bind_pat(&pt.pat, ty);
+        }
+        if root {
+            self.suppress
+                .push("authority root: takes an `AmbientAuthority` token".to_owned());
+        }
+        root
+    }
+
+    fn leave_fn(&mut self, root: bool) {
+        self.blocks.pop();
+        if root {
+            self.suppress.pop();
+        }
+    }
+
+    // ---- reporting ----
+
+    fn report(&mut self, id: usize, span: Range, name: Option<Range>) {
+        let api = self.index.get(id);
+        let scope = if self.test_depth > 0 {
+            Scope::Tests
+        } else {
+            self.base_scope
+        };
+        self.out.push(Finding {
+            file: self.tree.files[self.file].path.display().to_string(),
+            span,
+            name_span: name,
+            api: api.path.clone(),
+            code: api.code().to_owned(),
+            category: api.category,
+            severity: api.severity,
+            message: api.message.clone(),
+            help: api.help.clone(),
+            tier: Tier::Syntactic,
+            scope,
+            package: None,
+            suppressed: self.suppress.last().cloned(),
+        });
+    }
+
+    // ---- macros ----
+
+    fn check_macro(&mut self, mac: &syn::Macro) {
+        let name = mac
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        if name == "macro_rules" {
+            self.scan_tokens(mac.tokens.clone());
+            return;
+        }
+        let parser = Punctuated::<Expr, syn::Token![,]>::parse_terminated;
+        if let Ok(exprs) = mac.parse_body_with(parser) {
+            for e in &exprs {
+                self.visit_expr(e);
+            }
+            return;
+        }
+        if EXPR_MACROS.contains(&name.as_str()) {
+            // `vec![elem; n]`
+            let repeat = |input: syn::parse::ParseStream<'_>| {
+                let a: Expr = input.parse()?;
+                let _: syn::Token![;] = input.parse()?;
+                let b: Expr = input.parse()?;
+                Ok((a, b))
+            };
+            if let Ok((a, b)) = mac.parse_body_with(repeat) {
+                self.visit_expr(&a);
+                self.visit_expr(&b);
+                return;
+            }
+        }
+        if let Ok(block) = mac.parse_body_with(syn::Block::parse_within) {
+            self.push_block(&block);
+            for stmt in &block {
+                self.visit_stmt(stmt);
+            }
+            self.blocks.pop();
+            return;
+        }
+        self.scan_tokens(mac.tokens.clone());
+    }
+
+    /// Finds calls in tokens that do not parse as Rust (macro bodies): paths
+    /// followed by an argument list, paths to catalogued values, and method
+    /// calls of catalogued traits in scope.
+    fn scan_tokens(&mut self, tokens: TokenStream) {
+        let trees: Vec<TokenTree> = tokens.into_iter().collect();
+        let mut i = 0;
+        while i < trees.len() {
+            match &trees[i] {
+                TokenTree::Group(g) => {
+                    self.scan_tokens(g.stream());
+                    i += 1;
+                }
+                TokenTree::Ident(first) => {
+                    let prev_punct = i.checked_sub(1).and_then(|p| match &trees[p] {
+                        TokenTree::Punct(p) => Some(p.as_char()),
+                        _ => None,
+                    });
+                    let leading = i >= 2
+                        && prev_punct == Some(':')
+                        && matches!(&trees[i - 2], TokenTree::Punct(p) if p.as_char() == ':');
+                    let mut segs = if leading {
+                        vec!["::".to_owned()]
+                    } else {
+                        Vec::new()
+                    };
+                    segs.push(first.to_string());
+                    let start = if leading {
+                        trees[i - 2].span()
+                    } else {
+                        first.span()
+                    };
+                    let mut j = i + 1;
+                    while j + 2 < trees.len() + 1 {
+                        let colons = matches!(&trees.get(j), Some(TokenTree::Punct(p)) if p.as_char() == ':')
+                            && matches!(&trees.get(j + 1), Some(TokenTree::Punct(p)) if p.as_char() == ':');
+                        match (colons, trees.get(j + 2)) {
+                            (true, Some(TokenTree::Ident(id))) => {
+                                segs.push(id.to_string());
+                                j += 3;
+                            }
+                            _ => break,
+                        }
+                    }
+                    let last_span = trees[j - 1].span();
+                    let call_group = match trees.get(j) {
+                        Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis => {
+                            Some(g.clone())
+                        }
+                        _ => None,
+                    };
+                    let after_dot = prev_punct == Some('.') && !leading;
+                    let after_dollar = prev_punct == Some('$');
+                    if after_dot {
+                        if let (Some(group), 1) = (&call_group, segs.len()) {
+                            let name = &segs[0];
+                            let hit = self
+                                .index
+                                .trait_methods(name)
+                                .iter()
+                                .copied()
+                                .find(|&id| self.trait_in_scope(self.index.get(id).owner()));
+                            if let Some(id) = hit {
+                                let span = Range {
+                                    start: Range::of(first.span()).start,
+                                    end: Range::of(group.span()).end,
+                                };
+                                self.report(id, span, Some(Range::of(first.span())));
+                            }
+                        }
+                    } else if !after_dollar {
+                        let hit = match self.resolve(&segs) {
+                            Res::Extern(p) => self.index.by_path(&canon(&p)),
+                            _ => None,
+                        };
+                        if let Some(id) = hit {
+                            let value_use = self.index.get(id).kind == Kind::Value;
+                            if call_group.is_some() || value_use || segs.len() > 1 {
+                                let end = call_group
+                                    .as_ref()
+                                    .map_or(Range::of(last_span).end, |g| Range::of(g.span()).end);
+                                let span = Range {
+                                    start: Range::of(start).start,
+                                    end,
+                                };
+                                self.report(id, span, Some(Range::of(last_span)));
+                            }
+                        }
+                    }
+                    i = j;
+                }
+                TokenTree::Punct(_) | TokenTree::Literal(_) => i += 1,
+            }
+        }
+    }
+}
+
+/// Whether a type mentions a path segment named `name` anywhere.
+fn type_mentions(ty: &Type, name: &str) -> bool {
+    struct Find<'n>(&'n str, bool);
+    impl<'ast> Visit<'ast> for Find<'_> {
+        fn visit_path_segment(&mut self, seg: &'ast syn::PathSegment) {
+            if seg.ident == self.0 {
+                self.1 = true;
+            }
+            visit::visit_path_segment(self, seg);
+        }
+    }
+    let mut f = Find(name, false);
+    f.visit_type(ty);
+    f.1
+}
+
+/// The names a pattern binds.
+struct PatNames(Vec<String>);
+
+impl<'ast> Visit<'ast> for PatNames {
+    fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+        self.0.push(p.ident.to_string());
+        visit::visit_pat_ident(self, p);
+    }
+}
+
+impl<'ast> Visit<'ast> for Checker<'_> {
+    fn visit_attribute(&mut self, _: &'ast syn::Attribute) {
+        // Attribute arguments are not run-time code (and `#[sandboxed(...)]`'s
+        // are the pre-open declarations: an authority root by design).
+    }
+
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        let attrs = self.enter_attrs(&f.attrs);
+        let root = self.enter_fn(&f.sig);
+        self.visit_block(&f.block);
+        self.leave_fn(root);
+        self.leave_attrs(attrs);
+    }
+
+    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        let attrs = self.enter_attrs(&f.attrs);
+        let preopen = self.preopen_impl && f.sig.ident == "preopen";
+        if preopen {
+            self.suppress.push(
+                "authority root: `Preopen::preopen` runs before the sandbox is entered".to_owned(),
+            );
+        }
+        let root = self.enter_fn(&f.sig);
+        self.visit_block(&f.block);
+        self.leave_fn(root);
+        if preopen {
+            self.suppress.pop();
+        }
+        self.leave_attrs(attrs);
+    }
+
+    fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
+        let attrs = self.enter_attrs(&f.attrs);
+        let root = self.enter_fn(&f.sig);
+        if let Some(block) = &f.default {
+            self.visit_block(block);
+        }
+        self.leave_fn(root);
+        self.leave_attrs(attrs);
+    }
+
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        let attrs = self.enter_attrs(&i.attrs);
+        let saved_self = self.self_ty.take();
+        let saved_preopen = self.preopen_impl;
+        if let Type::Path(tp) = &*i.self_ty {
+            self.self_ty = tp.path.segments.last().map(|s| s.ident.to_string());
+        }
+        self.preopen_impl = i
+            .trait_
+            .as_ref()
+            .is_some_and(|(_, path, _)| path.segments.last().is_some_and(|s| s.ident == "Preopen"));
+        for item in &i.items {
+            self.visit_impl_item(item);
+        }
+        self.self_ty = saved_self;
+        self.preopen_impl = saved_preopen;
+        self.leave_attrs(attrs);
+    }
+
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        let attrs = self.enter_attrs(&m.attrs);
+        if let Some((_, items)) = &m.content {
+            let saved_module = self.module;
+            let saved_blocks = std::mem::take(&mut self.blocks);
+            if let Some(id) = self.mod_id(m) {
+                self.module = id;
+            } else {
+                // A module inside a function body: its items are local.
+                let mut block = Block::default();
+                block.bindings.collect(items);
+                self.blocks.push(block);
+            }
+            for item in items {
+                self.visit_item(item);
+            }
+            self.module = saved_module;
+            self.blocks = saved_blocks;
+        }
+        self.leave_attrs(attrs);
+    }
+
+    fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
+        let attrs = self.enter_attrs(&t.attrs);
+        visit::visit_item_trait(self, t);
+        self.leave_attrs(attrs);
+    }
+
+    fn visit_item_const(&mut self, c: &'ast syn::ItemConst) {
+        let attrs = self.enter_attrs(&c.attrs);
+        visit::visit_item_const(self, c);
+        self.leave_attrs(attrs);
+    }
+
+    fn visit_item_static(&mut self, s: &'ast syn::ItemStatic) {
+        let attrs = self.enter_attrs(&s.attrs);
+        visit::visit_item_static(self, s);
+        self.leave_attrs(attrs);
+    }
+
+    fn visit_item_macro(&mut self, m: &'ast syn::ItemMacro) {
+        let attrs = self.enter_attrs(&m.attrs);
+        self.check_macro(&m.mac);
+        self.leave_attrs(attrs);
+    }
+
+    fn visit_block(&mut self, b: &'ast syn::Block) {
+        self.push_block(&b.stmts);
+        for stmt in &b.stmts {
+            self.visit_stmt(stmt);
+        }
+        self.blocks.pop();
+    }
+
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        let attrs = self.enter_attrs(&l.attrs);
+        let mut ty = None;
+        if let Some(init) = &l.init {
+            self.visit_expr(&init.expr);
+            if let Some((_, diverge)) = &init.diverge {
+                self.visit_expr(diverge);
+            }
+            ty = self.type_of(&init.expr);
+        }
+        self.bind_pat(&l.pat, ty);
+        self.leave_attrs(attrs);
+    }
+
+    fn visit_stmt_macro(&mut self, m: &'ast syn::StmtMacro) {
+        let attrs = self.enter_attrs(&m.attrs);
+        self.check_macro(&m.mac);
+        self.leave_attrs(attrs);
+    }
+
+    fn visit_expr_macro(&mut self, m: &'ast syn::ExprMacro) {
+        let attrs = self.enter_attrs(&m.attrs);
+        self.check_macro(&m.mac);
+        self.leave_attrs(attrs);
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        self.check_macro(m);
+    }
+
+    fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        let attrs = self.enter_attrs(&c.attrs);
+        self.blocks.push(Block::default());
+        for input in &c.inputs {
+            self.bind_pat(input, None);
+        }
+        self.visit_expr(&c.body);
+        self.blocks.pop();
+        self.leave_attrs(attrs);
+    }
+
+    fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
+        self.visit_expr(&f.expr);
+        self.blocks.push(Block::default());
+        self.bind_pat(&f.pat, None);
+        self.visit_block(&f.body);
+        self.blocks.pop();
+    }
+
+    fn visit_arm(&mut self, arm: &'ast syn::Arm) {
+        self.blocks.push(Block::default());
+        self.bind_pat(&arm.pat, None);
+        if let Some((_, guard)) = &arm.guard {
+            self.visit_expr(guard);
+        }
+        self.visit_expr(&arm.body);
+        self.blocks.pop();
+    }
+
+    fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
+        self.visit_expr(&l.expr);
+        self.bind_pat(&l.pat, None);
+    }
+
+    fn visit_expr_block(&mut self, b: &'ast syn::ExprBlock) {
+        let attrs = self.enter_attrs(&b.attrs);
+        self.visit_block(&b.block);
+        self.leave_attrs(attrs);
+    }
+
+    fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+        let attrs = self.enter_attrs(&call.attrs);
+        if let Expr::Path(p) = &*call.func
+            && let Some(id) = self.match_expr_path(p)
+        {
+            let name = p.path.segments.last().map(|s| Range::of(s.ident.span()));
+            self.report(id, Range::of(call.span()), name);
+            for arg in &call.args {
+                self.visit_expr(arg);
+            }
+            self.leave_attrs(attrs);
+            return;
+        }
+        visit::visit_expr_call(self, call);
+        self.leave_attrs(attrs);
+    }
+
+    fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+        if let Some(id) = self.match_expr_path(p) {
+            let name = p.path.segments.last().map(|s| Range::of(s.ident.span()));
+            self.report(id, Range::of(p.span()), name);
+        }
+    }
+
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        let attrs = self.enter_attrs(&m.attrs);
+        let name = m.method.to_string();
+        let mut hit = None;
+        if let Some(Ty::Named(ty)) = self.type_of(&m.receiver) {
+            hit = self.index.method_on(&ty, &name);
+        }
+        if hit.is_none() {
+            hit = self
+                .index
+                .trait_methods(&name)
+                .iter()
+                .copied()
+                .find(|&id| self.trait_in_scope(self.index.get(id).owner()));
+        }
+        if let Some(id) = hit {
+            self.report(id, Range::of(m.span()), Some(Range::of(m.method.span())));
+        }
+        visit::visit_expr_method_call(self, m);
+        self.leave_attrs(attrs);
+    }
+}

@@ -1,0 +1,227 @@
+//! Configuration: `cap-lint.toml` at the workspace root, and
+//! `[package.metadata.cap-lint]` in a package's `Cargo.toml`.
+//!
+//! ```toml
+//! # Every allow rule needs a reason; the other keys narrow it (all must match).
+//! [[allow]]
+//! reason = "tests create and remove real files in temporary directories"
+//! scopes = ["tests"]            # lib, bins, tests, benches, examples, build
+//! categories = ["fs", "env"]    # fs, net, process, env, ffi
+//!
+//! [[allow]]
+//! reason = "reads /proc/self/status to count threads before locking"
+//! packages = ["cap-runtime"]
+//! files = ["cap-runtime/src/"]  # path prefixes, relative to the workspace root
+//! apis = ["std::fs::read_to_string"]
+//!
+//! # More APIs to flag, with the same fields as the built-in catalogue.
+//! [[extra]]
+//! path = "my_http::get"
+//! kind = "function"             # function, method, trait-method, value
+//! category = "net"
+//! severity = "high"
+//! message = "fetches an arbitrary URL"
+//! help = "a pre-opened `cap_core::net` handle passed in"
+//! ```
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::catalogue::{Api, Category, Kind, Severity};
+use crate::finding::{Finding, Scope};
+
+/// The parsed configuration (the root file and all package tables, merged).
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// Allow rules, in order.
+    pub allow: Vec<AllowRule>,
+    /// Extra catalogue entries.
+    pub extra: Vec<Api>,
+}
+
+/// One allow rule: a finding matching every given key is allowed, with the reason.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AllowRule {
+    /// Why this is allowed (required, non-empty).
+    pub reason: String,
+    /// Where the rule was written (`cap-lint.toml`, or a package's `Cargo.toml`).
+    pub origin: String,
+    /// Categories, or all.
+    pub categories: Vec<Category>,
+    /// Catalogue paths, or all.
+    pub apis: Vec<String>,
+    /// Package names, or all.
+    pub packages: Vec<String>,
+    /// Scopes, or all.
+    pub scopes: Vec<Scope>,
+    /// File path prefixes (as findings name files), or all.
+    pub files: Vec<String>,
+}
+
+impl AllowRule {
+    /// Whether this rule allows `f`.
+    pub fn matches(&self, f: &Finding) -> bool {
+        (self.categories.is_empty() || self.categories.contains(&f.category))
+            && (self.apis.is_empty() || self.apis.contains(&f.api))
+            && (self.packages.is_empty()
+                || f.package
+                    .as_ref()
+                    .is_some_and(|p| self.packages.contains(p)))
+            && (self.scopes.is_empty() || self.scopes.contains(&f.scope))
+            && (self.files.is_empty()
+                || self
+                    .files
+                    .iter()
+                    .any(|prefix| f.file.starts_with(prefix.as_str())))
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    allow: Vec<RawAllow>,
+    #[serde(default)]
+    extra: Vec<RawExtra>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAllow {
+    reason: String,
+    #[serde(default)]
+    categories: Vec<String>,
+    #[serde(default)]
+    apis: Vec<String>,
+    #[serde(default)]
+    packages: Vec<String>,
+    #[serde(default)]
+    scopes: Vec<String>,
+    #[serde(default)]
+    files: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExtra {
+    path: String,
+    #[serde(default = "default_kind")]
+    kind: Kind,
+    category: String,
+    #[serde(default = "default_severity")]
+    severity: String,
+    message: String,
+    help: String,
+}
+
+fn default_kind() -> Kind {
+    Kind::Function
+}
+
+fn default_severity() -> String {
+    "high".to_owned()
+}
+
+impl Config {
+    /// Reads `cap-lint.toml` (a missing file is an empty configuration).
+    pub fn load_file(path: &Path) -> Result<Self, String> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        let raw: RawConfig = toml::from_str(&text)
+            .map_err(|e| format!("{}: {}", path.display(), e.to_string().trim_end()))?;
+        let mut config = Config::default();
+        config.add(raw, &path.display().to_string(), None)?;
+        Ok(config)
+    }
+
+    /// Adds a `[package.metadata.cap-lint]` table of package `package`; its
+    /// allow rules apply to that package only.
+    pub fn add_package_table(
+        &mut self,
+        package: &str,
+        manifest: &str,
+        table: &serde_json::Value,
+    ) -> Result<(), String> {
+        let raw: RawConfig = serde_json::from_value(table.clone())
+            .map_err(|e| format!("{manifest}: [package.metadata.cap-lint]: {e}"))?;
+        self.add(raw, manifest, Some(package))
+    }
+
+    fn add(&mut self, raw: RawConfig, origin: &str, package: Option<&str>) -> Result<(), String> {
+        for (i, a) in raw.allow.into_iter().enumerate() {
+            let at = format!("{origin}: allow rule {}", i + 1);
+            if a.reason.trim().is_empty() {
+                return Err(format!(
+                    "{at}: `reason` must say why the authority is needed"
+                ));
+            }
+            let categories = a
+                .categories
+                .iter()
+                .map(|c| {
+                    Category::parse(c).ok_or_else(|| {
+                        format!(
+                            "{at}: unknown category `{c}` (expected fs, net, process, env or ffi)"
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            let scopes = a
+                .scopes
+                .iter()
+                .map(|s| Scope::parse(s).ok_or_else(|| format!("{at}: unknown scope `{s}` (expected lib, bins, tests, benches, examples or build)")))
+                .collect::<Result<_, _>>()?;
+            let mut packages = a.packages;
+            if let Some(p) = package {
+                packages = vec![p.to_owned()];
+            }
+            self.allow.push(AllowRule {
+                reason: a.reason,
+                origin: origin.to_owned(),
+                categories,
+                apis: a.apis,
+                packages,
+                scopes,
+                files: a.files,
+            });
+        }
+        for (i, e) in raw.extra.into_iter().enumerate() {
+            let at = format!("{origin}: extra entry {} (`{}`)", i + 1, e.path);
+            let category = Category::parse(&e.category)
+                .ok_or_else(|| format!("{at}: unknown category `{}`", e.category))?;
+            let severity = Severity::parse(&e.severity).ok_or_else(|| {
+                format!(
+                    "{at}: unknown severity `{}` (expected low, medium or high)",
+                    e.severity
+                )
+            })?;
+            if !e.path.contains("::") {
+                return Err(format!(
+                    "{at}: `path` must be a full path such as `my_crate::module::function`"
+                ));
+            }
+            self.extra.push(Api {
+                path: e.path,
+                kind: e.kind,
+                category,
+                severity,
+                message: e.message,
+                help: e.help,
+            });
+        }
+        Ok(())
+    }
+
+    /// Marks findings that an allow rule covers (those not already suppressed).
+    pub fn apply(&self, findings: &mut [Finding]) {
+        for f in findings.iter_mut().filter(|f| f.suppressed.is_none()) {
+            if let Some(rule) = self.allow.iter().find(|r| r.matches(f)) {
+                f.suppressed = Some(format!("allowed by {}: {}", rule.origin, rule.reason));
+            }
+        }
+    }
+}

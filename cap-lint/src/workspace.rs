@@ -1,0 +1,253 @@
+//! What to check: the targets of a cargo package or workspace (from
+//! `cargo metadata`), or explicit files and folders.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::Analysis;
+use crate::catalogue::Index;
+use crate::config::Config;
+use crate::finding::Scope;
+
+/// One crate to check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// The package name (`None` for explicit paths).
+    pub package: Option<String>,
+    /// The crate root file.
+    pub root: PathBuf,
+    /// The scope of its code.
+    pub scope: Scope,
+}
+
+/// A cargo workspace (or single package) as `cargo metadata` describes it.
+#[derive(Clone, Debug)]
+pub struct Workspace {
+    /// The workspace root directory.
+    pub root: PathBuf,
+    /// Every target of every member, libraries first.
+    pub targets: Vec<Target>,
+    /// `[package.metadata.cap-lint]` tables: (package, manifest path, table).
+    pub package_tables: Vec<(String, String, serde_json::Value)>,
+}
+
+fn scope_of(kinds: &[serde_json::Value]) -> Scope {
+    let has = |k: &str| kinds.iter().any(|v| v == k);
+    if has("custom-build") {
+        Scope::Build
+    } else if has("test") {
+        Scope::Tests
+    } else if has("bench") {
+        Scope::Benches
+    } else if has("example") {
+        Scope::Examples
+    } else if has("bin") {
+        Scope::Bins
+    } else {
+        Scope::Lib
+    }
+}
+
+fn scope_rank(s: Scope) -> u8 {
+    match s {
+        Scope::Lib => 0,
+        Scope::Bins => 1,
+        Scope::Build => 2,
+        Scope::Tests => 3,
+        Scope::Examples => 4,
+        Scope::Benches => 5,
+    }
+}
+
+impl Workspace {
+    /// Runs `cargo metadata --format-version 1 --no-deps` (in `dir`, or for
+    /// `manifest`) and collects the targets.
+    pub fn discover(dir: &Path, manifest: Option<&Path>) -> Result<Self, String> {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["metadata", "--format-version", "1", "--no-deps"])
+            .current_dir(dir);
+        if let Some(m) = manifest {
+            cmd.arg("--manifest-path").arg(m);
+        }
+        let out = cmd
+            .output()
+            .map_err(|e| format!("could not run `cargo metadata`: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "`cargo metadata` failed in {}:\n{}",
+                dir.display(),
+                String::from_utf8_lossy(&out.stderr).trim_end()
+            ));
+        }
+        Self::from_metadata(&out.stdout)
+    }
+
+    /// Parses `cargo metadata` JSON.
+    pub fn from_metadata(json: &[u8]) -> Result<Self, String> {
+        let v: serde_json::Value = serde_json::from_slice(json)
+            .map_err(|e| format!("`cargo metadata` printed invalid JSON: {e}"))?;
+        let root = PathBuf::from(
+            v["workspace_root"]
+                .as_str()
+                .ok_or("`cargo metadata`: no workspace_root")?,
+        );
+        let mut targets = Vec::new();
+        let mut package_tables = Vec::new();
+        for p in v["packages"].as_array().into_iter().flatten() {
+            let name = p["name"].as_str().unwrap_or_default().to_owned();
+            if let Some(table) = p["metadata"].get("cap-lint") {
+                package_tables.push((
+                    name.clone(),
+                    p["manifest_path"].as_str().unwrap_or_default().to_owned(),
+                    table.clone(),
+                ));
+            }
+            for t in p["targets"].as_array().into_iter().flatten() {
+                let Some(src) = t["src_path"].as_str() else {
+                    continue;
+                };
+                let kinds = t["kind"].as_array().cloned().unwrap_or_default();
+                targets.push(Target {
+                    package: Some(name.clone()),
+                    root: PathBuf::from(src),
+                    scope: scope_of(&kinds),
+                });
+            }
+        }
+        targets.sort_by_key(|t| scope_rank(t.scope));
+        Ok(Workspace {
+            root,
+            targets,
+            package_tables,
+        })
+    }
+
+    /// The configuration: `cap-lint.toml` at the root (or `config`) plus the
+    /// package tables.
+    pub fn config(&self, config: Option<&Path>) -> Result<Config, String> {
+        let path = config.map_or_else(|| self.root.join("cap-lint.toml"), Path::to_path_buf);
+        let mut c = Config::load_file(&path)?;
+        for (package, manifest, table) in &self.package_tables {
+            c.add_package_table(package, manifest, table)?;
+        }
+        Ok(c)
+    }
+}
+
+/// Targets for explicit paths: each `.rs` file (folders searched recursively,
+/// `target/` and hidden folders skipped) becomes a crate root unless it is
+/// reached as a module of an earlier one. Scope is guessed from the path
+/// (`tests/`, `benches/`, `examples/`, `build.rs`).
+pub fn path_targets(paths: &[PathBuf]) -> Result<Vec<Target>, String> {
+    let mut files = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        if meta.is_dir() {
+            collect_rs(p, &mut files).map_err(|e| format!("{}: {e}", p.display()))?;
+        } else {
+            files.push(p.clone());
+        }
+    }
+    // Crate roots first, so their modules are reached through them.
+    files.sort_by_key(|f| {
+        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        (
+            !matches!(name, "lib.rs" | "main.rs" | "build.rs"),
+            f.components().count(),
+            f.clone(),
+        )
+    });
+    files.dedup();
+    Ok(files
+        .into_iter()
+        .map(|root| {
+            let text = root.to_string_lossy();
+            let scope = if root.file_name().is_some_and(|n| n == "build.rs") {
+                Scope::Build
+            } else if text.contains("/tests/") || text.starts_with("tests/") {
+                Scope::Tests
+            } else if text.contains("/benches/") || text.starts_with("benches/") {
+                Scope::Benches
+            } else if text.contains("/examples/") || text.starts_with("examples/") {
+                Scope::Examples
+            } else {
+                Scope::Lib
+            };
+            Target {
+                package: None,
+                root,
+                scope,
+            }
+        })
+        .collect())
+}
+
+fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if entry.file_type()?.is_dir() {
+            if !name.starts_with('.') && name != "target" {
+                collect_rs(&path, out)?;
+            }
+        } else if name.ends_with(".rs") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Checks `targets` in parallel (one crate per task), each file once; labels
+/// files relative to `base`; applies `config`.
+pub fn check_targets(targets: &[Target], base: &Path, index: &Index, config: &Config) -> Analysis {
+    let label = |p: &Path| {
+        let rel = p.strip_prefix(base).unwrap_or(p);
+        rel.display().to_string()
+    };
+    // Files that belong to an earlier target (a bin that `mod`s a lib file) are
+    // checked once: a first pass over roots decides ownership cheaply.
+    let seen = std::sync::Mutex::new(HashSet::<PathBuf>::new());
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(targets.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, Analysis)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(t) = targets.get(i) else { break };
+                        let skip = |p: &Path| {
+                            let canonical = p.to_path_buf();
+                            !seen.lock().map_or(true, |mut s| s.insert(canonical))
+                        };
+                        let mut a = crate::check_crate(&t.root, t.scope, index, &label, &skip);
+                        for f in &mut a.findings {
+                            f.package.clone_from(&t.package);
+                        }
+                        mine.push((i, a));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    let mut all = Analysis::default();
+    for (_, a) in results {
+        all.merge(a);
+    }
+    config.apply(&mut all.findings);
+    all.sort();
+    all
+}

@@ -1,0 +1,377 @@
+//! The `cargo-cap-lint` binary end to end: exit codes, output formats,
+//! configuration, baselines and workspace discovery, on projects written to
+//! temporary directories.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cargo-cap-lint"))
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    bin().current_dir(dir).args(args).output().unwrap()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn json_lines(o: &Output) -> Vec<serde_json::Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn exit_codes_follow_the_deny_level() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "clean.rs",
+        "fn main() { let _ = std::path::Path::new(\"x\").join(\"y\"); }\n",
+    );
+    write(
+        tmp.path(),
+        "env.rs",
+        "fn main() { let _ = std::env::var(\"HOME\"); }\n",
+    );
+    write(
+        tmp.path(),
+        "fs.rs",
+        "fn main() { let _ = std::fs::read(\"x\"); }\n",
+    );
+    assert_eq!(code(&run(tmp.path(), &["clean.rs"])), 0);
+    let env = run(tmp.path(), &["env.rs"]);
+    assert_eq!(code(&env), 1, "{}", stdout(&env));
+    assert!(stdout(&env).contains("error[ambient::env]"));
+    let lenient = run(tmp.path(), &["--deny", "medium", "env.rs"]);
+    assert_eq!(
+        code(&lenient),
+        0,
+        "a low finding below --deny medium does not fail"
+    );
+    assert!(
+        stdout(&lenient).contains("warning[ambient::env]"),
+        "but it is still shown"
+    );
+    assert_eq!(code(&run(tmp.path(), &["--deny=high", "fs.rs"])), 1);
+}
+
+#[test]
+fn usage_io_and_parse_errors_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = run(tmp.path(), &["--frobnicate"]);
+    assert_eq!(code(&bad), 2);
+    assert!(stderr(&bad).contains("unknown option `--frobnicate`"));
+    let missing = run(tmp.path(), &["no/such/file.rs"]);
+    assert_eq!(code(&missing), 2);
+    assert!(
+        stderr(&missing).contains("no/such/file.rs"),
+        "{}",
+        stderr(&missing)
+    );
+    write(tmp.path(), "broken.rs", "fn main() { let = ; }\n");
+    write(tmp.path(), "fine.rs", "fn main() {}\n");
+    let broken = run(tmp.path(), &["broken.rs", "fine.rs"]);
+    assert_eq!(code(&broken), 2, "an unparseable file is never clean");
+    assert!(stdout(&broken).contains("error[cap-lint::unparsed]"));
+    assert!(stderr(&broken).contains("1 file not analysed"));
+    assert_eq!(code(&run(tmp.path(), &["--deny", "severe", "fine.rs"])), 2);
+}
+
+#[test]
+fn json_has_one_object_per_finding() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "a.rs",
+        "use std::fs;\nfn f() {\n    let _ = fs::write(\"a\", \"b\");\n    let _ = std::env::var(\"X\");\n}\n",
+    );
+    let o = run(tmp.path(), &["--message-format", "json", "a.rs"]);
+    assert_eq!(code(&o), 1);
+    let v = json_lines(&o);
+    assert_eq!(v.len(), 2);
+    assert_eq!(v[0]["file"], "a.rs");
+    assert_eq!(v[0]["line"], 3);
+    assert_eq!(v[0]["column"], 13);
+    assert_eq!(v[0]["end"], serde_json::json!({"line": 3, "column": 32}));
+    assert_eq!(v[0]["code"], "ambient::fs");
+    assert_eq!(v[0]["category"], "fs");
+    assert_eq!(v[0]["severity"], "high");
+    assert_eq!(v[1]["severity"], "low");
+    assert!(v[0]["help"].as_str().unwrap().contains("Dir::write"));
+}
+
+#[test]
+fn sarif_is_a_2_1_0_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "a.rs",
+        "fn f() { let _ = std::process::Command::new(\"sh\"); }\n",
+    );
+    let o = run(tmp.path(), &["--message-format", "sarif", "a.rs"]);
+    assert_eq!(code(&o), 1);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let run0 = &v["runs"][0];
+    assert_eq!(run0["tool"]["driver"]["name"], "cap-lint");
+    let rules = run0["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(rules.iter().any(|r| r["id"] == "ambient::process"));
+    let results = run0["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    let r = &results[0];
+    assert_eq!(r["ruleId"], "ambient::process");
+    assert_eq!(
+        rules[usize::try_from(r["ruleIndex"].as_u64().unwrap()).unwrap()]["id"],
+        "ambient::process"
+    );
+    let region = &r["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (region["startLine"].as_u64(), region["startColumn"].as_u64()),
+        (Some(1), Some(18))
+    );
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "a.rs"
+    );
+}
+
+#[test]
+fn baseline_reports_only_new_findings() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "a.rs",
+        "fn f() {\n    let _ = std::fs::read(\"old\");\n}\n",
+    );
+    let first = run(tmp.path(), &["--write-baseline", "base.json", "a.rs"]);
+    assert_eq!(code(&first), 1);
+    assert_eq!(
+        code(&run(tmp.path(), &["--baseline", "base.json", "a.rs"])),
+        0
+    );
+    // Lines move and a new finding appears: only the new one is reported.
+    write(
+        tmp.path(),
+        "a.rs",
+        "// moved\n\nfn f() {\n    let _ = std::fs::read(\"old\");\n    let _ = std::fs::remove_file(\"new\");\n}\n",
+    );
+    let o = run(
+        tmp.path(),
+        &[
+            "--baseline",
+            "base.json",
+            "--message-format",
+            "json",
+            "a.rs",
+        ],
+    );
+    assert_eq!(code(&o), 1);
+    let v = json_lines(&o);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0]["api"], "std::fs::remove_file");
+    let bad = run(tmp.path(), &["--baseline", "missing.json", "a.rs"]);
+    assert_eq!(code(&bad), 2);
+    assert!(stderr(&bad).contains("missing.json"));
+}
+
+#[test]
+fn config_allows_by_scope_and_flags_extra_apis() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "cap-lint.toml",
+        r#"
+[[allow]]
+reason = "tests use real temporary files"
+scopes = ["tests"]
+categories = ["fs"]
+
+[[extra]]
+path = "reqwest::get"
+category = "net"
+message = "fetches a URL"
+help = "use a pre-opened `Net` grant"
+"#,
+    );
+    write(
+        tmp.path(),
+        "tests/t.rs",
+        "#[test]\nfn t() { let _ = std::fs::read(\"x\"); let _ = std::env::var(\"Y\"); }\n",
+    );
+    write(
+        tmp.path(),
+        "src/lib.rs",
+        "pub async fn f() { let _ = reqwest::get(\"http://x\").await; }\n",
+    );
+    let o = run(
+        tmp.path(),
+        &[
+            "--message-format",
+            "json",
+            "--show-suppressed",
+            "tests",
+            "src",
+        ],
+    );
+    let v = json_lines(&o);
+    let by_api = |api: &str| v.iter().find(|f| f["api"] == api).unwrap().clone();
+    assert!(
+        by_api("std::fs::read")["suppressed"]
+            .as_str()
+            .unwrap()
+            .contains("tests use real temporary files")
+    );
+    assert!(
+        by_api("std::env::var")["suppressed"].is_null(),
+        "env is not allowed in tests"
+    );
+    assert_eq!(by_api("reqwest::get")["code"], "ambient::net");
+    assert_eq!(code(&o), 1);
+    // The suppressed one is not printed without --show-suppressed.
+    let plain = json_lines(&run(
+        tmp.path(),
+        &["--message-format", "json", "tests", "src"],
+    ));
+    assert_eq!(plain.len(), 2);
+    let listed = stdout(&run(tmp.path(), &["--list"]));
+    assert!(listed.contains("reqwest::get") && listed.contains("std::fs::read"));
+}
+
+#[test]
+fn config_errors_name_the_file_and_rule() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "a.rs", "fn main() {}\n");
+    write(tmp.path(), "cap-lint.toml", "[[allow]]\nreason = \"\"\n");
+    let o = run(tmp.path(), &["a.rs"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("cap-lint.toml: allow rule 1: `reason` must say why"),
+        "{}",
+        stderr(&o)
+    );
+    write(
+        tmp.path(),
+        "cap-lint.toml",
+        "[[allow]]\nreason = \"x\"\ncategories = [\"disk\"]\n",
+    );
+    assert!(stderr(&run(tmp.path(), &["a.rs"])).contains("unknown category `disk`"));
+    write(
+        tmp.path(),
+        "cap-lint.toml",
+        "[[allow]]\nreason = \"x\"\ncategegories = [\"fs\"]\n",
+    );
+    assert!(stderr(&run(tmp.path(), &["a.rs"])).contains("categegories"));
+}
+
+#[test]
+fn workspace_mode_checks_every_target_with_its_scope() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(
+        d,
+        "Cargo.toml",
+        r#"[package]
+name = "demo"
+version = "0.1.0"
+edition = "2021"
+
+[[package.metadata.cap-lint.allow]]
+reason = "the build script reads its environment, as cargo intends"
+scopes = ["build"]
+categories = ["env"]
+"#,
+    );
+    write(
+        d,
+        "src/lib.rs",
+        "mod inner;\npub fn a() { let _ = std::fs::read(\"lib\"); }\n",
+    );
+    write(
+        d,
+        "src/inner.rs",
+        "pub fn b() { let _ = std::net::TcpStream::connect(\"x:1\"); }\n",
+    );
+    write(
+        d,
+        "src/main.rs",
+        "fn main() { let _ = std::fs::remove_dir_all(\"/\"); }\n",
+    );
+    write(
+        d,
+        "build.rs",
+        "fn main() { let _ = std::env::var(\"OUT_DIR\"); }\n",
+    );
+    write(
+        d,
+        "tests/it.rs",
+        "#[test] fn t() { let _ = std::fs::write(\"t\", \"\"); }\n",
+    );
+    write(
+        d,
+        "examples/ex.rs",
+        "fn main() { let _ = std::process::Command::new(\"ls\"); }\n",
+    );
+    write(
+        d,
+        "benches/b.rs",
+        "fn main() { let _ = std::env::set_var(\"A\", \"B\"); }\n",
+    );
+    let o = bin()
+        .current_dir(d)
+        .args(["cap-lint", "--message-format", "json", "--show-suppressed"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let v = json_lines(&o);
+    let got: Vec<(String, String, String, bool)> = v
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_owned(),
+                f["api"].as_str().unwrap().to_owned(),
+                f["scope"].as_str().unwrap().to_owned(),
+                f["suppressed"].is_string(),
+            )
+        })
+        .collect();
+    let want = |file: &str, api: &str, scope: &str, s: bool| {
+        (file.to_owned(), api.to_owned(), scope.to_owned(), s)
+    };
+    let mut expected = vec![
+        want("benches/b.rs", "std::env::set_var", "benches", false),
+        want("build.rs", "std::env::var", "build", true),
+        want(
+            "examples/ex.rs",
+            "std::process::Command::new",
+            "examples",
+            false,
+        ),
+        want("src/inner.rs", "std::net::TcpStream::connect", "lib", false),
+        want("src/lib.rs", "std::fs::read", "lib", false),
+        want("src/main.rs", "std::fs::remove_dir_all", "bins", false),
+        want("tests/it.rs", "std::fs::write", "tests", false),
+    ];
+    expected.sort();
+    let mut got = got;
+    got.sort();
+    assert_eq!(got, expected);
+    assert!(v.iter().all(|f| f["package"] == "demo"));
+}
