@@ -143,7 +143,7 @@ impl<'a, T> Cap<'a, T> {
     /// [`Format::NATIVE`](crate::Format::NATIVE) (CHERI `CSetBoundsExact`).
     /// The new capability's address is `range.start`.
     pub fn restrict_bounds(&self, range: Range<usize>) -> Result<Self, CapError> {
-        let len = range.end.saturating_sub(range.start);
+        let len = rules::range_len(&self.raw, range.start, range.end)?;
         Ok(self.with_raw(rules::narrow(self.raw, range.start, len, Rounding::Exact)?))
     }
 
@@ -151,7 +151,7 @@ impl<'a, T> Cap<'a, T> {
     /// cannot represent are rounded out (CHERI `CSetBounds`), as long as the
     /// rounded bounds still lie inside the current ones.
     pub fn restrict_bounds_rounded(&self, range: Range<usize>) -> Result<Self, CapError> {
-        let len = range.end.saturating_sub(range.start);
+        let len = rules::range_len(&self.raw, range.start, range.end)?;
         Ok(self.with_raw(rules::narrow(self.raw, range.start, len, Rounding::Out)?))
     }
 
@@ -235,11 +235,11 @@ impl<'b, U> Cap<'_, Cap<'b, U>> {
 
 impl<T> fmt::Debug for Cap<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        describe(f, "Cap", &self.raw)
+        describe(f, "Cap", self.raw)
     }
 }
 
-fn describe(f: &mut fmt::Formatter<'_>, name: &str, raw: &Raw) -> fmt::Result {
+fn describe(f: &mut fmt::Formatter<'_>, name: &str, raw: Raw) -> fmt::Result {
     write!(
         f,
         "{name} {{ {:#x} [{:#x}, {:#x}) {}",
@@ -371,9 +371,11 @@ impl<'a, T> CapSlice<'a, T> {
     /// bounds narrowed to exactly those elements; refused if outside the
     /// current bounds or not exactly representable.
     pub fn restrict_bounds(&self, range: Range<usize>) -> Result<Self, CapError> {
-        let count = range.end.saturating_sub(range.start);
+        let start = self.elem_addr(range.start);
+        let count = rules::range_len(&self.raw, range.start, range.end)?;
+        // An overflowing length saturates, and `narrow` refuses it as widening.
         let len = count.saturating_mul(size_of::<T>());
-        let raw = rules::narrow(self.raw, self.elem_addr(range.start), len, Rounding::Exact)?;
+        let raw = rules::narrow(self.raw, start, len, Rounding::Exact)?;
         Ok(self.with_raw(raw, count))
     }
 
@@ -481,7 +483,7 @@ impl<'a, T> CapSlice<'a, T> {
 
 impl<T> fmt::Debug for CapSlice<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        describe(f, "CapSlice", &self.raw)
+        describe(f, "CapSlice", self.raw)
     }
 }
 

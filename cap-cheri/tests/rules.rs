@@ -125,6 +125,14 @@ fn bounds_cannot_widen() {
             "{lo} {hi}: {err}"
         );
     }
+    // Inverted and overflowing ranges are never inside.
+    #[allow(clippy::reversed_empty_ranges)]
+    let inverted = mid.restrict_bounds(5..3);
+    assert!(matches!(inverted, Err(CapError::Widening { .. })));
+    assert!(matches!(
+        mid.restrict_bounds(1..usize::MAX),
+        Err(CapError::Widening { .. })
+    ));
     // The same range again, or a smaller one, is fine.
     assert!(mid.restrict_bounds(0..8).is_ok());
     assert_eq!(mid.restrict_bounds(2..3).unwrap().load(0), 0);
