@@ -487,13 +487,32 @@ impl<T> fmt::Debug for CapSlice<'_, T> {
     }
 }
 
-/// Access to the capability inside a [`Cap`] or [`CapSlice`], for sealing.
-pub(crate) trait HasRaw {
-    fn raw(&self) -> Raw;
-    fn replace_raw(self, raw: Raw) -> Self;
+/// A capability that [`SealingCap`](crate::SealingCap) can seal and unseal:
+/// [`Cap`] and [`CapSlice`]. Not implementable outside this crate.
+pub trait Sealable: private::HasRaw {}
+
+impl<T> Sealable for Cap<'_, T> {}
+impl<T> Sealable for CapSlice<'_, T> {}
+
+pub(crate) mod private {
+    use crate::raw::Raw;
+
+    /// Access to the capability inside a [`Cap`](super::Cap) or
+    /// [`CapSlice`](super::CapSlice); public in a private module so that
+    /// [`Sealable`](super::Sealable) is sealed.
+    #[allow(private_interfaces)]
+    pub trait HasRaw {
+        #[doc(hidden)]
+        fn raw(&self) -> Raw;
+        #[doc(hidden)]
+        fn replace_raw(self, raw: Raw) -> Self;
+    }
 }
 
-impl<T> HasRaw for Cap<'_, T> {
+// `Raw` is crate-private; the trait's module is private, so outside code can
+// name neither.
+#[allow(private_interfaces)]
+impl<T> private::HasRaw for Cap<'_, T> {
     fn raw(&self) -> Raw {
         self.raw
     }
@@ -502,7 +521,8 @@ impl<T> HasRaw for Cap<'_, T> {
     }
 }
 
-impl<T> HasRaw for CapSlice<'_, T> {
+#[allow(private_interfaces)]
+impl<T> private::HasRaw for CapSlice<'_, T> {
     fn raw(&self) -> Raw {
         self.raw
     }

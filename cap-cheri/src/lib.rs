@@ -48,7 +48,7 @@ mod raw;
 mod rules;
 mod seal;
 
-pub use cap::{Cap, CapSlice};
+pub use cap::{Cap, CapSlice, Sealable};
 pub use concentrate::{Bounds, Format};
 pub use error::CapError;
 pub use perms::Perms;
