@@ -306,6 +306,11 @@ impl<'a, T> CapSlice<'a, T> {
         }
     }
 
+    /// The same capability claiming `len` elements (bounds unchanged).
+    pub(crate) fn with_len(self, len: usize) -> Self {
+        CapSlice { len, ..self }
+    }
+
     fn with_raw(&self, raw: Raw, len: usize) -> Self {
         CapSlice {
             raw,
