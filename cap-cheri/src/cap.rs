@@ -127,6 +127,8 @@ impl<'a, T> Cap<'a, T> {
     /// (beyond the representable window, see
     /// [`Format::representable_window`](crate::Format::representable_window))
     /// clears the tag for good. Fails only if sealed.
+    #[doc(alias = "CSetAddr")]
+    #[doc(alias = "SCVALUE")]
     pub fn with_addr(&self, addr: usize) -> Result<Self, CapError> {
         Ok(self.with_raw(rules::move_to(self.raw, addr)?))
     }
@@ -142,6 +144,8 @@ impl<'a, T> Cap<'a, T> {
     /// inside the current bounds and be exactly representable in
     /// [`Format::NATIVE`](crate::Format::NATIVE) (CHERI `CSetBoundsExact`).
     /// The new capability's address is `range.start`.
+    #[doc(alias = "CSetBoundsExact")]
+    #[doc(alias = "SCBNDSE")]
     pub fn restrict_bounds(&self, range: Range<usize>) -> Result<Self, CapError> {
         let len = rules::range_len(&self.raw, range.start, range.end)?;
         Ok(self.with_raw(rules::narrow(self.raw, range.start, len, Rounding::Exact)?))
@@ -150,6 +154,8 @@ impl<'a, T> Cap<'a, T> {
     /// Like [`restrict_bounds`](Cap::restrict_bounds), but bounds the format
     /// cannot represent are rounded out (CHERI `CSetBounds`), as long as the
     /// rounded bounds still lie inside the current ones.
+    #[doc(alias = "CSetBounds")]
+    #[doc(alias = "SCBNDS")]
     pub fn restrict_bounds_rounded(&self, range: Range<usize>) -> Result<Self, CapError> {
         let len = rules::range_len(&self.raw, range.start, range.end)?;
         Ok(self.with_raw(rules::narrow(self.raw, range.start, len, Rounding::Out)?))
@@ -157,6 +163,8 @@ impl<'a, T> Cap<'a, T> {
 
     /// A capability with only the permissions in both `self.perms()` and
     /// `keep` (CHERI `CAndPerm`): permissions can be removed, never added.
+    #[doc(alias = "CAndPerm")]
+    #[doc(alias = "CLRPERM")]
     pub fn restrict_perms(&self, keep: Perms) -> Result<Self, CapError> {
         Ok(self.with_raw(rules::restrict_perms(self.raw, keep)?))
     }
@@ -210,6 +218,7 @@ impl<'a, T> Cap<'a, T> {
 impl<'b, U> Cap<'_, Cap<'b, U>> {
     /// Loads the capability stored at the address: needs Load and
     /// Load-capability (CHERI `LC`/Morello `LDR Ct`).
+    #[doc(alias = "CLC")]
     pub fn try_load_cap(&self) -> Result<Cap<'b, U>, CapError> {
         let need = Perms::LOAD | Perms::LOAD_CAP;
         rules::access(&self.raw, self.addr(), size_of::<Cap<'b, U>>(), need)?;
@@ -219,6 +228,7 @@ impl<'b, U> Cap<'_, Cap<'b, U>> {
     }
 
     /// Stores a capability at the address: needs Store and Store-capability.
+    #[doc(alias = "CSC")]
     pub fn try_store_cap(&self, value: &Cap<'b, U>) -> Result<(), CapError> {
         let need = Perms::STORE | Perms::STORE_CAP;
         rules::access(&self.raw, self.addr(), size_of::<Cap<'b, U>>(), need)?;
@@ -375,6 +385,8 @@ impl<'a, T> CapSlice<'a, T> {
     /// The sub-slice `range` (indices from the address, as `&s[range]`) with
     /// bounds narrowed to exactly those elements; refused if outside the
     /// current bounds or not exactly representable.
+    #[doc(alias = "CSetBoundsExact")]
+    #[doc(alias = "SCBNDSE")]
     pub fn restrict_bounds(&self, range: Range<usize>) -> Result<Self, CapError> {
         let start = self.elem_addr(range.start);
         let count = rules::range_len(&self.raw, range.start, range.end)?;
@@ -385,6 +397,8 @@ impl<'a, T> CapSlice<'a, T> {
     }
 
     /// A capability with only the permissions in both `self.perms()` and `keep`.
+    #[doc(alias = "CAndPerm")]
+    #[doc(alias = "CLRPERM")]
     pub fn restrict_perms(&self, keep: Perms) -> Result<Self, CapError> {
         Ok(self.with_raw(rules::restrict_perms(self.raw, keep)?, self.len))
     }

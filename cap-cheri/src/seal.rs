@@ -54,6 +54,7 @@ impl SealingCap {
     /// counter over Morello's 15-bit object-type space (4 to 32767; 0–3 are
     /// reserved by the architecture); on CheriBSD purecap they are carved
     /// from the sealing root `sysarch(CHERI_GET_SEALCAP)` returns.
+    #[doc(alias = "CHERI_GET_SEALCAP")]
     pub fn allocate(count: usize) -> Result<SealingCap, CapError> {
         let root = Raw::sealing_root();
         let space = root.top() - root.base();
@@ -123,6 +124,7 @@ impl SealingCap {
     /// Seals `cap` with this capability's object type (CHERI `CSeal`,
     /// Morello `SEAL`). Needs [`Perms::SEAL`] and an object type in range;
     /// `cap` must be tagged and not already sealed.
+    #[doc(alias = "CSeal")]
     pub fn seal<C: Sealable>(&self, cap: C) -> Result<C, CapError> {
         let raw = rules::seal(cap.raw(), &self.raw)?;
         Ok(cap.replace_raw(raw))
@@ -131,6 +133,7 @@ impl SealingCap {
     /// Unseals `cap` if it was sealed with this capability's object type
     /// (CHERI `CUnseal`, Morello `UNSEAL`). Needs [`Perms::UNSEAL`]. If this
     /// sealing capability is not [`Perms::GLOBAL`], the result loses Global.
+    #[doc(alias = "CUnseal")]
     pub fn unseal<C: Sealable>(&self, cap: C) -> Result<C, CapError> {
         let raw = rules::unseal(cap.raw(), &self.raw)?;
         Ok(cap.replace_raw(raw))
