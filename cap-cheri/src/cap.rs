@@ -127,6 +127,8 @@ impl<'a, T> Cap<'a, T> {
     /// (beyond the representable window, see
     /// [`Format::representable_window`](crate::Format::representable_window))
     /// clears the tag for good. Fails only if sealed.
+    #[doc(alias = "CSetAddr")]
+    #[doc(alias = "SCVALUE")]
     pub fn with_addr(&self, addr: usize) -> Result<Self, CapError> {
         Ok(self.with_raw(rules::move_to(self.raw, addr)?))
     }
@@ -142,21 +144,27 @@ impl<'a, T> Cap<'a, T> {
     /// inside the current bounds and be exactly representable in
     /// [`Format::NATIVE`](crate::Format::NATIVE) (CHERI `CSetBoundsExact`).
     /// The new capability's address is `range.start`.
+    #[doc(alias = "CSetBoundsExact")]
+    #[doc(alias = "SCBNDSE")]
     pub fn restrict_bounds(&self, range: Range<usize>) -> Result<Self, CapError> {
-        let len = range.end.saturating_sub(range.start);
+        let len = rules::range_len(&self.raw, range.start, range.end)?;
         Ok(self.with_raw(rules::narrow(self.raw, range.start, len, Rounding::Exact)?))
     }
 
     /// Like [`restrict_bounds`](Cap::restrict_bounds), but bounds the format
     /// cannot represent are rounded out (CHERI `CSetBounds`), as long as the
     /// rounded bounds still lie inside the current ones.
+    #[doc(alias = "CSetBounds")]
+    #[doc(alias = "SCBNDS")]
     pub fn restrict_bounds_rounded(&self, range: Range<usize>) -> Result<Self, CapError> {
-        let len = range.end.saturating_sub(range.start);
+        let len = rules::range_len(&self.raw, range.start, range.end)?;
         Ok(self.with_raw(rules::narrow(self.raw, range.start, len, Rounding::Out)?))
     }
 
     /// A capability with only the permissions in both `self.perms()` and
     /// `keep` (CHERI `CAndPerm`): permissions can be removed, never added.
+    #[doc(alias = "CAndPerm")]
+    #[doc(alias = "CLRPERM")]
     pub fn restrict_perms(&self, keep: Perms) -> Result<Self, CapError> {
         Ok(self.with_raw(rules::restrict_perms(self.raw, keep)?))
     }
@@ -210,6 +218,7 @@ impl<'a, T> Cap<'a, T> {
 impl<'b, U> Cap<'_, Cap<'b, U>> {
     /// Loads the capability stored at the address: needs Load and
     /// Load-capability (CHERI `LC`/Morello `LDR Ct`).
+    #[doc(alias = "CLC")]
     pub fn try_load_cap(&self) -> Result<Cap<'b, U>, CapError> {
         let need = Perms::LOAD | Perms::LOAD_CAP;
         rules::access(&self.raw, self.addr(), size_of::<Cap<'b, U>>(), need)?;
@@ -219,6 +228,7 @@ impl<'b, U> Cap<'_, Cap<'b, U>> {
     }
 
     /// Stores a capability at the address: needs Store and Store-capability.
+    #[doc(alias = "CSC")]
     pub fn try_store_cap(&self, value: &Cap<'b, U>) -> Result<(), CapError> {
         let need = Perms::STORE | Perms::STORE_CAP;
         rules::access(&self.raw, self.addr(), size_of::<Cap<'b, U>>(), need)?;
@@ -235,11 +245,11 @@ impl<'b, U> Cap<'_, Cap<'b, U>> {
 
 impl<T> fmt::Debug for Cap<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        describe(f, "Cap", &self.raw)
+        describe(f, "Cap", self.raw)
     }
 }
 
-fn describe(f: &mut fmt::Formatter<'_>, name: &str, raw: &Raw) -> fmt::Result {
+fn describe(f: &mut fmt::Formatter<'_>, name: &str, raw: Raw) -> fmt::Result {
     write!(
         f,
         "{name} {{ {:#x} [{:#x}, {:#x}) {}",
@@ -306,6 +316,11 @@ impl<'a, T> CapSlice<'a, T> {
         }
     }
 
+    /// The same capability claiming `len` elements (bounds unchanged).
+    pub(crate) fn with_len(self, len: usize) -> Self {
+        CapSlice { len, ..self }
+    }
+
     fn with_raw(&self, raw: Raw, len: usize) -> Self {
         CapSlice {
             raw,
@@ -370,14 +385,20 @@ impl<'a, T> CapSlice<'a, T> {
     /// The sub-slice `range` (indices from the address, as `&s[range]`) with
     /// bounds narrowed to exactly those elements; refused if outside the
     /// current bounds or not exactly representable.
+    #[doc(alias = "CSetBoundsExact")]
+    #[doc(alias = "SCBNDSE")]
     pub fn restrict_bounds(&self, range: Range<usize>) -> Result<Self, CapError> {
-        let count = range.end.saturating_sub(range.start);
+        let start = self.elem_addr(range.start);
+        let count = rules::range_len(&self.raw, range.start, range.end)?;
+        // An overflowing length saturates, and `narrow` refuses it as widening.
         let len = count.saturating_mul(size_of::<T>());
-        let raw = rules::narrow(self.raw, self.elem_addr(range.start), len, Rounding::Exact)?;
+        let raw = rules::narrow(self.raw, start, len, Rounding::Exact)?;
         Ok(self.with_raw(raw, count))
     }
 
     /// A capability with only the permissions in both `self.perms()` and `keep`.
+    #[doc(alias = "CAndPerm")]
+    #[doc(alias = "CLRPERM")]
     pub fn restrict_perms(&self, keep: Perms) -> Result<Self, CapError> {
         Ok(self.with_raw(rules::restrict_perms(self.raw, keep)?, self.len))
     }
@@ -481,17 +502,36 @@ impl<'a, T> CapSlice<'a, T> {
 
 impl<T> fmt::Debug for CapSlice<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        describe(f, "CapSlice", &self.raw)
+        describe(f, "CapSlice", self.raw)
     }
 }
 
-/// Access to the capability inside a [`Cap`] or [`CapSlice`], for sealing.
-pub(crate) trait HasRaw {
-    fn raw(&self) -> Raw;
-    fn replace_raw(self, raw: Raw) -> Self;
+/// A capability that [`SealingCap`](crate::SealingCap) can seal and unseal:
+/// [`Cap`] and [`CapSlice`]. Not implementable outside this crate.
+pub trait Sealable: private::HasRaw {}
+
+impl<T> Sealable for Cap<'_, T> {}
+impl<T> Sealable for CapSlice<'_, T> {}
+
+pub(crate) mod private {
+    use crate::raw::Raw;
+
+    /// Access to the capability inside a [`Cap`](super::Cap) or
+    /// [`CapSlice`](super::CapSlice); public in a private module so that
+    /// [`Sealable`](super::Sealable) is sealed.
+    #[allow(private_interfaces)]
+    pub trait HasRaw {
+        #[doc(hidden)]
+        fn raw(&self) -> Raw;
+        #[doc(hidden)]
+        fn replace_raw(self, raw: Raw) -> Self;
+    }
 }
 
-impl<T> HasRaw for Cap<'_, T> {
+// `Raw` is crate-private; the trait's module is private, so outside code can
+// name neither.
+#[allow(private_interfaces)]
+impl<T> private::HasRaw for Cap<'_, T> {
     fn raw(&self) -> Raw {
         self.raw
     }
@@ -500,7 +540,8 @@ impl<T> HasRaw for Cap<'_, T> {
     }
 }
 
-impl<T> HasRaw for CapSlice<'_, T> {
+#[allow(private_interfaces)]
+impl<T> private::HasRaw for CapSlice<'_, T> {
     fn raw(&self) -> Raw {
         self.raw
     }

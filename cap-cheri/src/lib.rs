@@ -13,6 +13,8 @@
 //!   [`CapSlice::from_mut_slice`]); they narrow with `restrict_bounds` and
 //!   `restrict_perms`; every load and store is checked and refused with a
 //!   [`CapError`] where CHERI would trap.
+//! - [`CapBuf`]: an allocation padded and aligned, as CHERI allocators do, so
+//!   its capability's bounds are exactly representable.
 //! - [`SealingCap`]: sealing and unsealing, for opaque tokens and compartments.
 //! - [`concentrate`]: which bounds 128-bit capabilities can represent
 //!   ([`Format::representable_length`], CRRL; [`Format::representable_alignment_mask`], CRAM).
@@ -40,6 +42,7 @@
 //! # Ok::<(), CapError>(())
 //! ```
 
+mod buf;
 mod cap;
 pub mod concentrate;
 mod error;
@@ -48,7 +51,8 @@ mod raw;
 mod rules;
 mod seal;
 
-pub use cap::{Cap, CapSlice};
+pub use buf::CapBuf;
+pub use cap::{Cap, CapSlice, Sealable};
 pub use concentrate::{Bounds, Format};
 pub use error::CapError;
 pub use perms::Perms;

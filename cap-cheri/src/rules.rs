@@ -39,6 +39,16 @@ pub(crate) fn access(raw: &Raw, addr: usize, size: usize, needed: Perms) -> Resu
     Ok(())
 }
 
+/// The length of `[start, end)`; an inverted range is never inside any bounds.
+pub(crate) fn range_len(raw: &Raw, start: usize, end: usize) -> Result<usize, CapError> {
+    end.checked_sub(start).ok_or(CapError::Widening {
+        requested_base: start,
+        requested_top: end,
+        base: raw.base(),
+        top: raw.top(),
+    })
+}
+
 /// How to treat bounds the format cannot represent exactly.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Rounding {

@@ -4,7 +4,7 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::cap::HasRaw;
+use crate::cap::Sealable;
 use crate::raw::Raw;
 use crate::rules::{self, Rounding};
 use crate::{CapError, Perms};
@@ -54,19 +54,28 @@ impl SealingCap {
     /// counter over Morello's 15-bit object-type space (4 to 32767; 0–3 are
     /// reserved by the architecture); on CheriBSD purecap they are carved
     /// from the sealing root `sysarch(CHERI_GET_SEALCAP)` returns.
+    #[doc(alias = "CHERI_GET_SEALCAP")]
     pub fn allocate(count: usize) -> Result<SealingCap, CapError> {
         let root = Raw::sealing_root();
         let space = root.top() - root.base();
-        let start = ALLOCATED
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
-                used.checked_add(count).filter(|&end| end <= space)
-            })
-            .map_err(|used| CapError::OtypesExhausted {
+        // Claim the range only once the capability for it exists, so a
+        // refused request (too many, not representable) consumes nothing.
+        let mut used = ALLOCATED.load(Ordering::Relaxed);
+        loop {
+            let exhausted = CapError::OtypesExhausted {
                 requested: count,
                 remaining: space - used,
-            })?;
-        let raw = rules::narrow(root, root.base() + start, count, Rounding::Exact)?;
-        Ok(SealingCap { raw })
+            };
+            let end = used
+                .checked_add(count)
+                .filter(|&end| end <= space)
+                .ok_or(exhausted)?;
+            let raw = rules::narrow(root, root.base() + used, count, Rounding::Exact)?;
+            match ALLOCATED.compare_exchange(used, end, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => return Ok(SealingCap { raw }),
+                Err(now) => used = now,
+            }
+        }
     }
 
     /// The object type this capability seals and unseals with.
@@ -115,8 +124,8 @@ impl SealingCap {
     /// Seals `cap` with this capability's object type (CHERI `CSeal`,
     /// Morello `SEAL`). Needs [`Perms::SEAL`] and an object type in range;
     /// `cap` must be tagged and not already sealed.
-    #[allow(private_bounds)]
-    pub fn seal<C: HasRaw>(&self, cap: C) -> Result<C, CapError> {
+    #[doc(alias = "CSeal")]
+    pub fn seal<C: Sealable>(&self, cap: C) -> Result<C, CapError> {
         let raw = rules::seal(cap.raw(), &self.raw)?;
         Ok(cap.replace_raw(raw))
     }
@@ -124,8 +133,8 @@ impl SealingCap {
     /// Unseals `cap` if it was sealed with this capability's object type
     /// (CHERI `CUnseal`, Morello `UNSEAL`). Needs [`Perms::UNSEAL`]. If this
     /// sealing capability is not [`Perms::GLOBAL`], the result loses Global.
-    #[allow(private_bounds)]
-    pub fn unseal<C: HasRaw>(&self, cap: C) -> Result<C, CapError> {
+    #[doc(alias = "CUnseal")]
+    pub fn unseal<C: Sealable>(&self, cap: C) -> Result<C, CapError> {
         let raw = rules::unseal(cap.raw(), &self.raw)?;
         Ok(cap.replace_raw(raw))
     }

@@ -1,7 +1,7 @@
 //! One test per rule of the capability model, each with the allowed twin.
 //! Runs natively in `cargo test` and under Miri (`cap-cheri/ci.sh`).
 
-use cap_cheri::{Cap, CapError, CapSlice, Format, Perms, SealingCap};
+use cap_cheri::{Cap, CapBuf, CapError, CapSlice, Format, Perms, SealingCap};
 
 // ---- constructors -------------------------------------------------------
 
@@ -125,6 +125,14 @@ fn bounds_cannot_widen() {
             "{lo} {hi}: {err}"
         );
     }
+    // Inverted and overflowing ranges are never inside.
+    #[allow(clippy::reversed_empty_ranges)]
+    let inverted = mid.restrict_bounds(5..3);
+    assert!(matches!(inverted, Err(CapError::Widening { .. })));
+    assert!(matches!(
+        mid.restrict_bounds(1..usize::MAX),
+        Err(CapError::Widening { .. })
+    ));
     // The same range again, or a smaller one, is fine.
     assert!(mid.restrict_bounds(0..8).is_ok());
     assert_eq!(mid.restrict_bounds(2..3).unwrap().load(0), 0);
@@ -393,4 +401,34 @@ fn errors_name_the_capability() {
 fn panicking_form_traps() {
     let x = [0u8; 1];
     let _ = CapSlice::from_slice(&x).load(1);
+}
+
+// ---- allocations --------------------------------------------------------
+
+#[test]
+fn allocations_get_exactly_representable_bounds() {
+    for len in [0, 1, 4096, 16_383, 16_384, 16_385, 20_001, 100_000, 1 << 20] {
+        let mut buf = CapBuf::zeroed(len);
+        buf.check_representable().unwrap();
+        let bounds_len = buf.bounds_len();
+        assert_eq!(
+            bounds_len as u64,
+            Format::NATIVE.representable_length(len as u64)
+        );
+        let cap = buf.cap_mut();
+        assert_eq!(cap.len(), len);
+        assert_eq!(cap.top() - cap.base(), bounds_len);
+        // Narrowing to the whole bounds is exact: no rounding, no refusal.
+        assert!(cap.restrict_bounds(0..bounds_len).is_ok());
+        if bounds_len > 0 {
+            cap.store(bounds_len - 1, 7);
+        }
+        assert!(matches!(
+            cap.try_load(bounds_len),
+            Err(CapError::OutOfBounds { .. })
+        ));
+    }
+    let mut buf = CapBuf::zeroed(3);
+    buf.as_bytes_mut().copy_from_slice(b"abc");
+    assert_eq!(buf.cap().as_slice().unwrap(), b"abc");
 }

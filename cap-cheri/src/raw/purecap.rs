@@ -23,6 +23,11 @@
 //! or sealed input (they clear the tag instead), and the rules layer has
 //! already refused the cases where they would.
 #![allow(unsafe_code)]
+// Capability instructions read and write registers only, so `nomem` is right
+// even though the operands are pointers (capabilities).
+#![allow(clippy::pointers_in_nomem_asm_block)]
+// Morello addresses and lengths are 64 bits, as is `usize` on the target.
+#![allow(clippy::cast_possible_truncation)]
 
 use core::arch::asm;
 use core::ffi::{c_int, c_void};
@@ -76,7 +81,7 @@ macro_rules! get {
         let out: u64;
         // SAFETY: a GC* instruction only reads a field of the capability
         // register; it has no memory effect and never faults.
-        unsafe { asm!(concat!($insn, " {out}, {cap}"), out = lateout(reg) out, cap = in(reg) $cap, options(pure, nomem, nostack, preserves_flags)) };
+        unsafe { asm!(concat!($insn, " {out}, {cap}"), out = lateout(reg) out, cap = in(reg) $cap, options(pure, nomem, nostack, preserves_flags)); };
         out
     }};
 }
@@ -90,8 +95,8 @@ impl Raw {
         // SAFETY: SCBNDS derives a capability with bounds no wider than `ptr`'s
         // (the hardware clears the tag rather than widen); no memory effect.
         unsafe {
-            asm!("scbnds {d}, {n}, {len}", d = lateout(reg) bounded, n = in(reg) ptr, len = in(reg) len, options(pure, nomem, nostack, preserves_flags))
-        };
+            asm!("scbnds {d}, {n}, {len}", d = lateout(reg) bounded, n = in(reg) ptr, len = in(reg) len, options(pure, nomem, nostack, preserves_flags));
+        }
         Raw { ptr: bounded }.and_perms(perms)
     }
 
@@ -149,8 +154,8 @@ impl Raw {
         // SAFETY: SCBNDSE narrows bounds exactly or clears the tag; the rules
         // layer checked the range is inside and representable. No memory effect.
         unsafe {
-            asm!("scbndse {d}, {n}, {len}", d = lateout(reg) out, n = in(reg) at.ptr, len = in(reg) top - base, options(pure, nomem, nostack, preserves_flags))
-        };
+            asm!("scbndse {d}, {n}, {len}", d = lateout(reg) out, n = in(reg) at.ptr, len = in(reg) top - base, options(pure, nomem, nostack, preserves_flags));
+        }
         Raw { ptr: out }
     }
 
@@ -159,8 +164,8 @@ impl Raw {
         let out: *mut u8;
         // SAFETY: CLRPERM only removes permissions; no memory effect.
         unsafe {
-            asm!("clrperm {d}, {n}, {m}", d = lateout(reg) out, n = in(reg) self.ptr, m = in(reg) clear, options(pure, nomem, nostack, preserves_flags))
-        };
+            asm!("clrperm {d}, {n}, {m}", d = lateout(reg) out, n = in(reg) self.ptr, m = in(reg) clear, options(pure, nomem, nostack, preserves_flags));
+        }
         Raw { ptr: out }
     }
 
@@ -169,8 +174,8 @@ impl Raw {
         // SAFETY: SEAL yields a sealed copy (or clears the tag if `sealer` does
         // not authorise it); no memory effect.
         unsafe {
-            asm!("seal {d}, {n}, {m}", d = lateout(reg) out, n = in(reg) self.ptr, m = in(reg) sealer.ptr, options(pure, nomem, nostack, preserves_flags))
-        };
+            asm!("seal {d}, {n}, {m}", d = lateout(reg) out, n = in(reg) self.ptr, m = in(reg) sealer.ptr, options(pure, nomem, nostack, preserves_flags));
+        }
         Raw { ptr: out }
     }
 
@@ -179,8 +184,8 @@ impl Raw {
         // SAFETY: UNSEAL yields an unsealed copy (or clears the tag if
         // `sealer` does not authorise it); no memory effect.
         unsafe {
-            asm!("unseal {d}, {n}, {m}", d = lateout(reg) out, n = in(reg) self.ptr, m = in(reg) sealer.ptr, options(pure, nomem, nostack, preserves_flags))
-        };
+            asm!("unseal {d}, {n}, {m}", d = lateout(reg) out, n = in(reg) self.ptr, m = in(reg) sealer.ptr, options(pure, nomem, nostack, preserves_flags));
+        }
         Raw { ptr: out }
     }
 }

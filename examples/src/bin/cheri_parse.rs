@@ -54,9 +54,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // SANDBOX: the `cap_core::sandbox::Sandbox` entry, granting `&dir`, goes
-    // here (one call) once it is on trunk; nothing below names a path
-    // outside `dir`.
+    // SANDBOX: once `cap_core::sandbox::Sandbox` is on trunk, the kernel lock
+    // is this one call, keeping only `dir`:
+    //     Sandbox::new().grant(&dir).enter()?;
+    // Nothing below names a path or reaches outside `dir`.
 
     let mut memory = match dir.read(file) {
         Ok(bytes) => bytes,
