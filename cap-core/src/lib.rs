@@ -6,10 +6,16 @@
 //! through the [`ambient_authority()`] token.
 #![forbid(unsafe_code)]
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 pub mod ambient;
 pub mod fs;
+pub mod preopen;
 pub mod rights;
 pub mod sandbox;
 
 pub use ambient::{AmbientAuthority, ambient_authority};
+pub use cap_macros::{Preopen, sandboxed};
+pub use preopen::{Preopen, PreopenError};
 pub use rights::{Right, RightSet, Rights};

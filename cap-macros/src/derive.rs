@@ -1,0 +1,117 @@
+//! `#[derive(Preopen)]`: a struct of handles, each field with its declaration.
+//!
+//! ```text
+//! #[derive(Preopen)]
+//! struct Caps {
+//!     #[preopen(dir(arg = "--root", default = "site"))]
+//!     site: Dir<ReadOnly>,
+//!     #[preopen(listen("127.0.0.1:8080"))]
+//!     http: TcpListener,
+//!     more: OtherCaps, // no attribute: a nested Preopen set
+//! }
+//! ```
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::parse::Parser;
+use syn::spanned::Spanned;
+use syn::{Data, DeriveInput, Error, Fields, LitStr, Result};
+
+use crate::attr;
+use crate::expand::{kind_path, source};
+use crate::model::ArgSource;
+
+pub(crate) fn preopen(item: TokenStream) -> TokenStream {
+    match syn::parse2::<DeriveInput>(item).and_then(|input| expand(&input)) {
+        Ok(tokens) => tokens,
+        Err(err) => err.to_compile_error(),
+    }
+}
+
+fn expand(input: &DeriveInput) -> Result<TokenStream> {
+    if let Some(param) = input.generics.params.first() {
+        return Err(Error::new_spanned(
+            param,
+            "#[derive(Preopen)] is for a concrete set of handles: it cannot be generic",
+        ));
+    }
+    let Data::Struct(data) = &input.data else {
+        return Err(Error::new(
+            input.ident.span(),
+            "#[derive(Preopen)] is for structs of handles",
+        ));
+    };
+    let Fields::Named(fields) = &data.fields else {
+        return Err(Error::new_spanned(
+            &data.fields,
+            "#[derive(Preopen)] needs named fields: each name labels its resource in errors and the report",
+        ));
+    };
+
+    let site = Span::mixed_site();
+    let ambient = format_ident!("__ambit_ambient", span = site);
+    let args = format_ident!("__ambit_args", span = site);
+    let policy = format_ident!("__ambit_policy", span = site);
+    let mut flags: Vec<LitStr> = Vec::new();
+    let mut inits = Vec::new();
+    let mut grants = Vec::new();
+    for field in &fields.named {
+        let Some(name) = field.ident.as_ref() else {
+            continue;
+        };
+        let ty = &field.ty;
+        let name_text = name.to_string();
+        let mut declaration = None;
+        for a in field.attrs.iter().filter(|a| a.path().is_ident("preopen")) {
+            if declaration.is_some() {
+                return Err(Error::new_spanned(
+                    a,
+                    format!("field `{name}` has two #[preopen] declarations"),
+                ));
+            }
+            let list = a.meta.require_list()?;
+            let parser = |stream: syn::parse::ParseStream| {
+                let decl = attr::parse_declaration_rhs(name.clone(), stream)?;
+                if !stream.is_empty() {
+                    return Err(stream.error("one declaration per field"));
+                }
+                Ok(decl)
+            };
+            declaration = Some(parser.parse2(list.tokens.clone())?);
+        }
+        let init = if let Some(decl) = declaration {
+            {
+                if let Some(ArgSource::Flag(flag)) = &decl.sources.arg {
+                    flags.push(flag.clone());
+                }
+                let kind = kind_path(decl.kind, decl.kind_span);
+                let source = source(&decl.sources);
+                quote_spanned! {ty.span()=>
+                    ::cap_core::__private::open_resource::<#ty, #kind>(&#args, #name_text, &#source, #ambient)?
+                }
+            }
+        } else {
+            quote_spanned! {ty.span()=>
+                <#ty as ::cap_core::Preopen>::preopen(#ambient)?
+            }
+        };
+        inits.push(quote!(#name: #init));
+        grants.push(quote!(::cap_core::__private::Grant::grant(&self.#name, #policy);));
+    }
+
+    let ident = &input.ident;
+    Ok(quote! {
+        impl ::cap_core::Preopen for #ident {
+            fn preopen(#ambient: ::cap_core::AmbientAuthority) -> ::core::result::Result<Self, ::cap_core::PreopenError> {
+                #[allow(unused_variables)]
+                let #args = ::cap_core::__private::Args::from_env(&[#(#flags),*]);
+                ::core::result::Result::Ok(Self { #(#inits),* })
+            }
+        }
+        impl ::cap_core::__private::Grant for #ident {
+            fn grant<'a>(&'a self, #policy: &mut ::cap_core::__private::Policy<'a>) {
+                #(#grants)*
+            }
+        }
+    })
+}
