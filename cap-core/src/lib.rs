@@ -11,6 +11,7 @@
 pub mod __private;
 pub mod ambient;
 pub mod fs;
+pub mod net;
 pub mod preopen;
 pub mod rights;
 pub mod sandbox;

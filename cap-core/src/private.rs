@@ -5,9 +5,13 @@ use std::ffi::{OsStr, OsString};
 use std::io;
 
 use crate::AmbientAuthority;
+use std::path::Path;
+
 use crate::fs::{Dir, File};
+use crate::net::{Listener, Net, Stream, TcpListener, UdpSocket, UnixListener, UnixStream};
 use crate::preopen::{Preopen, PreopenError};
-use crate::rights::{HasExec, HasRead, RightSet};
+use crate::rights;
+use crate::rights::{HasExec, HasRead, RightSet, SubsetOf};
 
 pub use crate::sandbox::{Grant, Mode, Policy};
 
@@ -141,6 +145,68 @@ impl<R: RightSet + HasRead + HasExec> Resource<kind::exec> for File<R> {
     fn open(value: &OsStr, ambient: AmbientAuthority) -> io::Result<Self> {
         File::open_ambient(value, ambient)
     }
+}
+
+impl<R: RightSet> Resource<kind::listen> for TcpListener<R> {
+    const KIND: &'static str = "listen";
+    fn open(value: &OsStr, ambient: AmbientAuthority) -> io::Result<Self> {
+        TcpListener::bind_ambient(address(value)?, ambient)
+    }
+}
+
+impl<R: RightSet> Resource<kind::udp> for UdpSocket<R> {
+    const KIND: &'static str = "udp";
+    fn open(value: &OsStr, ambient: AmbientAuthority) -> io::Result<Self> {
+        UdpSocket::bind_ambient(address(value)?, ambient)
+    }
+}
+
+impl Resource<kind::connect> for Net {
+    const KIND: &'static str = "connect";
+    fn open(value: &OsStr, ambient: AmbientAuthority) -> io::Result<Self> {
+        Net::connect_ambient(address(value)?, ambient)
+    }
+}
+
+impl<R: SubsetOf<Listener>> Resource<kind::unix_listen> for UnixListener<R> {
+    const KIND: &'static str = "unix_listen";
+    fn open(value: &OsStr, ambient: AmbientAuthority) -> io::Result<Self> {
+        let (parent, name) = split_socket_path(value)?;
+        let dir = Dir::<rights![Lookup, Create]>::open_ambient_dir(parent, ambient)?;
+        Ok(dir.bind_unix_listener(name)?.narrow())
+    }
+}
+
+impl<R: SubsetOf<Stream>> Resource<kind::unix_connect> for UnixStream<R> {
+    const KIND: &'static str = "unix_connect";
+    fn open(value: &OsStr, ambient: AmbientAuthority) -> io::Result<Self> {
+        let (parent, name) = split_socket_path(value)?;
+        let dir = Dir::<rights![Lookup, Write]>::open_ambient_dir(parent, ambient)?;
+        Ok(dir.connect_unix_stream(name)?.narrow())
+    }
+}
+
+/// A socket address given as text (`127.0.0.1:8080`, `localhost:80`).
+fn address(value: &OsStr) -> io::Result<&str> {
+    value
+        .to_str()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "an address must be UTF-8"))
+}
+
+/// `run/app.sock` as the directory it is bound beneath and its name there.
+fn split_socket_path(value: &OsStr) -> io::Result<(&Path, &OsStr)> {
+    let path = Path::new(value);
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a socket path must end in a file name",
+        )
+    })?;
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    Ok((parent, name))
 }
 
 /// A parameter on its way into the policy. `(&Erase(&h)).erase()` is `h` as a

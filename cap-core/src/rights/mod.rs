@@ -251,6 +251,23 @@ pub fn require(have: Rights, need: Rights, what: &dyn std::fmt::Display) -> io::
     }
 }
 
+/// Every right that applies to a listener ([`TcpListener`](crate::net::TcpListener),
+/// [`UnixListener`](crate::net::UnixListener)): accept, set options, read its address.
+pub type Listener = rights![Accept, SetOpt, Stat];
+/// Every right that applies to a stream ([`TcpStream`](crate::net::TcpStream),
+/// [`UnixStream`](crate::net::UnixStream)): read, write, shut down, set options,
+/// read its addresses.
+pub type Stream = rights![Read, Write, Shutdown, SetOpt, Stat];
+/// Every right that applies to a datagram socket ([`UdpSocket`](crate::net::UdpSocket),
+/// [`UnixDatagram`](crate::net::UnixDatagram)): send, receive, shut down, set
+/// options, read its addresses.
+pub type Datagram = rights![Send, Recv, Shutdown, SetOpt, Stat];
+/// A stream that can only be read (and its peer asked for): hand it to code
+/// that consumes a request.
+pub type ReadStream = rights![Read, Stat];
+/// A stream that can only be written: hand it to code that produces a response.
+pub type WriteStream = rights![Write, Shutdown];
+
 #[cfg(test)]
 mod tests {
     use super::*;

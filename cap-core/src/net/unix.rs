@@ -1,0 +1,452 @@
+//! Unix-domain sockets, bound and connected beneath a [`Dir`].
+//!
+//! A path names a unix socket, so the authority to bind or connect one is a
+//! directory handle, and the path is resolved beneath it the way `cap-std`
+//! resolves every path. `cap-std` does not implement these operations yet; we
+//! do it without `unsafe`: the parent directory is opened through `cap-std`
+//! (so it cannot lie outside the handle), the last component must be a plain
+//! name, and the socket call goes through `/proc/self/fd/N/name`. To connect,
+//! the socket file itself is first opened with `O_PATH | O_NOFOLLOW` beneath
+//! that parent and checked to be a socket, so a symlink in its place cannot
+//! lead outside.
+
+use std::ffi::OsStr;
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd};
+use std::os::unix::net as std_unix;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use cap_std::os::unix::net as cap_unix;
+
+use super::tcp::stream_io;
+use super::{DATAGRAM_RIGHTS, LISTENER_RIGHTS, STREAM_RIGHTS, ctx, socket_handle};
+use crate::fs::Dir;
+use crate::rights::{
+    Datagram, HasAccept, HasCreate, HasLookup, HasRead, HasRecv, HasSend, HasSetOpt, HasShutdown,
+    HasStat, HasWrite, Listener, RightSet, Rights, Stream,
+};
+
+pub use std::os::unix::net::SocketAddr as UnixSocketAddr;
+
+fn path_label(addr: io::Result<std_unix::SocketAddr>) -> String {
+    match addr {
+        Ok(a) => a
+            .as_pathname()
+            .map_or_else(|| "(unnamed)".to_owned(), |p| p.display().to_string()),
+        Err(_) => "(unknown)".to_owned(),
+    }
+}
+
+fn listener_label(l: &std_unix::UnixListener) -> String {
+    path_label(l.local_addr())
+}
+fn stream_label(s: &std_unix::UnixStream) -> String {
+    path_label(s.peer_addr())
+}
+fn datagram_label(s: &std_unix::UnixDatagram) -> String {
+    path_label(s.local_addr())
+}
+
+socket_handle! {
+    /// A listening unix-domain stream socket with the rights `R`, like
+    /// [`std::os::unix::net::UnixListener`] (built on
+    /// [`cap_std::os::unix::net::UnixListener`]). `accept` needs `Accept`,
+    /// `local_addr` needs `Stat`, `set_nonblocking` needs `SetOpt`. Get one
+    /// from [`Dir::bind_unix_listener`].
+    UnixListener, Listener, cap_unix::UnixListener, std_unix::UnixListener, UnixListener, LISTENER_RIGHTS, "unix listener", listener_label
+}
+
+socket_handle! {
+    /// A connected unix-domain stream socket with the rights `R`, like
+    /// [`std::os::unix::net::UnixStream`] (built on
+    /// [`cap_std::os::unix::net::UnixStream`]). [`Read`] needs `Read`,
+    /// [`Write`] needs `Write`, `shutdown` needs `Shutdown`. Get one from
+    /// [`Dir::connect_unix_stream`] or [`UnixListener::accept`].
+    UnixStream, Stream, cap_unix::UnixStream, std_unix::UnixStream, UnixStream, STREAM_RIGHTS, "unix stream", stream_label
+}
+
+socket_handle! {
+    /// A unix-domain datagram socket with the rights `R`, like
+    /// [`std::os::unix::net::UnixDatagram`] (built on
+    /// [`cap_std::os::unix::net::UnixDatagram`]). Sending needs `Send`,
+    /// receiving `Recv`. Get one from [`Dir::bind_unix_datagram`] or
+    /// [`Dir::connect_unix_datagram`]; sending to a path is
+    /// [`Dir::send_to_unix_datagram`].
+    UnixDatagram, Datagram, cap_unix::UnixDatagram, std_unix::UnixDatagram, UnixDatagram, DATAGRAM_RIGHTS, "unix datagram socket", datagram_label
+}
+
+stream_io!(UnixStream);
+
+impl<R: RightSet> UnixListener<R> {
+    /// Accepts a connection; the stream gets every stream right ([`Stream`]).
+    /// Needs `Accept`. See [`std::os::unix::net::UnixListener::accept`].
+    pub fn accept(&self) -> io::Result<(UnixStream, UnixSocketAddr)>
+    where
+        R: HasAccept,
+    {
+        self.need(Rights::ACCEPT)?;
+        let (s, peer) = self
+            .inner
+            .accept()
+            .map_err(|e| ctx(&format_args!("accept on {self}"), e))?;
+        let label = Arc::from(format!("peer of {}", self.label));
+        Ok((UnixStream::from_parts(s, Rights::NET, label), peer))
+    }
+
+    /// The address this listener is bound to. Needs `Stat`. See
+    /// [`std::os::unix::net::UnixListener::local_addr`].
+    pub fn local_addr(&self) -> io::Result<UnixSocketAddr>
+    where
+        R: HasStat,
+    {
+        self.need(Rights::STAT)?;
+        self.inner.local_addr()
+    }
+
+    /// Moves the listener in or out of non-blocking mode. Needs `SetOpt`.
+    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()>
+    where
+        R: HasSetOpt,
+    {
+        self.need(Rights::SET_OPT)?;
+        self.inner.set_nonblocking(nonblocking)
+    }
+}
+
+impl<R: RightSet> UnixStream<R> {
+    /// Shuts down the read half, the write half or both. Needs `Shutdown`.
+    /// See [`std::os::unix::net::UnixStream::shutdown`].
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()>
+    where
+        R: HasShutdown,
+    {
+        self.need(Rights::SHUTDOWN)?;
+        self.inner
+            .shutdown(how)
+            .map_err(|e| ctx(&format_args!("shut down {self}"), e))
+    }
+
+    /// The peer's address. Needs `Stat`.
+    pub fn peer_addr(&self) -> io::Result<UnixSocketAddr>
+    where
+        R: HasStat,
+    {
+        self.need(Rights::STAT)?;
+        self.inner.peer_addr()
+    }
+
+    /// Sets the read timeout. Needs `SetOpt`.
+    pub fn set_read_timeout(&self, dur: Option<Duration>) -> io::Result<()>
+    where
+        R: HasSetOpt,
+    {
+        self.need(Rights::SET_OPT)?;
+        self.inner.set_read_timeout(dur)
+    }
+
+    /// Sets the write timeout. Needs `SetOpt`.
+    pub fn set_write_timeout(&self, dur: Option<Duration>) -> io::Result<()>
+    where
+        R: HasSetOpt,
+    {
+        self.need(Rights::SET_OPT)?;
+        self.inner.set_write_timeout(dur)
+    }
+
+    /// Moves the stream in or out of non-blocking mode. Needs `SetOpt`.
+    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()>
+    where
+        R: HasSetOpt,
+    {
+        self.need(Rights::SET_OPT)?;
+        self.inner.set_nonblocking(nonblocking)
+    }
+}
+
+impl<R: RightSet> UnixDatagram<R> {
+    /// Sends `buf` to the connected peer. Needs `Send`. See
+    /// [`std::os::unix::net::UnixDatagram::send`].
+    pub fn send(&self, buf: &[u8]) -> io::Result<usize>
+    where
+        R: HasSend,
+    {
+        self.need(Rights::SEND)?;
+        self.inner.send(buf)
+    }
+
+    /// Receives a datagram. Needs `Recv`. See
+    /// [`std::os::unix::net::UnixDatagram::recv`].
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize>
+    where
+        R: HasRecv,
+    {
+        self.need(Rights::RECV)?;
+        self.inner.recv(buf)
+    }
+
+    /// Receives a datagram and its sender's address. Needs `Recv`. See
+    /// [`std::os::unix::net::UnixDatagram::recv_from`].
+    pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, UnixSocketAddr)>
+    where
+        R: HasRecv,
+    {
+        self.need(Rights::RECV)?;
+        self.inner.recv_from(buf)
+    }
+
+    /// Shuts down the read half, the write half or both. Needs `Shutdown`.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()>
+    where
+        R: HasShutdown,
+    {
+        self.need(Rights::SHUTDOWN)?;
+        self.inner.shutdown(how)
+    }
+
+    /// The local address. Needs `Stat`.
+    pub fn local_addr(&self) -> io::Result<UnixSocketAddr>
+    where
+        R: HasStat,
+    {
+        self.need(Rights::STAT)?;
+        self.inner.local_addr()
+    }
+
+    /// Sets the read timeout. Needs `SetOpt`.
+    pub fn set_read_timeout(&self, dur: Option<Duration>) -> io::Result<()>
+    where
+        R: HasSetOpt,
+    {
+        self.need(Rights::SET_OPT)?;
+        self.inner.set_read_timeout(dur)
+    }
+
+    /// Moves the socket in or out of non-blocking mode. Needs `SetOpt`.
+    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()>
+    where
+        R: HasSetOpt,
+    {
+        self.need(Rights::SET_OPT)?;
+        self.inner.set_nonblocking(nonblocking)
+    }
+}
+
+/// The parent directory (opened beneath `dir` by `cap-std`, or `dir` itself)
+/// and the last component of `path`, which must be a plain name.
+enum Parent<'a> {
+    Same(&'a cap_std::fs::Dir),
+    Opened(cap_std::fs::Dir),
+}
+
+impl Parent<'_> {
+    fn get(&self) -> &cap_std::fs::Dir {
+        match self {
+            Parent::Same(d) => d,
+            Parent::Opened(d) => d,
+        }
+    }
+}
+
+fn split(path: &Path) -> io::Result<(&Path, &OsStr)> {
+    let Some(Component::Normal(name)) = path.components().next_back() else {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "`{}` does not end in a file name (a unix socket is named by one)",
+                path.display()
+            ),
+        ));
+    };
+    Ok((path.parent().unwrap_or(Path::new("")), name))
+}
+
+/// The name of `name` in the directory `fd` through `/proc/self/fd`, so the
+/// kernel resolves it from the descriptor, not from a global path.
+fn via_proc(fd: &impl AsFd, name: Option<&OsStr>) -> PathBuf {
+    let mut p = PathBuf::from(format!("/proc/self/fd/{}", fd.as_fd().as_raw_fd()));
+    if let Some(name) = name {
+        p.push(name);
+    }
+    p
+}
+
+impl<R: RightSet> Dir<R> {
+    fn unix_parent<'a>(&'a self, path: &'a Path) -> io::Result<(Parent<'a>, &'a OsStr)> {
+        let (parent, name) = split(path)?;
+        let parent = if parent.as_os_str().is_empty() {
+            Parent::Same(self.as_cap_std())
+        } else {
+            Parent::Opened(self.as_cap_std().open_dir(parent)?)
+        };
+        Ok((parent, name))
+    }
+
+    fn unix_err<'a>(
+        &'a self,
+        op: &'static str,
+        path: &'a Path,
+    ) -> impl FnOnce(io::Error) -> io::Error + 'a {
+        move |e| {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "{op} `{}` beneath `{}`: {e}",
+                    path.display(),
+                    self.origin().display()
+                ),
+            )
+        }
+    }
+
+    fn unix_label(&self, path: &Path) -> Arc<str> {
+        Arc::from(self.origin().join(path).display().to_string())
+    }
+
+    /// The socket file at `path`, opened `O_PATH | O_NOFOLLOW` beneath its
+    /// parent and checked to be a socket: what `connect` is pointed at.
+    fn unix_target(&self, path: &Path) -> io::Result<std::os::fd::OwnedFd> {
+        use rustix::fs::{FileType, Mode, OFlags};
+        let (parent, name) = self.unix_parent(path)?;
+        let fd = rustix::fs::openat(
+            parent.get(),
+            name,
+            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        let kind = FileType::from_raw_mode(rustix::fs::fstat(&fd)?.st_mode);
+        if kind != FileType::Socket {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("it is not a socket (it is a {kind:?})"),
+            ));
+        }
+        Ok(fd)
+    }
+
+    /// Binds a unix-domain listener at `path` beneath this directory (which
+    /// creates the socket file there). Needs `Lookup` and `Create`. The
+    /// listener gets every listener right ([`Listener`]). Corresponds to
+    /// `cap_std::fs::Dir::bind_unix_listener` (not yet implemented in
+    /// `cap-std`) and [`std::os::unix::net::UnixListener::bind`].
+    pub fn bind_unix_listener(&self, path: impl AsRef<Path>) -> io::Result<UnixListener>
+    where
+        R: HasLookup + HasCreate,
+    {
+        let path = path.as_ref();
+        self.need(Rights::LOOKUP | Rights::CREATE)?;
+        let err = self.unix_err("bind unix listener", path);
+        let bound = self.unix_parent(path).and_then(|(parent, name)| {
+            std_unix::UnixListener::bind(via_proc(parent.get(), Some(name)))
+        });
+        let l = bound.map_err(err)?;
+        Ok(UnixListener::from_parts(
+            cap_unix::UnixListener::from_std(l),
+            Rights::NET,
+            self.unix_label(path),
+        ))
+    }
+
+    /// Connects a unix-domain stream to the socket at `path` beneath this
+    /// directory. Needs `Lookup` and `Write` (connecting writes to the
+    /// socket's owner). The stream gets every stream right ([`Stream`]).
+    /// Corresponds to `cap_std::fs::Dir::connect_unix_stream` (not yet
+    /// implemented in `cap-std`) and [`std::os::unix::net::UnixStream::connect`].
+    pub fn connect_unix_stream(&self, path: impl AsRef<Path>) -> io::Result<UnixStream>
+    where
+        R: HasLookup + HasWrite,
+    {
+        let path = path.as_ref();
+        self.need(Rights::LOOKUP | Rights::WRITE)?;
+        let err = self.unix_err("connect unix stream", path);
+        let s = self
+            .unix_target(path)
+            .and_then(|fd| std_unix::UnixStream::connect(via_proc(&fd, None)))
+            .map_err(err)?;
+        Ok(UnixStream::from_parts(
+            cap_unix::UnixStream::from_std(s),
+            Rights::NET,
+            self.unix_label(path),
+        ))
+    }
+
+    /// Binds a unix-domain datagram socket at `path` beneath this directory.
+    /// Needs `Lookup` and `Create`. The socket gets every datagram right
+    /// ([`Datagram`]). Corresponds to `cap_std::fs::Dir::bind_unix_datagram`
+    /// and [`std::os::unix::net::UnixDatagram::bind`].
+    pub fn bind_unix_datagram(&self, path: impl AsRef<Path>) -> io::Result<UnixDatagram>
+    where
+        R: HasLookup + HasCreate,
+    {
+        let path = path.as_ref();
+        self.need(Rights::LOOKUP | Rights::CREATE)?;
+        let err = self.unix_err("bind unix datagram socket", path);
+        let bound = self.unix_parent(path).and_then(|(parent, name)| {
+            std_unix::UnixDatagram::bind(via_proc(parent.get(), Some(name)))
+        });
+        let s = bound.map_err(err)?;
+        Ok(UnixDatagram::from_parts(
+            cap_unix::UnixDatagram::from_std(s),
+            Rights::NET,
+            self.unix_label(path),
+        ))
+    }
+
+    /// A new, unbound unix-domain datagram socket connected to the socket at
+    /// `path` beneath this directory. Needs `Lookup` and `Write`. Corresponds
+    /// to `cap_std::fs::Dir::connect_unix_datagram` and
+    /// [`std::os::unix::net::UnixDatagram::connect`].
+    pub fn connect_unix_datagram(&self, path: impl AsRef<Path>) -> io::Result<UnixDatagram>
+    where
+        R: HasLookup + HasWrite,
+    {
+        let path = path.as_ref();
+        self.need(Rights::LOOKUP | Rights::WRITE)?;
+        let err = self.unix_err("connect unix datagram socket", path);
+        let s = self
+            .unix_target(path)
+            .and_then(|fd| {
+                let s = std_unix::UnixDatagram::unbound()?;
+                s.connect(via_proc(&fd, None))?;
+                Ok(s)
+            })
+            .map_err(err)?;
+        Ok(UnixDatagram::from_parts(
+            cap_unix::UnixDatagram::from_std(s),
+            Rights::NET,
+            self.unix_label(path),
+        ))
+    }
+
+    /// Sends `buf` from `socket` to the socket at `path` beneath this
+    /// directory. Needs `Lookup` and `Write` here, and `Send` on the socket.
+    /// Corresponds to `cap_std::fs::Dir::send_to_unix_datagram_addr` and
+    /// [`std::os::unix::net::UnixDatagram::send_to`].
+    pub fn send_to_unix_datagram<S: HasSend>(
+        &self,
+        socket: &UnixDatagram<S>,
+        buf: &[u8],
+        path: impl AsRef<Path>,
+    ) -> io::Result<usize>
+    where
+        R: HasLookup + HasWrite,
+    {
+        let path = path.as_ref();
+        self.need(Rights::LOOKUP | Rights::WRITE)?;
+        socket.need(Rights::SEND)?;
+        let err = self.unix_err("send to unix datagram socket", path);
+        self.unix_target(path)
+            .and_then(|fd| {
+                let to = rustix::net::SocketAddrUnix::new(via_proc(&fd, None))?;
+                Ok(rustix::net::sendto(
+                    socket.inner.as_fd(),
+                    buf,
+                    rustix::net::SendFlags::empty(),
+                    &to,
+                )?)
+            })
+            .map_err(err)
+    }
+}
