@@ -94,7 +94,13 @@ impl<'a> Policy<'a> {
 
     /// Keeps a socket of `kind` with `rights`; `label` names it in the report
     /// (its address, for example).
-    pub fn socket(&mut self, fd: BorrowedFd<'a>, kind: SocketKind, rights: Rights, label: &str) -> &mut Self {
+    pub fn socket(
+        &mut self,
+        fd: BorrowedFd<'a>,
+        kind: SocketKind,
+        rights: Rights,
+        label: &str,
+    ) -> &mut Self {
         self.push(fd, rights, EntryKind::Socket(kind), Path::new(label))
     }
 
@@ -104,7 +110,13 @@ impl<'a> Policy<'a> {
         self
     }
 
-    fn push(&mut self, fd: BorrowedFd<'a>, rights: Rights, kind: EntryKind, origin: &Path) -> &mut Self {
+    fn push(
+        &mut self,
+        fd: BorrowedFd<'a>,
+        rights: Rights,
+        kind: EntryKind,
+        origin: &Path,
+    ) -> &mut Self {
         self.entries.push(Entry {
             fd: fd.as_raw_fd(),
             rights,
@@ -123,4 +135,43 @@ impl<'a> Policy<'a> {
     pub fn net_grants(&self) -> &[NetGrant] {
         &self.net
     }
+}
+
+/// The checks that need no kernel: each entry's rights mean something on its
+/// kind, and each grant's ports are usable.
+pub(crate) fn validate_portable(policy: &Policy<'_>) -> Result<(), crate::Error> {
+    for entry in policy.entries() {
+        let allowed = match entry.kind {
+            EntryKind::Dir => Rights::FS,
+            EntryKind::File => Rights::FILE,
+            EntryKind::Socket(_) => Rights::NET,
+        };
+        let extra = entry.rights.difference(allowed);
+        if !extra.is_empty() {
+            return Err(crate::Error::InvalidEntry {
+                fd: entry.fd,
+                origin: entry.origin.clone(),
+                reason: format!(
+                    "the rights {extra} mean nothing on a {:?} handle",
+                    entry.kind
+                ),
+            });
+        }
+        if entry.fd < 0 {
+            return Err(crate::Error::InvalidEntry {
+                fd: entry.fd,
+                origin: entry.origin.clone(),
+                reason: "negative descriptor".into(),
+            });
+        }
+    }
+    for grant in policy.net_grants() {
+        if grant.tcp_connect_ports.contains(&0) {
+            return Err(crate::Error::InvalidGrant {
+                label: grant.label.clone(),
+                reason: "TCP connect port 0 is not a port one can connect to".into(),
+            });
+        }
+    }
+    Ok(())
 }

@@ -141,14 +141,20 @@ mod tests {
         for (i, (right, name)) in Rights::NAMES.into_iter().enumerate() {
             assert_eq!(right.bits(), 1 << i, "{name} is out of order");
             assert_eq!(Rights::from_catalogue_name(name), Some(right));
-            assert_eq!(Rights::from_catalogue_name(&name.to_lowercase()), Some(right));
+            assert_eq!(
+                Rights::from_catalogue_name(&name.to_lowercase()),
+                Some(right)
+            );
         }
         assert_eq!(Rights::from_catalogue_name("Fly"), None);
     }
 
     #[test]
     fn display_lists_names() {
-        assert_eq!((Rights::READ | Rights::LOOKUP).to_string(), "[Lookup, Read]");
+        assert_eq!(
+            (Rights::READ | Rights::LOOKUP).to_string(),
+            "[Lookup, Read]"
+        );
         assert_eq!(Rights::empty().to_string(), "[]");
     }
 }

@@ -1,0 +1,2 @@
+//! Sandbox benchmarks (filled in below).
+fn main() {}
