@@ -17,75 +17,39 @@ pub use crate::sandbox::{Grant, Mode, Policy};
 
 use self::sandbox_api::{InheritedFds, Sandbox};
 
-// The sandbox entry point of cap-runtime (`cap_core::sandbox::Sandbox`) is
-// being built on another branch; until it is merged, this stands in for it
-// with the same shape and refuses Strict mode, so nothing claims a lock that
-// did not happen.
+// `cap_core::sandbox::Sandbox` (the builder over `cap_runtime::enter_with`)
+// is being finished on another branch; until it is merged, this is the same
+// builder, reduced to what the prologue calls.
 mod sandbox_api {
-    use std::fmt;
+    pub(super) use cap_runtime::InheritedFds;
+    use cap_runtime::{Error, Options, Report};
 
     use crate::sandbox::{Grant, Mode, Policy};
 
-    pub(super) enum InheritedFds {
-        Close,
-    }
-
+    #[derive(Default)]
     pub(super) struct Sandbox<'a> {
-        mode: Mode,
         policy: Policy<'a>,
-    }
-
-    #[derive(serde::Serialize)]
-    pub(super) struct Report {
-        enforced: bool,
-        handles: usize,
-    }
-
-    impl fmt::Display for Report {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            write!(
-                f,
-                "capability mode: not entered ({} handles held; no kernel backend)",
-                self.handles
-            )
-        }
-    }
-
-    #[derive(Debug)]
-    pub(super) struct Error;
-
-    impl fmt::Display for Error {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("strict mode: no kernel backend is available to enforce the policy")
-        }
+        options: Options,
     }
 
     impl<'a> Sandbox<'a> {
         pub(super) fn new() -> Self {
-            Self {
-                mode: Mode::Strict,
-                policy: Policy::new(),
-            }
+            Self::default()
         }
         pub(super) fn mode(mut self, mode: Mode) -> Self {
-            self.mode = mode;
+            self.options.mode = mode;
             self
         }
         pub(super) fn grant<G: Grant + ?Sized>(mut self, handle: &'a G) -> Self {
             handle.grant(&mut self.policy);
             self
         }
-        pub(super) fn inherited_fds(self, _: InheritedFds) -> Self {
+        pub(super) fn inherited_fds(mut self, choice: InheritedFds) -> Self {
+            self.options.inherited_fds = choice;
             self
         }
         pub(super) fn enter(self) -> Result<Report, Error> {
-            match self.mode {
-                Mode::Strict => Err(Error),
-                Mode::BestEffort => Ok(Report {
-                    enforced: false,
-                    handles: self.policy.entries().len(),
-                }),
-            }
+            cap_runtime::enter_with(&self.policy, &self.options)
         }
     }
 }

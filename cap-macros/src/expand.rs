@@ -117,7 +117,7 @@ fn expand(entry: &Entry, mode: Mode, report: bool) -> TokenStream {
         #(#outer_attrs)*
         #vis fn #name() #output_type {
             #(#inner_attrs)*
-            #[allow(clippy::needless_pass_by_value)]
+            #[allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
             #asyncness fn #inner(#inputs) #output #body
 
             #[allow(unused_imports)]

@@ -4,4 +4,10 @@
 pub mod book {
     #[doc = include_str!("../../book/src/handles-and-rights.md")]
     pub mod handles_and_rights {}
+
+    #[doc = include_str!("../../book/src/getting-started.md")]
+    pub mod getting_started {}
+
+    #[doc = include_str!("../../book/src/sandboxed.md")]
+    pub mod sandboxed {}
 }
