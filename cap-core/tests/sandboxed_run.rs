@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::{Command, ExitCode, Output, Termination};
 
 use cap_core::fs::Dir;
+use cap_core::net::{Net, TcpListener, UdpSocket, UnixListener, UnixStream};
 use cap_core::rights::ReadOnly;
 use cap_core::{Preopen, sandboxed};
 
@@ -82,6 +83,45 @@ fn exit_code(data: Dir<ReadOnly>) -> ExitCode {
     ExitCode::from(7)
 }
 
+/// Every network kind: the handles work, and a connection the `connect`
+/// grant does not cover is refused by the kernel.
+#[sandboxed(
+    http = listen("127.0.0.1:0"),
+    dgram = udp("127.0.0.1:0"),
+    api = connect(env = "AMBIT_TEST_CONNECT"),
+    control = unix_listen(env = "AMBIT_TEST_SOCKET"),
+    peer = unix_connect(env = "AMBIT_TEST_PEER"),
+)]
+fn network(
+    http: TcpListener,
+    dgram: UdpSocket,
+    api: Net,
+    control: UnixListener,
+    mut peer: UnixStream,
+) -> io::Result<()> {
+    use std::io::Write as _;
+    println!("listen {}", http.local_addr()?.ip());
+    println!("udp {}", dgram.local_addr()?.ip());
+    let allowed = std::env::var("AMBIT_TEST_CONNECT").unwrap();
+    match api.connect_tcp(allowed.as_str()) {
+        Ok(_) => println!("grant connect ok"),
+        Err(e) => println!("grant connect error: {e}"),
+    }
+    let other = std::env::var("AMBIT_TEST_OTHER").unwrap();
+    match std::net::TcpStream::connect(other.as_str()) {
+        Ok(_) => println!("ambient connect ok"),
+        Err(e) => println!("ambient connect denied: {:?}", e.kind()),
+    }
+    println!("unix listen {}", control.local_addr().is_ok());
+    peer.write_all(b"hello over unix")?;
+    Ok(())
+}
+
+#[sandboxed(data = dir(env = "AMBIT_TEST_DATA"), report)]
+fn report_json(data: Dir<ReadOnly>) {
+    let _ = data;
+}
+
 #[derive(Preopen)]
 struct Caps {
     #[preopen(dir(env = "AMBIT_TEST_DATA"))]
@@ -103,15 +143,32 @@ fn main() -> ExitCode {
     fs::write(data.join("inside.txt"), "inside").unwrap();
     let outside = tmp.path().join("outside.txt");
     fs::write(&outside, "SECRET").unwrap();
+    let allowed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let peer_path = tmp.path().join("peer.sock");
+    let peer = std::os::unix::net::UnixListener::bind(&peer_path).unwrap();
+    peer.set_nonblocking(true).unwrap();
     let mut failures = 0;
     let mut passed = 0;
     for (name, check) in CHECKS {
-        let output = Command::new(std::env::current_exe().unwrap())
+        let mut command = Command::new(std::env::current_exe().unwrap());
+        match *name {
+            "report_json" => command.env("AMBIT_REPORT", "json"),
+            "report_off" => command.env("AMBIT_REPORT", "0"),
+            _ => command.env_remove("AMBIT_REPORT"),
+        };
+        let output = command
             .env("AMBIT_SCENARIO", name)
             .env("AMBIT_TEST_DATA", &data)
             .env("AMBIT_TEST_OUTSIDE", &outside)
             .env("AMBIT_TEST_MISSING", tmp.path().join("no-such-dir"))
-            .env_remove("AMBIT_REPORT")
+            .env(
+                "AMBIT_TEST_CONNECT",
+                allowed.local_addr().unwrap().to_string(),
+            )
+            .env("AMBIT_TEST_OTHER", other.local_addr().unwrap().to_string())
+            .env("AMBIT_TEST_SOCKET", tmp.path().join(format!("{name}.sock")))
+            .env("AMBIT_TEST_PEER", &peer_path)
             // Known gap, to remove when fixed: cap-runtime's seccomp filter
             // answers `rseq` with ENOSYS, and glibc aborts a thread created
             // after the lock whose rseq registration fails ("rseq
@@ -121,7 +178,18 @@ fn main() -> ExitCode {
             .env("GLIBC_TUNABLES", "glibc.pthread.rseq=0")
             .output()
             .unwrap();
-        match check(&output, tmp.path()) {
+        let mut result = check(&output, tmp.path());
+        if *name == "network" && result.is_ok() {
+            // What the child wrote through its pre-opened unix stream.
+            let (mut stream, _) = peer.accept().unwrap();
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut stream, &mut text).unwrap();
+            result = expect(
+                text == "hello over unix",
+                "the unix stream must carry the message",
+            );
+        }
+        match result {
             Ok(()) => {
                 passed += 1;
                 println!("test {name} ... ok");
@@ -158,6 +226,8 @@ fn child(scenario: &str) -> ExitCode {
         "fails" => fails().report(),
         "exit_code" => exit_code().report(),
         "preopen_set" => preopen_set().report(),
+        "network" => network().report(),
+        "report_json" | "report_off" => report_json().report(),
         other => panic!("unknown scenario {other}"),
     }
 }
@@ -207,6 +277,38 @@ const CHECKS: &[(&str, Check)] = &[
         expect(o.status.code() == Some(7), "ExitCode is returned as is")
     }),
     ("preopen_set", |o, _| locked(o, &["caps"])),
+    ("network", |o, _| {
+        let out = String::from_utf8_lossy(&o.stdout);
+        expect(o.status.success(), "the child must exit 0")?;
+        for line in [
+            "listen 127.0.0.1",
+            "udp 127.0.0.1",
+            "grant connect ok",
+            "unix listen true",
+        ] {
+            expect(out.lines().any(|l| l == line), &format!("missing {line:?}"))?;
+        }
+        expect(
+            out.contains("ambient connect denied: PermissionDenied"),
+            "a connection outside the grant must be denied",
+        )
+    }),
+    ("report_json", |o, _| {
+        let err = String::from_utf8_lossy(&o.stderr);
+        let first = err.lines().next().unwrap_or("");
+        let json: Result<serde_json::Value, _> = serde_json::from_str(first);
+        expect(o.status.success(), "the child must exit 0")?;
+        expect(
+            json.is_ok_and(|v| v.is_object()),
+            "AMBIT_REPORT=json prints the report as one JSON object",
+        )
+    }),
+    ("report_off", |o, _| {
+        expect(
+            o.status.success() && o.stderr.is_empty(),
+            "AMBIT_REPORT=0 silences the `report` option",
+        )
+    }),
 ];
 
 /// The child read through its handle, was denied the same read by name, and
@@ -220,7 +322,7 @@ fn locked(o: &Output, who: &[&str]) -> Result<(), String> {
             &format!("{who}: the handle must still read"),
         )?;
         expect(
-            out.contains(&format!("{who} ambient denied")),
+            out.contains(&format!("{who} ambient denied: PermissionDenied")),
             &format!("{who}: a read by name must be denied"),
         )?;
         expect(!out.contains("SECRET"), "the outside file must not be read")?;

@@ -22,9 +22,33 @@ use crate::expand::{kind_path, source};
 use crate::model::ArgSource;
 
 pub(crate) fn preopen(item: TokenStream) -> TokenStream {
-    match syn::parse2::<DeriveInput>(item).and_then(|input| expand(&input)) {
+    let input = match syn::parse2::<DeriveInput>(item) {
+        Ok(input) => input,
+        Err(err) => return err.to_compile_error(),
+    };
+    match expand(&input) {
         Ok(tokens) => tokens,
-        Err(err) => err.to_compile_error(),
+        Err(err) => {
+            // The error, and impls that never run, so uses of the type do not
+            // add "not Preopen" errors of their own.
+            let error = err.to_compile_error();
+            let ident = &input.ident;
+            if input.generics.params.is_empty() {
+                quote! {
+                    #error
+                    impl ::cap_core::Preopen for #ident {
+                        fn preopen(_: ::cap_core::AmbientAuthority) -> ::core::result::Result<Self, ::cap_core::PreopenError> {
+                            ::core::unreachable!()
+                        }
+                    }
+                    impl ::cap_core::__private::Grant for #ident {
+                        fn grant<'a>(&'a self, _: &mut ::cap_core::__private::Policy<'a>) {}
+                    }
+                }
+            } else {
+                error
+            }
+        }
     }
 }
 

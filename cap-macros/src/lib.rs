@@ -16,10 +16,38 @@ mod model;
 
 use proc_macro::TokenStream;
 
-/// Pre-opens the declared resources, locks the process into capability mode
-/// with a policy derived from exactly those handles, then runs the function
-/// with the handles as its arguments. See `cap_core::sandboxed` for the
-/// reference.
+/// Marks a program's entry point: pre-opens the declared resources while the
+/// process still has ambient authority, locks it into capability mode with a
+/// policy derived from exactly those handles, then runs the body with the
+/// handles as its arguments.
+///
+/// ```text
+/// #[cap_core::sandboxed(
+///     site = dir(arg = "--root", default = "examples/site"),
+///     http = listen(arg = "--addr", default = "127.0.0.1:8080"),
+///     report,
+/// )]
+/// fn main(site: Dir<rights![Lookup, Read, Stat]>, http: TcpListener) -> std::io::Result<()> { .. }
+/// ```
+///
+/// - Kinds: `dir`, `file`, `exec`, `listen`, `udp`, `connect`,
+///   `unix_listen`, `unix_connect`; the rights come from the parameter's type.
+/// - Sources, tried in order: `arg = "--flag"` or `arg = N` (positional),
+///   `env = "VAR"`, then `default = ".."` (or a bare literal).
+/// - A parameter without a declaration has a type implementing
+///   `cap_core::Preopen`.
+/// - Options: `mode = strict | best_effort`, `report`; `AMBIT_REPORT=1|json|0`
+///   is read before the lock.
+/// - The body returns what `main` may return (`Termination`); an async body
+///   takes its runtime attribute *below* this one, so the runtime starts
+///   after the lock.
+/// - A pre-open failure prints ``error: resource `site` (dir "..."): why`` and
+///   exits with status 2, before anything is locked.
+///
+/// The book's chapter "`#[sandboxed]` reference" (`book/src/sandboxed.md`)
+/// is the full reference, with every compile error. There is no `std`
+/// counterpart; it plays the part of FreeBSD's `cap_enter(2)` after
+/// pre-opening, or OpenBSD's `unveil(2)` + `pledge(2)`.
 #[proc_macro_attribute]
 pub fn sandboxed(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::sandboxed(args.into(), item.into()).into()

@@ -16,7 +16,12 @@ struct Logs {
     mode = best_effort,
     report,
 )]
-fn main(mut site: Dir<ReadOnly>, index: File<ReadOnly>, tool: File<rights![Read, Exec]>, logs: Logs) -> std::io::Result<()> {
+fn main(
+    mut site: Dir<ReadOnly>,
+    index: File<ReadOnly>,
+    tool: File<rights![Read, Exec]>,
+    logs: Logs,
+) -> std::io::Result<()> {
     site = site.try_clone()?;
     let _ = (site, index, tool, logs.dir);
     Ok(())

@@ -1,4 +1,7 @@
-use cap_core::{fs::{Dir, File}, rights::ReadOnly};
+use cap_core::{
+    fs::{Dir, File},
+    rights::ReadOnly,
+};
 
 #[cap_core::sandboxed(site = dir("."), index = file("index.html"))]
 fn main(site: File<ReadOnly>, index: File<ReadOnly>) {
