@@ -93,6 +93,9 @@ pub fn scopes_known(abi: u32) -> u64 {
 
 /// The Landlock accesses a directory handle with `rights` needs beneath it.
 ///
+/// `Exec` maps to `EXECUTE | READ_FILE`: the kernel opens an executable for
+/// reading, and Landlock checks that open as a read.
+///
 /// `Rename` needs `REFER` plus the make and remove accesses on both ends,
 /// because Landlock checks a rename as a removal and a creation; the kernel
 /// therefore also allows plain creates and removes beneath a `Rename` handle
@@ -124,7 +127,8 @@ pub fn dir_access(rights: Rights) -> u64 {
         access |= MAKE_SYM;
     }
     if rights.contains(Rights::EXEC) {
-        access |= EXECUTE;
+        // The kernel opens an executable for reading: exec needs READ_FILE too.
+        access |= EXECUTE | READ_FILE;
     }
     access
 }
@@ -143,7 +147,7 @@ pub fn file_access(rights: Rights) -> u64 {
         access |= TRUNCATE;
     }
     if rights.contains(Rights::EXEC) {
-        access |= EXECUTE;
+        access |= EXECUTE | READ_FILE;
     }
     access
 }

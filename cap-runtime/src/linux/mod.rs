@@ -123,6 +123,12 @@ fn permanent_gaps(policy: &Policy<'_>, n: Needs, gaps: &mut Vec<Gap>) {
     ));
     for e in policy.entries() {
         let origin = e.origin.display().to_string();
+        if e.rights.contains(Rights::EXEC)
+            && !e.rights.contains(Rights::READ)
+            && e.kind != EntryKind::Socket(SocketKind::Udp)
+        {
+            gaps.push(gap(&origin, "Exec without Read", "the kernel opens an executable for reading before running it, so Landlock must grant read_file with execute: files beneath can be read; the types do not allow it", true));
+        }
         if e.kind == EntryKind::Dir && e.rights.contains(Rights::RENAME) {
             let missing = Rights::CREATE.union(Rights::REMOVE).difference(e.rights);
             if !missing.is_empty() {

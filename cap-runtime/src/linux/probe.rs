@@ -224,10 +224,13 @@ pub fn open_by_handle(mount_fd: BorrowedFd<'_>, handle: &[u8]) -> Result<OwnedFd
     }))
 }
 
-/// `capset`: tries to make every capability effective, permitted and inheritable.
-pub fn capset_all() -> Answer {
+/// `capset`: tries to make the capabilities in `mask` effective and
+/// permitted (inheritable cleared).
+pub fn capset_all(mask: u64) -> Answer {
     let mut header = [0x2008_0522u32, 0]; // _LINUX_CAPABILITY_VERSION_3, pid 0
-    let data = [u32::MAX; 6];
+    #[allow(clippy::cast_possible_truncation)]
+    let (lo, hi) = (mask as u32, (mask >> 32) as u32);
+    let data = [lo, lo, 0, hi, hi, 0];
     // SAFETY: V3 header and two data structs (six u32), live; the kernel reads them.
     answer(unsafe { libc::syscall(libc::SYS_capset, header.as_mut_ptr(), data.as_ptr()) })
 }
@@ -239,6 +242,15 @@ pub fn effective_caps() -> Result<u64, i32> {
     // SAFETY: V3 header and room for two data structs, live and writable.
     answer(unsafe { libc::syscall(libc::SYS_capget, header.as_mut_ptr(), data.as_mut_ptr()) })?;
     Ok(u64::from(data[0]) | (u64::from(data[3]) << 32))
+}
+
+/// The permitted capability set (both words), via `capget`.
+pub fn permitted_caps() -> Result<u64, i32> {
+    let mut header = [0x2008_0522u32, 0];
+    let mut data = [0u32; 6];
+    // SAFETY: V3 header and room for two data structs, live and writable.
+    answer(unsafe { libc::syscall(libc::SYS_capget, header.as_mut_ptr(), data.as_mut_ptr()) })?;
+    Ok(u64::from(data[1]) | (u64::from(data[4]) << 32))
 }
 
 /// The raw `setuid` syscall (this thread only, unlike libc's).
@@ -342,4 +354,9 @@ pub fn restrict_one_rule(dir: BorrowedFd<'_>) -> Result<(), i32> {
     )?;
     sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)?;
     sys::landlock_restrict_self(&ruleset)
+}
+
+/// Whether `fd` is an open descriptor.
+pub fn fd_is_open(fd: RawFd) -> bool {
+    super::sys::fd_is_open(fd)
 }
