@@ -412,3 +412,63 @@ fn addresses_are_not_leaked_through_labels_of_unconnected_std_sockets() {
     assert_eq!(s.label(), a.to_string());
     assert_eq!(s.rights(), Rights::STAT);
 }
+
+#[test]
+fn backlog_timeout_incoming_and_ipv6() {
+    let lo6: cap_core::net::IpNet = "::1/128".parse().unwrap();
+    let net = Net::builder(ambient_authority())
+        .allow(Op::TcpBind, lo6, 0..=0)
+        .allow(Op::TcpConnect, lo6, 1..=65535)
+        .build();
+    let listener = match net.bind_tcp_with_backlog("[::1]:0", Some(4)) {
+        Ok(l) => l,
+        // A machine without IPv6 loopback: nothing to test here.
+        Err(e) if e.kind() == io::ErrorKind::AddrNotAvailable => return,
+        Err(e) => panic!("{e}"),
+    };
+    let addr = listener.local_addr().unwrap();
+    assert!(addr.is_ipv6());
+    let mut c = net
+        .connect_tcp_timeout(addr, std::time::Duration::from_secs(5))
+        .unwrap();
+    c.write_all(b"6").unwrap();
+    let mut s = listener.incoming().next().unwrap().unwrap();
+    let mut b = [0];
+    s.read_exact(&mut b).unwrap();
+    assert_eq!(&b, b"6");
+    // The IPv4 twin is outside this grant.
+    assert_denied(
+        &net.bind_tcp_with_backlog("127.0.0.1:0", None).unwrap_err(),
+        &["tcp bind", "127.0.0.1:0", "::1"],
+    );
+    assert_denied(
+        &net.connect_tcp_timeout("127.0.0.1:80", std::time::Duration::from_secs(1))
+            .unwrap_err(),
+        &["tcp connect", "127.0.0.1:80"],
+    );
+}
+
+#[test]
+fn handles_and_grants_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Net>();
+    send_sync::<TcpListener>();
+    send_sync::<TcpStream<Dynamic>>();
+    send_sync::<UdpSocket>();
+    send_sync::<cap_core::net::UnixDatagram>();
+}
+
+#[test]
+fn socket_pairs_need_no_authority() {
+    let (mut a, b) = cap_core::net::UnixStream::pair().unwrap();
+    let mut b: cap_core::net::UnixStream<ReadStream> = b.narrow();
+    a.write_all(b"pair").unwrap();
+    let mut buf = [0; 4];
+    b.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"pair");
+    let (x, y) = cap_core::net::UnixDatagram::pair().unwrap();
+    let y = y.narrow::<rights![Recv]>();
+    x.send(b"d").unwrap();
+    assert_eq!(y.recv(&mut buf).unwrap(), 1);
+    assert_eq!(y.label(), "(socket pair)");
+}

@@ -10,4 +10,7 @@ pub mod book {
 
     #[doc = include_str!("../../book/src/sandboxed.md")]
     pub mod sandboxed {}
+
+    #[doc = include_str!("../../book/src/network.md")]
+    pub mod network {}
 }

@@ -589,6 +589,16 @@ impl Net {
         self.inner.unix
     }
 
+    /// Whether the grant allows any TCP operation (connect or bind).
+    pub fn uses_tcp(&self) -> bool {
+        self.inner.scopes.iter().any(|s| !s.op.is_udp())
+    }
+
+    /// Whether the grant allows any UDP operation (bind, connect, send_to).
+    pub fn uses_udp(&self) -> bool {
+        self.inner.scopes.iter().any(|s| s.op.is_udp())
+    }
+
     /// Whether `op` on `addr` is inside the grant.
     pub fn allows(&self, op: Op, addr: &SocketAddr) -> bool {
         self.inner
@@ -697,7 +707,7 @@ impl Net {
                     last = Some(io::Error::new(
                         e.kind(),
                         format!("{op} to `{a}` (under the {self}): {e}"),
-                    ))
+                    ));
                 }
             }
         }
@@ -888,6 +898,7 @@ mod tests {
             .build();
         let g = net.net_grant();
         assert!(g.udp && g.unix);
+        assert!(net.uses_udp() && !net.uses_tcp());
         assert!(g.tcp_connect_ports.is_empty() && g.tcp_bind_ports.is_empty());
         assert_eq!(g.label, "dns");
         let g = net.only_ops(&[Op::TcpConnect]).without_unix().net_grant();

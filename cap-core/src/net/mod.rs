@@ -10,7 +10,7 @@
 //!   local and peer addresses need `Stat`. Rights only narrow
 //!   (`narrow::<S>()`), never widen. Without type parameters each names the
 //!   handle with every right that applies to it (`TcpListener` is
-//!   `TcpListener<`[`Listener`](crate::rights::Listener)`>`).
+//!   `TcpListener<`[`Listener`]`>`).
 //! - **Grants** to make new sockets: a [`Net`] is scoped to operations
 //!   ([`Op`]: TCP connect, TCP bind, UDP bind, UDP connect, UDP `send_to`),
 //!   addresses and ports. Host names are resolved when the grant is built

@@ -139,9 +139,16 @@ impl<R: RightSet> TcpListener<R> {
 
 /// The iterator of [`TcpListener::incoming`]: each item is an accepted
 /// stream or the error of one `accept`.
-#[derive(Debug)]
 pub struct Incoming<'a, R: RightSet> {
     listener: &'a TcpListener<R>,
+}
+
+impl<R: RightSet> std::fmt::Debug for Incoming<'_, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Incoming")
+            .field("listener", self.listener)
+            .finish()
+    }
 }
 
 impl<R: HasAccept> Iterator for Incoming<'_, R> {

@@ -116,6 +116,20 @@ impl<R: RightSet> UnixListener<R> {
     }
 }
 
+impl UnixStream {
+    /// A pair of connected streams, each with every stream right. Needs no
+    /// authority: the sockets have no name anyone else could reach. See
+    /// [`std::os::unix::net::UnixStream::pair`].
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = cap_unix::UnixStream::pair()?;
+        let label = || Arc::from("(socket pair)");
+        Ok((
+            UnixStream::from_parts(a, Rights::NET, label()),
+            UnixStream::from_parts(b, Rights::NET, label()),
+        ))
+    }
+}
+
 impl<R: RightSet> UnixStream<R> {
     /// Shuts down the read half, the write half or both. Needs `Shutdown`.
     /// See [`std::os::unix::net::UnixStream::shutdown`].
@@ -163,6 +177,19 @@ impl<R: RightSet> UnixStream<R> {
     {
         self.need(Rights::SET_OPT)?;
         self.inner.set_nonblocking(nonblocking)
+    }
+}
+
+impl UnixDatagram {
+    /// A pair of connected datagram sockets, each with every datagram right.
+    /// Needs no authority. See [`std::os::unix::net::UnixDatagram::pair`].
+    pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+        let (a, b) = cap_unix::UnixDatagram::pair()?;
+        let label = || Arc::from("(socket pair)");
+        Ok((
+            UnixDatagram::from_parts(a, Rights::NET, label()),
+            UnixDatagram::from_parts(b, Rights::NET, label()),
+        ))
     }
 }
 
