@@ -15,44 +15,7 @@ use crate::rights::{HasExec, HasRead, RightSet, SubsetOf};
 
 pub use crate::sandbox::{Grant, Mode, Policy};
 
-use self::sandbox_api::{InheritedFds, Sandbox};
-
-// `cap_core::sandbox::Sandbox` (the builder over `cap_runtime::enter_with`)
-// is being finished on another branch; until it is merged, this is the same
-// builder, reduced to what the prologue calls.
-mod sandbox_api {
-    pub(super) use cap_runtime::InheritedFds;
-    use cap_runtime::{Error, Options, Report};
-
-    use crate::sandbox::{Grant, Mode, Policy};
-
-    #[derive(Default)]
-    pub(super) struct Sandbox<'a> {
-        policy: Policy<'a>,
-        options: Options,
-    }
-
-    impl<'a> Sandbox<'a> {
-        pub(super) fn new() -> Self {
-            Self::default()
-        }
-        pub(super) fn mode(mut self, mode: Mode) -> Self {
-            self.options.mode = mode;
-            self
-        }
-        pub(super) fn grant<G: Grant + ?Sized>(mut self, handle: &'a G) -> Self {
-            handle.grant(&mut self.policy);
-            self
-        }
-        pub(super) fn inherited_fds(mut self, choice: InheritedFds) -> Self {
-            self.options.inherited_fds = choice;
-            self
-        }
-        pub(super) fn enter(self) -> Result<Report, Error> {
-            cap_runtime::enter_with(&self.policy, &self.options)
-        }
-    }
-}
+use crate::sandbox::{InheritedFds, Sandbox};
 
 /// The resource kinds of `#[sandboxed]`, as types: `Resource<kind::dir>` is
 /// what a parameter declared `dir(..)` must implement.

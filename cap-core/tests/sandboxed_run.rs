@@ -169,13 +169,6 @@ fn main() -> ExitCode {
             .env("AMBIT_TEST_OTHER", other.local_addr().unwrap().to_string())
             .env("AMBIT_TEST_SOCKET", tmp.path().join(format!("{name}.sock")))
             .env("AMBIT_TEST_PEER", &peer_path)
-            // Known gap, to remove when fixed: cap-runtime's seccomp filter
-            // answers `rseq` with ENOSYS, and glibc aborts a thread created
-            // after the lock whose rseq registration fails ("rseq
-            // registration failed") once the main thread has registered one.
-            // Turning glibc's rseq off lets the threaded scenarios show what
-            // they are here for: the runtime's threads start after the lock.
-            .env("GLIBC_TUNABLES", "glibc.pthread.rseq=0")
             .output()
             .unwrap();
         let mut result = check(&output, tmp.path());
