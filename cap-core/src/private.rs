@@ -286,6 +286,22 @@ pub fn open_resource<T: Resource<K>, K>(
         .map_err(|e| PreopenError::new(name, format!("{} \"{}\"", T::KIND, value.display()), e))
 }
 
+/// Opens one resource whose value an expression computed (`from = ..`).
+pub fn open_resource_from<T: Resource<K>, K>(
+    name: &str,
+    value: impl AsRef<OsStr>,
+    ambient: AmbientAuthority,
+) -> Result<T, PreopenError> {
+    let value = value.as_ref();
+    T::open(value, ambient).map_err(|e| {
+        PreopenError::new(
+            name,
+            format!("{} \"{}\"", T::KIND, Path::new(value).display()),
+            e,
+        )
+    })
+}
+
 /// How to print the report: asked for by the attribute's `report` option or
 /// by `AMBIT_REPORT` (`1`, `human`, `json`; `0` or empty for none).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -336,6 +352,12 @@ impl Prologue {
     /// Opens a declared resource, or exits with status 2 naming it.
     pub fn open<T: Resource<K>, K>(&self, name: &str, source: Source) -> T {
         open_resource(&self.args, name, &source, self.ambient).unwrap_or_else(|e| fail(&e))
+    }
+
+    /// Opens a resource declared with `from = ..`, or exits with status 2
+    /// naming it.
+    pub fn open_from<T: Resource<K>, K>(&self, name: &str, value: impl AsRef<OsStr>) -> T {
+        open_resource_from(name, value, self.ambient).unwrap_or_else(|e| fail(&e))
     }
 
     /// Opens a `Preopen` parameter, or exits with status 2 naming it.

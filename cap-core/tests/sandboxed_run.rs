@@ -128,6 +128,37 @@ struct Caps {
     data: Dir<ReadOnly>,
 }
 
+/// What a `clap::Parser` would be: plain data parsed first.
+struct Cli {
+    data: std::path::PathBuf,
+}
+
+impl Cli {
+    fn parse() -> Cli {
+        Cli {
+            data: std::env::var_os("AMBIT_TEST_DATA").unwrap().into(),
+        }
+    }
+}
+
+#[derive(Preopen)]
+struct App {
+    #[preopen(with = Cli::parse())]
+    cli: Cli,
+    #[preopen(dir(from = &cli.data))]
+    data: Dir<ReadOnly>,
+}
+
+#[sandboxed(extra = dir(from = std::env::var_os("AMBIT_TEST_DATA").unwrap()))]
+fn with_from(app: App, extra: Dir<ReadOnly>) {
+    println!(
+        "cli {}",
+        app.cli.data.file_name().unwrap().to_string_lossy()
+    );
+    probe(&app.data, "app");
+    probe(&extra, "extra");
+}
+
 #[sandboxed]
 fn preopen_set(caps: Caps) {
     probe(&caps.data, "caps");
@@ -220,6 +251,7 @@ fn child(scenario: &str) -> ExitCode {
         "exit_code" => exit_code().report(),
         "preopen_set" => preopen_set().report(),
         "network" => network().report(),
+        "with_from" => with_from().report(),
         "report_json" | "report_off" => report_json().report(),
         other => panic!("unknown scenario {other}"),
     }
@@ -270,6 +302,13 @@ const CHECKS: &[(&str, Check)] = &[
         expect(o.status.code() == Some(7), "ExitCode is returned as is")
     }),
     ("preopen_set", |o, _| locked(o, &["caps"])),
+    ("with_from", |o, _| {
+        locked(o, &["app", "extra"])?;
+        expect(
+            String::from_utf8_lossy(&o.stdout).contains("cli data"),
+            "the parsed data reaches the body",
+        )
+    }),
     ("network", |o, _| {
         let out = String::from_utf8_lossy(&o.stdout);
         expect(o.status.success(), "the child must exit 0")?;

@@ -12,6 +12,7 @@
 //!              | 'arg' '=' (STR | INT)              "--flag", or the n-th positional
 //!              | 'env' '=' STR                      an environment variable
 //!              | 'default' '=' STR                  used when no other source gives one
+//!              | 'from' '=' EXPR                     an expression (alone): AsRef<OsStr>
 //! ```
 
 use proc_macro2::{Span, TokenStream};
@@ -84,6 +85,7 @@ pub(crate) fn parse_declaration_rhs(name: Ident, input: ParseStream) -> Result<D
 fn parse_sources(input: ParseStream, name: &Ident, kind: Kind, kind_span: Span) -> Result<Sources> {
     let mut sources = Sources::default();
     let mut value_span: Option<Span> = None;
+    let mut from_key: Option<Ident> = None;
     while !input.is_empty() {
         if input.peek(LitStr) {
             let lit: LitStr = input.parse()?;
@@ -138,6 +140,12 @@ fn parse_sources(input: ParseStream, name: &Ident, kind: Kind, kind_span: Span) 
                     return Err(Error::new(var.span(), "not an environment variable name"));
                 }
                 sources.env = Some(var);
+            } else if key == "from" {
+                if sources.from.is_some() {
+                    return Err(duplicate(&key));
+                }
+                sources.from = Some(input.parse::<syn::Expr>()?);
+                from_key = Some(key);
             } else if key == "default" {
                 let lit: LitStr = input.parse()?;
                 if value_span.is_some() {
@@ -152,7 +160,7 @@ fn parse_sources(input: ParseStream, name: &Ident, kind: Kind, kind_span: Span) 
                 return Err(Error::new(
                     key.span(),
                     format!(
-                        "unknown source `{key}`; expected a literal value, `arg = \"--flag\"`, `arg = N`, `env = \"VAR\"` or `default = \"..\"`"
+                        "unknown source `{key}`; expected a literal value, `arg = \"--flag\"`, `arg = N`, `env = \"VAR\"`, `default = \"..\"` or `from = expression`"
                     ),
                 ));
             }
@@ -162,11 +170,23 @@ fn parse_sources(input: ParseStream, name: &Ident, kind: Kind, kind_span: Span) 
         }
         input.parse::<Token![,]>()?;
     }
-    if sources.arg.is_none() && sources.env.is_none() && sources.default.is_none() {
+    if let Some(key) = from_key
+        && (sources.arg.is_some() || sources.env.is_some() || sources.default.is_some())
+    {
+        return Err(Error::new(
+            key.span(),
+            "`from = ..` computes the value itself: it takes no other source",
+        ));
+    }
+    if sources.from.is_none()
+        && sources.arg.is_none()
+        && sources.env.is_none()
+        && sources.default.is_none()
+    {
         return Err(Error::new(
             kind_span,
             format!(
-                "resource `{name}` has no value: write `{}(\"..\")`, or name a source (`arg`, `env`, `default`)",
+                "resource `{name}` has no value: write `{}(\"..\")`, or name a source (`arg`, `env`, `default`, `from`)",
                 kind.name()
             ),
         ));

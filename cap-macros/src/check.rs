@@ -26,7 +26,7 @@ const HANDLE_TYPES: [&str; 9] = [
 /// How a parameter gets its value.
 pub(crate) enum Binding {
     /// From its declaration in the attribute.
-    Declared(Declaration),
+    Declared(Box<Declaration>),
     /// From its type's `Preopen` implementation.
     Preopen,
 }
@@ -127,7 +127,7 @@ pub(crate) fn bind(attr: Attribute, func: ItemFn) -> Result<Entry> {
         }
         let name = pat.ident.clone();
         let binding = match declarations.iter().position(|d| d.name == name) {
-            Some(index) => Binding::Declared(declarations.remove(index)),
+            Some(index) => Binding::Declared(Box::new(declarations.remove(index))),
             None if names_a_handle(&typed.ty) => {
                 return Err(Error::new(
                     name.span(),

@@ -13,13 +13,14 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::parse::ParseStream;
 use syn::parse::Parser;
 use syn::spanned::Spanned;
-use syn::{Data, DeriveInput, Error, Fields, LitStr, Result};
+use syn::{Data, DeriveInput, Error, Expr, Fields, Ident, LitStr, Result, Token};
 
 use crate::attr;
 use crate::expand::{kind_path, source};
-use crate::model::ArgSource;
+use crate::model::{ArgSource, Declaration};
 
 pub(crate) fn preopen(item: TokenStream) -> TokenStream {
     let input = match syn::parse2::<DeriveInput>(item) {
@@ -77,7 +78,8 @@ fn expand(input: &DeriveInput) -> Result<TokenStream> {
     let args = format_ident!("__ambit_args", span = site);
     let policy = format_ident!("__ambit_policy", span = site);
     let mut flags: Vec<LitStr> = Vec::new();
-    let mut inits = Vec::new();
+    let mut lets = Vec::new();
+    let mut names = Vec::new();
     let mut grants = Vec::new();
     for field in &fields.named {
         let Some(name) = field.ident.as_ref() else {
@@ -94,33 +96,41 @@ fn expand(input: &DeriveInput) -> Result<TokenStream> {
                 ));
             }
             let list = a.meta.require_list()?;
-            let parser = |stream: syn::parse::ParseStream| {
-                let decl = attr::parse_declaration_rhs(name.clone(), stream)?;
-                if !stream.is_empty() {
-                    return Err(stream.error("one declaration per field"));
-                }
-                Ok(decl)
-            };
-            declaration = Some(parser.parse2(list.tokens.clone())?);
+            declaration = Some(parse_field(name, list.tokens.clone())?);
         }
-        let init = if let Some(decl) = declaration {
-            {
+        let (init, granted) = match declaration {
+            Some(Field::With(expr)) => (quote!(#expr), false),
+            Some(Field::Declared(decl)) => {
                 if let Some(ArgSource::Flag(flag)) = &decl.sources.arg {
                     flags.push(flag.clone());
                 }
                 let kind = kind_path(decl.kind, decl.kind_span);
-                let source = source(&decl.sources);
+                let open = if let Some(from) = &decl.sources.from {
+                    quote_spanned! {ty.span()=>
+                        ::cap_core::__private::open_resource_from::<#ty, #kind>(#name_text, #from, #ambient)?
+                    }
+                } else {
+                    let source = source(&decl.sources);
+                    quote_spanned! {ty.span()=>
+                        ::cap_core::__private::open_resource::<#ty, #kind>(&#args, #name_text, &#source, #ambient)?
+                    }
+                };
+                (open, true)
+            }
+            None => (
                 quote_spanned! {ty.span()=>
-                    ::cap_core::__private::open_resource::<#ty, #kind>(&#args, #name_text, &#source, #ambient)?
-                }
-            }
-        } else {
-            quote_spanned! {ty.span()=>
-                <#ty as ::cap_core::Preopen>::preopen(#ambient)?
-            }
+                    <#ty as ::cap_core::Preopen>::preopen(#ambient)?
+                },
+                true,
+            ),
         };
-        inits.push(quote!(#name: #init));
-        grants.push(quote!(::cap_core::__private::Grant::grant(&self.#name, #policy);));
+        // Each field is a local first, in order, so a later `from = ..` can
+        // use an earlier field (`from = &cli.root`).
+        lets.push(quote!(let #name: #ty = #init;));
+        names.push(name);
+        if granted {
+            grants.push(quote!(::cap_core::__private::Grant::grant(&self.#name, #policy);));
+        }
     }
 
     let ident = &input.ident;
@@ -129,13 +139,49 @@ fn expand(input: &DeriveInput) -> Result<TokenStream> {
             fn preopen(#ambient: ::cap_core::AmbientAuthority) -> ::core::result::Result<Self, ::cap_core::PreopenError> {
                 #[allow(unused_variables)]
                 let #args = ::cap_core::__private::Args::from_env(&[#(#flags),*]);
-                ::core::result::Result::Ok(Self { #(#inits),* })
+                #(#lets)*
+                ::core::result::Result::Ok(Self { #(#names),* })
             }
         }
         impl ::cap_core::__private::Grant for #ident {
+            #[allow(unused_variables)]
             fn grant<'a>(&'a self, #policy: &mut ::cap_core::__private::Policy<'a>) {
                 #(#grants)*
             }
         }
     })
+}
+
+/// What a field's `#[preopen(..)]` says.
+enum Field {
+    /// `kind(sources)`: a handle to open.
+    Declared(Declaration),
+    /// `with = EXPR`: plain data computed before the handles (parsed
+    /// arguments, say); not granted.
+    With(Expr),
+}
+
+fn parse_field(name: &Ident, tokens: TokenStream) -> Result<Field> {
+    let parser = |stream: ParseStream| {
+        let field = if stream.peek(Ident) && stream.peek2(Token![=]) {
+            let key: Ident = stream.parse()?;
+            if key != "with" {
+                return Err(Error::new(
+                    key.span(),
+                    format!(
+                        "unknown field option `{key}`; expected `with = expression` or a declaration like `dir(\"..\")`"
+                    ),
+                ));
+            }
+            stream.parse::<Token![=]>()?;
+            Field::With(stream.parse()?)
+        } else {
+            Field::Declared(attr::parse_declaration_rhs(name.clone(), stream)?)
+        };
+        if !stream.is_empty() {
+            return Err(stream.error("one declaration per field"));
+        }
+        Ok(field)
+    };
+    parser.parse2(tokens)
 }

@@ -8,7 +8,7 @@ use syn::{ItemFn, LitStr, ReturnType};
 
 use crate::attr;
 use crate::check::{self, Binding, Entry};
-use crate::model::{ArgSource, Declaration, Kind, Mode, Sources};
+use crate::model::{ArgSource, Kind, Mode, Sources};
 
 /// The whole attribute: parse, check, expand; on error, the error alone, next
 /// to the function unchanged so no secondary errors follow.
@@ -70,15 +70,11 @@ fn expand(entry: &Entry, mode: Mode, report: bool) -> TokenStream {
         .params
         .iter()
         .filter_map(|p| match &p.binding {
-            Binding::Declared(Declaration {
-                sources:
-                    Sources {
-                        arg: Some(ArgSource::Flag(flag)),
-                        ..
-                    },
-                ..
-            }) => Some(flag),
-            _ => None,
+            Binding::Declared(declaration) => match &declaration.sources.arg {
+                Some(ArgSource::Flag(flag)) => Some(flag),
+                _ => None,
+            },
+            Binding::Preopen => None,
         })
         .collect();
 
@@ -93,9 +89,15 @@ fn expand(entry: &Entry, mode: Mode, report: bool) -> TokenStream {
         let call = match &param.binding {
             Binding::Declared(declaration) => {
                 let kind = kind_path(declaration.kind, declaration.kind_span);
-                let source = source(&declaration.sources);
-                quote_spanned! {ty.span()=>
-                    #prologue.open::<#ty, #kind>(#name, #source)
+                if let Some(from) = &declaration.sources.from {
+                    quote_spanned! {ty.span()=>
+                        #prologue.open_from::<#ty, #kind>(#name, #from)
+                    }
+                } else {
+                    let source = source(&declaration.sources);
+                    quote_spanned! {ty.span()=>
+                        #prologue.open::<#ty, #kind>(#name, #source)
+                    }
                 }
             }
             Binding::Preopen => quote_spanned! {ty.span()=>

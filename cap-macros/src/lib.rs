@@ -33,7 +33,8 @@ use proc_macro::TokenStream;
 /// - Kinds: `dir`, `file`, `exec`, `listen`, `udp`, `connect`,
 ///   `unix_listen`, `unix_connect`; the rights come from the parameter's type.
 /// - Sources, tried in order: `arg = "--flag"` or `arg = N` (positional),
-///   `env = "VAR"`, then `default = ".."` (or a bare literal).
+///   `env = "VAR"`, then `default = ".."` (or a bare literal); or
+///   `from = EXPR` alone, an expression evaluated before the lock.
 /// - A parameter without a declaration has a type implementing
 ///   `cap_core::Preopen`.
 /// - Options: `mode = strict | best_effort`, `report`; `AMBIT_REPORT=1|json|0`
@@ -54,8 +55,11 @@ pub fn sandboxed(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// Implements `cap_core::Preopen` (and `cap_core::sandbox::Grant`) for a
-/// struct of handles whose fields each carry a `#[preopen(kind(..))]`
-/// declaration. See `cap_core::Preopen`.
+/// struct of handles. Each field is `#[preopen(kind(sources))]` (a handle,
+/// declared as in `#[sandboxed]`), `#[preopen(with = EXPR)]` (plain data made
+/// first, such as parsed `clap` arguments, not granted), or unmarked (a field
+/// whose type is itself `Preopen`). Fields are made in order, so a later
+/// `from = EXPR` source can use an earlier field: `dir(from = &cli.root)`.
 #[proc_macro_derive(Preopen, attributes(preopen))]
 pub fn derive_preopen(item: TokenStream) -> TokenStream {
     derive::preopen(item.into()).into()

@@ -60,12 +60,14 @@ pub(crate) enum ArgSource {
 }
 
 /// Where a declaration's value comes from, tried in this order: the command
-/// line, the environment, the default.
+/// line, the environment, the default; or an expression alone.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Sources {
     pub(crate) arg: Option<ArgSource>,
     pub(crate) env: Option<LitStr>,
     pub(crate) default: Option<LitStr>,
+    /// `from = EXPR`: the value computed by an expression (exclusive).
+    pub(crate) from: Option<syn::Expr>,
 }
 
 /// One declared resource: `site = dir(arg = "--root", default = "site")`.
