@@ -5,7 +5,8 @@ use std::ffi::{OsStr, OsString};
 use std::io;
 
 use crate::AmbientAuthority;
-use std::path::Path;
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
 
 use crate::fs::{Dir, File};
 use crate::net::{Listener, Net, Stream, TcpListener, UdpSocket, UnixListener, UnixStream};
@@ -49,6 +50,10 @@ pub mod kind {
 pub trait Resource<K>: Grant + Sized {
     /// The kind's name, for messages.
     const KIND: &'static str;
+    /// Whether opening creates a file at the value's path (binding a unix
+    /// socket does); the prologue removes it if it fails later, so a failed
+    /// start leaves nothing behind.
+    const CREATES_FILE: bool = false;
     /// Opens the resource named by `value`, using ambient authority.
     fn open(value: &OsStr, ambient: AmbientAuthority) -> io::Result<Self>;
 }
@@ -97,6 +102,7 @@ impl Resource<kind::connect> for Net {
 
 impl<R: SubsetOf<Listener>> Resource<kind::unix_listen> for UnixListener<R> {
     const KIND: &'static str = "unix_listen";
+    const CREATES_FILE: bool = true;
     fn open(value: &OsStr, ambient: AmbientAuthority) -> io::Result<Self> {
         let (parent, name) = split_socket_path(value)?;
         let dir = Dir::<rights![Lookup, Create]>::open_ambient_dir(parent, ambient)?;
@@ -337,6 +343,8 @@ pub struct Prologue {
     args: Args,
     report: Option<ReportFormat>,
     ambient: AmbientAuthority,
+    /// Files the pre-opening created (bound unix sockets), removed on failure.
+    created: RefCell<Vec<PathBuf>>,
 }
 
 impl Prologue {
@@ -346,23 +354,47 @@ impl Prologue {
             args: Args::from_env(flags),
             report: ReportFormat::from_env(report),
             ambient: crate::ambient_authority(),
+            created: RefCell::new(Vec::new()),
         }
     }
 
     /// Opens a declared resource, or exits with status 2 naming it.
     pub fn open<T: Resource<K>, K>(&self, name: &str, source: Source) -> T {
-        open_resource(&self.args, name, &source, self.ambient).unwrap_or_else(|e| fail(&e))
+        match self.args.value(name, T::KIND, &source) {
+            Ok(value) => self.open_from(name, value),
+            Err(e) => self.fail(&e),
+        }
     }
 
     /// Opens a resource declared with `from = ..`, or exits with status 2
     /// naming it.
     pub fn open_from<T: Resource<K>, K>(&self, name: &str, value: impl AsRef<OsStr>) -> T {
-        open_resource_from(name, value, self.ambient).unwrap_or_else(|e| fail(&e))
+        let value = value.as_ref();
+        match open_resource_from(name, value, self.ambient) {
+            Ok(handle) => {
+                if T::CREATES_FILE {
+                    self.created.borrow_mut().push(PathBuf::from(value));
+                }
+                handle
+            }
+            Err(e) => self.fail(&e),
+        }
+    }
+
+    /// Prints the error, removes what the pre-opening created, and exits
+    /// with status 2. Nothing is locked yet, and the handles opened so far
+    /// close with the process.
+    fn fail(&self, err: &dyn std::fmt::Display) -> ! {
+        eprintln!("error: {err}");
+        for path in self.created.borrow().iter() {
+            let _ = std::fs::remove_file(path);
+        }
+        std::process::exit(2)
     }
 
     /// Opens a `Preopen` parameter, or exits with status 2 naming it.
     pub fn preopen<T: Preopen>(&self, name: &str) -> T {
-        T::preopen(self.ambient).unwrap_or_else(|e| fail(&e.or_resource(name)))
+        T::preopen(self.ambient).unwrap_or_else(|e| self.fail(&e.or_resource(name)))
     }
 
     /// Enters capability mode keeping exactly `grants` and closing every other
@@ -387,17 +419,9 @@ impl Prologue {
                 },
                 None => {}
             },
-            Err(e) => {
-                eprintln!("error: cannot enter capability mode: {e}");
-                std::process::exit(2);
-            }
+            Err(e) => self.fail(&format_args!("cannot enter capability mode: {e}")),
         }
     }
-}
-
-fn fail(err: &PreopenError) -> ! {
-    eprintln!("error: {err}");
-    std::process::exit(2)
 }
 
 #[cfg(test)]

@@ -71,6 +71,13 @@ fn no_value(data: Dir<ReadOnly>) {
     println!("body ran");
 }
 
+/// A socket bound before a later resource fails: removed on the way out.
+#[sandboxed(control = unix_listen(env = "AMBIT_TEST_SOCKET"), data = dir(env = "AMBIT_TEST_MISSING"))]
+fn half_open(control: UnixListener, data: Dir<ReadOnly>) {
+    let _ = (control, data);
+    println!("body ran");
+}
+
 #[sandboxed(data = dir(env = "AMBIT_TEST_DATA"))]
 fn fails(data: Dir<ReadOnly>) -> Result<(), String> {
     let _ = data;
@@ -247,6 +254,7 @@ fn child(scenario: &str) -> ExitCode {
         "tokio_multi" => tokio_multi().report(),
         "missing" => missing().report(),
         "no_value" => no_value().report(),
+        "half_open" => half_open().report(),
         "fails" => fails().report(),
         "exit_code" => exit_code().report(),
         "preopen_set" => preopen_set().report(),
@@ -285,6 +293,19 @@ const CHECKS: &[(&str, Check)] = &[
         expect(
             err.contains("resource `data`") && err.contains("no value given: pass --data VALUE"),
             "stderr names the resource and the flag",
+        )
+    }),
+    ("half_open", |o, tmp| {
+        let err = String::from_utf8_lossy(&o.stderr);
+        expect(o.status.code() == Some(2), "must exit 2")?;
+        expect(
+            err.starts_with("error: resource `data` (dir "),
+            "the failing resource is named",
+        )?;
+        expect(o.stdout.is_empty(), "the body must not run")?;
+        expect(
+            !tmp.join("half_open.sock").exists(),
+            "the socket bound before the failure is removed",
         )
     }),
     ("fails", |o, _| {
