@@ -4,7 +4,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{ItemFn, LitStr, ReturnType};
+use syn::{ItemFn, LitStr};
 
 use crate::attr;
 use crate::check::{self, Binding, Entry};
@@ -41,7 +41,6 @@ fn with_item(err: &syn::Error, item: TokenStream) -> TokenStream {
     let has_receiver = func.sig.receiver().is_some();
     func.attrs.retain(|a| a.path().is_ident("doc"));
     func.sig.ident = format_ident!("__ambit_unchecked_{}", ident);
-    func.sig.asyncness = None;
     let original = (!has_receiver).then(|| quote!(#[allow(dead_code, unused_variables)] #func));
     quote! {
         #error
@@ -110,14 +109,10 @@ fn expand(entry: &Entry, mode: Mode, report: bool) -> TokenStream {
         Mode::Strict => quote!(::cap_core::__private::Mode::Strict),
         Mode::BestEffort => quote!(::cap_core::__private::Mode::BestEffort),
     };
-    let output_type = match output {
-        ReturnType::Default => quote!(),
-        ReturnType::Type(arrow, ty) => quote!(#arrow #ty),
-    };
 
     quote! {
         #(#outer_attrs)*
-        #vis fn #name() #output_type {
+        #vis fn #name() #output {
             #(#inner_attrs)*
             #[allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
             #asyncness fn #inner(#inputs) #output #body
