@@ -2,9 +2,9 @@
 //!
 //! Use them through `cap-core` (`cap_core::sandboxed`, `cap_core::Preopen`):
 //! the generated code names `::cap_core::__private` paths only. The work is
-//! split by stage: [`attr`] parses the attribute, [`model`] is the typed
-//! declaration model, [`check`] binds it to the function and finds the
-//! mistakes, [`expand`] writes the prologue; [`derive`] does the same for a
+//! split by stage: `attr` parses the attribute, `model` is the typed
+//! declaration model, `check` binds it to the function and finds the
+//! mistakes, `expand` writes the prologue; `derive` does the same for a
 //! struct of handles.
 #![forbid(unsafe_code)]
 
