@@ -21,7 +21,10 @@ fn serves_the_bundled_site_from_the_workspace_root_as_the_readme_says() {
     assert!(head.contains("text/css"), "{head}");
     let stderr = server.stop();
     // The `report` option: the report is printed before serving.
-    assert!(!stderr.trim().is_empty(), "no report on stderr");
+    assert!(
+        stderr.starts_with("capability mode (Strict, linux)"),
+        "no report first on stderr: {stderr}"
+    );
 }
 
 #[test]
