@@ -4,4 +4,8 @@
 pub mod book {
     #[doc = include_str!("../../book/src/handles-and-rights.md")]
     pub mod handles_and_rights {}
+    #[doc = include_str!("../../book/src/capability-mode.md")]
+    pub mod capability_mode {}
+    #[doc = include_str!("../../book/src/enforcement-matrix.md")]
+    pub mod enforcement_matrix {}
 }
