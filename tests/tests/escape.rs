@@ -15,7 +15,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::Command;
 
-use libc::{EACCES, EINVAL, EPERM, EXDEV, SIGSYS};
+use libc::{EACCES, ECONNREFUSED, EINVAL, EPERM, EXDEV, SIGSYS};
 
 /// What the probe reported.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -313,11 +313,18 @@ corpus! {
     clear_no_new_privs: errno(EPERM), errno(EINVAL);
     twin_no_new_privs_set: OK, CHECK_FAILS;
     twin_report: OK, OK;
+    // Documented gaps (see the enforcement matrix): the sandbox allows these.
+    gap_stat_outside: OK, OK;
+    gap_tcp_granted_port_other_address: errno(ECONNREFUSED), errno(ECONNREFUSED);
+    unix_gap_pathname_connect: OK, OK;
 }
 
 #[test]
 fn corpus_is_large_enough() {
-    let denials = ATTEMPTS.iter().filter(|a| !a.contains("twin")).count();
+    let denials = ATTEMPTS
+        .iter()
+        .filter(|a| !a.contains("twin") && !a.contains("gap"))
+        .count();
     assert!(denials >= 40, "only {denials} escape attempts");
 }
 
