@@ -375,6 +375,11 @@ fn invalid_policy_leaves_the_process_unchanged() {
 }
 
 #[test]
+fn held_sockets_work_without_a_grant() {
+    case("lib_socket_entries");
+}
+
+#[test]
 fn threads_are_refused() {
     case("lib_threads_refused");
 }
