@@ -279,6 +279,8 @@ corpus! {
     kill_parent: errno(EPERM), OK;
     kill_init: errno(EPERM), OK;
     twin_kill_self: OK, OK;
+    prlimit_parent: errno(EPERM), OK;
+    twin_prlimit_self: OK, OK;
     twin_getppid: OK, OK;
     twin_thread_spawn: OK, OK;
     // Sockets.

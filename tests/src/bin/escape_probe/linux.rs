@@ -224,6 +224,8 @@ fn attempt(name: &str, c: &Ctx) -> Res {
         "process_vm_readv_parent" => probe::process_vm_read(c.ppid, c.parent_addr, 8),
         "kill_parent" => probe::kill(c.ppid, 0),
         "kill_init" => probe::kill(1, 0),
+        "prlimit_parent" => probe::prlimit_nofile(c.ppid),
+        "twin_prlimit_self" => probe::prlimit_nofile(0),
         "twin_kill_self" => probe::kill(std::process::id().cast_signed(), 0),
         "twin_getppid" => check(probe::getppid() == i64::from(c.ppid)),
         "twin_thread_spawn" => check(std::thread::spawn(|| 7).join().is_ok_and(|v| v == 7)),
