@@ -370,8 +370,7 @@ pub fn prlimit_nofile(pid: libc::pid_t) -> Answer {
     };
     // SAFETY: the new-limit pointer is NULL (nothing is set); `old` is a live,
     // writable rlimit64.
-    answer(
-        unsafe { libc::prlimit64(pid, libc::RLIMIT_NOFILE, std::ptr::null(), &raw mut old) }.into(),
-    )?;
+    let ret = unsafe { libc::prlimit64(pid, libc::RLIMIT_NOFILE, std::ptr::null(), &raw mut old) };
+    answer(ret.into())?;
     i64::try_from(old.rlim_cur).map_err(|_| libc::EOVERFLOW)
 }
