@@ -25,7 +25,7 @@ pub mod rights;
 
 #[cfg(target_os = "linux")]
 pub mod linux;
-#[cfg(not(target_os = "linux"))]
+#[cfg(any(not(target_os = "linux"), test))]
 mod unsupported;
 
 #[cfg(target_os = "linux")]

@@ -221,3 +221,85 @@ impl fmt::Display for Report {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Report {
+        Report {
+            mechanisms: vec!["no_new_privs".into(), "landlock".into(), "seccomp".into()],
+            landlock_abi: 2,
+            landlock_abi_kernel: 7,
+            handles: vec![HandleReport {
+                fd: 3,
+                kind: "dir".into(),
+                origin: "/srv/data".into(),
+                rights: Rights::LOOKUP | Rights::READ,
+                access: vec!["read_file".into(), "read_dir".into()],
+            }],
+            tcp_connect_ports: vec![443],
+            seccomp: Some(SeccompReport {
+                groups: vec!["baseline".into(), "fs".into()],
+                allowed_syscalls: 168,
+                instructions: 391,
+            }),
+            inherited_fds: vec![InheritedFd {
+                fd: 7,
+                target: "socket:[1]".into(),
+                action: FdAction::Closed,
+            }],
+            gaps: vec![Gap {
+                subject: "process".into(),
+                right: "Stat".into(),
+                reason: "not restrictable".into(),
+                permanent: true,
+            }],
+            ..Report::empty(Mode::BestEffort)
+        }
+    }
+
+    #[test]
+    fn display_is_a_short_table() {
+        let text = sample().to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            format!("capability mode (BestEffort, {})", std::env::consts::OS)
+        );
+        assert!(text.contains("  landlock abi  2 (kernel 7)\n"), "{text}");
+        assert!(
+            text.contains(
+                "  dir           fd 3   /srv/data [Lookup, Read] -> read_file, read_dir\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("  tcp ports     connect 443; bind -\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  seccomp       baseline, fs (168 syscalls, 391 instructions)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  inherited fd  fd 7 -> socket:[1] (Closed)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("gap (any kernel) Stat on process: not restrictable"),
+            "{text}"
+        );
+        assert!(lines.len() < 15);
+    }
+
+    #[test]
+    fn json_round_trips() {
+        let report = sample();
+        let json = report.to_json();
+        assert!(json.contains("\"mode\": \"best_effort\""));
+        assert!(json.contains("\"action\": \"closed\""));
+        let back: Report = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, report);
+    }
+}

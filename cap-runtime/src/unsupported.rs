@@ -25,3 +25,25 @@ pub(crate) fn enter(policy: &Policy<'_>, options: &Options) -> Result<Report, Er
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Error, Mode, Options, Policy};
+
+    #[test]
+    fn strict_is_refused_and_best_effort_says_nothing_is_enforced() {
+        let policy = Policy::new();
+        let err = super::enter(&policy, &Options::default()).unwrap_err();
+        assert!(matches!(err, Error::Unsupported { .. }));
+        assert!(err.is_clean());
+        assert!(err.to_string().contains("not supported"));
+        let options = Options {
+            mode: Mode::BestEffort,
+            ..Options::default()
+        };
+        let report = super::enter(&policy, &options).unwrap();
+        assert_eq!(report.gaps.len(), 1);
+        assert!(!report.gaps[0].permanent);
+        assert!(report.mechanisms.is_empty());
+    }
+}

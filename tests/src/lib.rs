@@ -13,4 +13,9 @@ pub mod book {
 
     #[doc = include_str!("../../book/src/network.md")]
     pub mod network {}
+
+    #[doc = include_str!("../../book/src/capability-mode.md")]
+    pub mod capability_mode {}
+    #[doc = include_str!("../../book/src/enforcement-matrix.md")]
+    pub mod enforcement_matrix {}
 }

@@ -26,11 +26,15 @@ pub fn undeclared(keep: &[RawFd]) -> Vec<(RawFd, String)> {
         .collect()
 }
 
-/// How many threads the process has (the `Threads:` line of `/proc/self/status`).
-pub fn thread_count() -> Option<usize> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+/// How many threads the process has (the `Threads:` line of
+/// `/proc/self/status`); the errno when that cannot be read, since a count
+/// that cannot be checked must not pass as one.
+pub fn thread_count() -> Result<usize, i32> {
+    let status = std::fs::read_to_string("/proc/self/status")
+        .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
     status
         .lines()
         .find_map(|l| l.strip_prefix("Threads:"))
         .and_then(|n| n.trim().parse().ok())
+        .ok_or(libc::EINVAL)
 }

@@ -154,7 +154,11 @@ fn permanent_gaps(policy: &Policy<'_>, n: Needs, gaps: &mut Vec<Gap>) {
 pub(crate) fn enter(policy: &Policy<'_>, options: &Options) -> Result<Report, Error> {
     crate::policy::validate_portable(policy)?;
     check_descriptors(policy)?;
-    let threads = fds::thread_count().unwrap_or(0);
+    let threads = fds::thread_count().map_err(|errno| Error::Kernel {
+        step: "count threads (/proc/self/status)",
+        errno,
+        applied: Vec::new(),
+    })?;
     if threads > 1 {
         return Err(Error::ThreadsRunning { count: threads });
     }

@@ -360,3 +360,17 @@ pub fn restrict_one_rule(dir: BorrowedFd<'_>) -> Result<(), i32> {
 pub fn fd_is_open(fd: RawFd) -> bool {
     super::sys::fd_is_open(fd)
 }
+
+/// `prlimit64(pid, RLIMIT_NOFILE, NULL, &old)`: reads (never sets) the limit
+/// of process `pid` (0: this one).
+pub fn prlimit_nofile(pid: libc::pid_t) -> Answer {
+    let mut old = libc::rlimit64 {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: the new-limit pointer is NULL (nothing is set); `old` is a live,
+    // writable rlimit64.
+    let ret = unsafe { libc::prlimit64(pid, libc::RLIMIT_NOFILE, std::ptr::null(), &raw mut old) };
+    answer(ret.into())?;
+    i64::try_from(old.rlim_cur).map_err(|_| libc::EOVERFLOW)
+}

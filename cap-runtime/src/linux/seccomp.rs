@@ -160,7 +160,6 @@ const BASELINE: Table = sys![
     SYS_futex,
     SYS_futex_waitv,
     SYS_set_robust_list,
-    SYS_get_robust_list,
     SYS_set_tid_address,
     SYS_sched_yield,
     SYS_sched_getaffinity,
@@ -170,7 +169,6 @@ const BASELINE: Table = sys![
     SYS_sched_get_priority_min,
     SYS_getrandom,
     SYS_uname,
-    SYS_prlimit64,
     SYS_getrlimit,
     SYS_getrusage,
     SYS_sysinfo,
@@ -195,7 +193,6 @@ const BASELINE: Table = sys![
     SYS_getcwd,
     SYS_fstatfs,
     SYS_arch_prctl,
-    SYS_sched_setaffinity,
     SYS_rseq,
 ];
 
@@ -615,6 +612,23 @@ pub fn build(needs: Needs) -> Result<Filter, &'static str> {
     asm.place(skip);
     asm.ld(OFF_NR);
 
+    // prlimit64 and sched_setaffinity: on this process only (pid 0). Other
+    // processes of the same user would otherwise be reachable: lowering a
+    // parent's limits is an effect outside the sandbox that no scope covers.
+    for (name, sys) in [
+        ("SYS_prlimit64", libc::SYS_prlimit64),
+        ("SYS_sched_setaffinity", libc::SYS_sched_setaffinity),
+    ] {
+        allowed.push(name);
+        let skip = asm.label();
+        asm.jeq(nr(sys), To::Next, To::Label(skip));
+        asm.ld(off_arg(0));
+        asm.ret_if_eq(0, RET_ALLOW);
+        asm.ret(eperm);
+        asm.place(skip);
+        asm.ld(OFF_NR);
+    }
+
     // ioctl and prctl: a short list of requests.
     for (name, sys, arg, values) in [
         ("SYS_ioctl", libc::SYS_ioctl, 1, &IOCTLS[..]),
@@ -832,6 +846,20 @@ mod tests {
             "TIOCSTI"
         );
         assert_eq!(v(&f, libc::SYS_prctl, [39, 0, 0, 0, 0, 0]), RET_ALLOW);
+        assert_eq!(v(&f, libc::SYS_prlimit64, [0, 7, 0, 0, 0, 0]), RET_ALLOW);
+        assert_eq!(
+            v(&f, libc::SYS_prlimit64, [1, 7, 0, 0, 0, 0]),
+            errno(libc::EPERM),
+            "another process"
+        );
+        assert_eq!(
+            v(&f, libc::SYS_sched_setaffinity, [1, 8, 0, 0, 0, 0]),
+            errno(libc::EPERM)
+        );
+        assert_eq!(
+            v(&f, libc::SYS_get_robust_list, [1, 0, 0, 0, 0, 0]),
+            errno(libc::EPERM)
+        );
         assert_eq!(
             v(&f, libc::SYS_prctl, [38, 0, 0, 0, 0, 0]),
             errno(libc::EPERM),

@@ -250,11 +250,14 @@ struct SockFprog {
 }
 
 const SECCOMP_SET_MODE_FILTER: libc::c_ulong = 1;
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 const SECCOMP_GET_ACTION_AVAIL: libc::c_ulong = 2;
 /// `SECCOMP_FILTER_FLAG_TSYNC`.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) const SECCOMP_FILTER_FLAG_TSYNC: libc::c_ulong = 1;
 
 /// Whether the kernel supports the seccomp return action `action`.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) fn seccomp_action_available(action: u32) -> Result<(), i32> {
     // SAFETY: the kernel reads one u32 from the pointer, which is live.
     check(unsafe {

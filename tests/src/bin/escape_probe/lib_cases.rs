@@ -225,6 +225,63 @@ pub(crate) fn run(name: &str, fixture: &Path) {
                 .is_ok(),
             );
         }
+        "lib_socket_entries" => {
+            use std::io::{Read, Write};
+            use std::net::{TcpListener, TcpStream};
+            let listener = TcpListener::bind("127.0.0.1:0").expect("listener");
+            let port = listener.local_addr().expect("addr").port();
+            let mut client =
+                TcpStream::connect(("127.0.0.1", port)).expect("connect before the lock");
+            policy.socket(
+                listener.as_fd(),
+                cap_runtime::SocketKind::TcpListener,
+                Rights::ACCEPT,
+                &format!("127.0.0.1:{port}"),
+            );
+            policy.socket(
+                client.as_fd(),
+                cap_runtime::SocketKind::TcpStream,
+                Rights::READ | Rights::WRITE,
+                "client",
+            );
+            let report =
+                cap_runtime::enter_with(&policy, &options(Mode::Strict, InheritedFds::Keep));
+            c.check("enters with socket handles", report.is_ok());
+            c.check(
+                "report lists the listener",
+                report.as_ref().is_ok_and(|r| {
+                    r.handles
+                        .iter()
+                        .any(|h| h.kind == "tcp_listener" && h.origin.ends_with(&port.to_string()))
+                }),
+            );
+            c.check(
+                "inet group without a grant",
+                report.as_ref().is_ok_and(|r| {
+                    r.seccomp
+                        .as_ref()
+                        .is_some_and(|s| s.groups.contains(&"inet".to_string()))
+                }),
+            );
+            let accepted = listener.accept();
+            c.check("accept on the held listener", accepted.is_ok());
+            if let Ok((mut server, _)) = accepted {
+                let mut buf = [0u8; 4];
+                c.check(
+                    "stream I/O",
+                    client.write_all(b"ping").is_ok()
+                        && server.read_exact(&mut buf).is_ok()
+                        && &buf == b"ping",
+                );
+            }
+            let again = TcpStream::connect(("127.0.0.1", port));
+            c.check(
+                "a new connect without a grant: EACCES",
+                again
+                    .as_ref()
+                    .is_err_and(|e| e.raw_os_error() == Some(libc::EACCES)),
+            );
+        }
         other => panic!("unknown case {other}"),
     }
     println!("RESULT {}", if c.0 == 0 { "ok 0" } else { "errno -1" });
