@@ -6,10 +6,14 @@
 //! through the [`ambient_authority()`] token.
 #![forbid(unsafe_code)]
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 pub mod ambient;
 pub use cap_cheri as cheri;
 pub mod fs;
 pub mod net;
+pub mod preopen;
 pub mod rights;
 pub mod sandbox;
 
@@ -17,4 +21,6 @@ pub use ambient::{AmbientAuthority, ambient_authority};
 /// `#[cap_core::ambient(reason = "…")]`: marks code that uses ambient authority on
 /// purpose; compiles to nothing, read by `cargo cap-lint`.
 pub use cap_macros::ambient;
+pub use cap_macros::{Preopen, sandboxed};
+pub use preopen::{Preopen, PreopenError};
 pub use rights::{Right, RightSet, Rights};

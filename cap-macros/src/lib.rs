@@ -1,6 +1,71 @@
-//! `cap-macros`: see the workspace README.
+//! `cap-macros`: the `#[sandboxed]` attribute and `#[derive(Preopen)]` of ambit.
+//!
+//! Use them through `cap-core` (`cap_core::sandboxed`, `cap_core::Preopen`):
+//! the generated code names `::cap_core::__private` paths only. The work is
+//! split by stage: `attr` parses the attribute, `model` is the typed
+//! declaration model, `check` binds it to the function and finds the
+//! mistakes, `expand` writes the prologue; `derive` does the same for a
+//! struct of handles. `ambient` is the suppression attribute that
+//! `cargo cap-lint` reads.
+#![forbid(unsafe_code)]
+
+mod ambient;
+mod attr;
+mod check;
+mod derive;
+mod expand;
+mod model;
 
 use proc_macro::TokenStream;
+
+/// Marks a program's entry point: pre-opens the declared resources while the
+/// process still has ambient authority, locks it into capability mode with a
+/// policy derived from exactly those handles, then runs the body with the
+/// handles as its arguments.
+///
+/// ```text
+/// #[cap_core::sandboxed(
+///     site = dir(arg = "--root", default = "examples/site"),
+///     http = listen(arg = "--addr", default = "127.0.0.1:8080"),
+///     report,
+/// )]
+/// fn main(site: Dir<rights![Lookup, Read, Stat]>, http: TcpListener) -> std::io::Result<()> { .. }
+/// ```
+///
+/// - Kinds: `dir`, `file`, `exec`, `listen`, `udp`, `connect`,
+///   `unix_listen`, `unix_connect`; the rights come from the parameter's type.
+/// - Sources, tried in order: `arg = "--flag"` or `arg = N` (positional),
+///   `env = "VAR"`, then `default = ".."` (or a bare literal); or
+///   `from = EXPR` alone, an expression evaluated before the lock.
+/// - A parameter without a declaration has a type implementing
+///   `cap_core::Preopen`.
+/// - Options: `mode = strict | best_effort`, `report`; `AMBIT_REPORT=1|json|0`
+///   is read before the lock.
+/// - The body returns what `main` may return (`Termination`); an async body
+///   takes its runtime attribute *below* this one, so the runtime starts
+///   after the lock.
+/// - A pre-open failure prints ``error: resource `site` (dir "..."): why`` and
+///   exits with status 2, before anything is locked.
+///
+/// The book's chapter "`#[sandboxed]` reference" (`book/src/sandboxed.md`)
+/// is the full reference, with every compile error. There is no `std`
+/// counterpart; it plays the part of FreeBSD's `cap_enter(2)` after
+/// pre-opening, or OpenBSD's `unveil(2)` + `pledge(2)`.
+#[proc_macro_attribute]
+pub fn sandboxed(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::sandboxed(args.into(), item.into()).into()
+}
+
+/// Implements `cap_core::Preopen` (and `cap_core::sandbox::Grant`) for a
+/// struct of handles. Each field is `#[preopen(kind(sources))]` (a handle,
+/// declared as in `#[sandboxed]`), `#[preopen(with = EXPR)]` (plain data made
+/// first, such as parsed `clap` arguments, not granted), or unmarked (a field
+/// whose type is itself `Preopen`). Fields are made in order, so a later
+/// `from = EXPR` source can use an earlier field: `dir(from = &cli.root)`.
+#[proc_macro_derive(Preopen, attributes(preopen))]
+pub fn derive_preopen(item: TokenStream) -> TokenStream {
+    derive::preopen(item.into()).into()
+}
 
 /// Marks a function, impl block, module or item as using ambient authority on
 /// purpose, and says why: `#[cap_core::ambient(reason = "…")]`.
@@ -16,7 +81,7 @@ use proc_macro::TokenStream;
 /// `compile_error!` spanned on the offending tokens.
 #[proc_macro_attribute]
 pub fn ambient(args: TokenStream, item: TokenStream) -> TokenStream {
-    match ambient_reason(args.into()) {
+    match ambient::ambient_reason(args.into()) {
         Ok(_) => item,
         Err(e) => {
             // The item is kept, so the only error shown is the attribute's.
@@ -25,54 +90,4 @@ pub fn ambient(args: TokenStream, item: TokenStream) -> TokenStream {
             out.into()
         }
     }
-}
-
-/// Parses `reason = "<non-empty string>"` and returns the reason.
-fn ambient_reason(args: proc_macro2::TokenStream) -> syn::Result<String> {
-    use syn::parse::Parser;
-    const EXPECTED: &str = "expected `reason = \"…\"`: say why this code needs ambient authority";
-    let parser = |input: syn::parse::ParseStream<'_>| {
-        if input.is_empty() {
-            return Err(input.error(EXPECTED));
-        }
-        let key: syn::Ident = input
-            .parse()
-            .map_err(|e| syn::Error::new(e.span(), EXPECTED))?;
-        if key != "reason" {
-            return Err(syn::Error::new(
-                key.span(),
-                format!("unknown key `{key}`; {EXPECTED}"),
-            ));
-        }
-        input.parse::<syn::Token![=]>()?;
-        let value: syn::Expr = input.parse()?;
-        let syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Str(reason),
-            ..
-        }) = &value
-        else {
-            return Err(syn::Error::new_spanned(
-                &value,
-                "the reason must be a string literal",
-            ));
-        };
-        if reason.value().trim().is_empty() {
-            return Err(syn::Error::new(
-                reason.span(),
-                "the reason must not be empty: say why this code needs ambient authority",
-            ));
-        }
-        if !input.is_empty() {
-            return Err(input.error("unexpected tokens after the reason"));
-        }
-        Ok(reason.value())
-    };
-    let empty = args.is_empty();
-    parser.parse2(args).map_err(|e| {
-        if empty {
-            syn::Error::new(proc_macro2::Span::call_site(), EXPECTED)
-        } else {
-            e
-        }
-    })
 }

@@ -3,12 +3,39 @@
 //!
 //! This crate knows file descriptors and rights masks, never `cap-core`'s typed
 //! handles: `cap-core` turns its handles into a [`Policy`] and asks this crate
-//! to enforce it with [`enter`].
+//! to enforce it with [`enter`] (or [`enter_with`] for the full [`Options`]).
+//!
+//! Entering is all-or-nothing: the whole policy is validated and derived, and
+//! every kernel object (Landlock ruleset, seccomp program) is built before the
+//! first irreversible step. A failure up to that point returns an [`Error`] and
+//! leaves the process exactly as it was.
+//!
+//! Backends: `linux` (Landlock, seccomp, no_new_privs, capabilities, inherited
+//! fds) and `unsupported` (every other OS: [`Mode::Strict`] returns
+//! [`Error::Unsupported`]). FreeBSD (Capsicum) and OpenBSD (pledge/unveil)
+//! backends plug into the same seam.
 
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub mod error;
 pub mod policy;
+pub mod report;
 pub mod rights;
 
+#[cfg(target_os = "linux")]
+pub mod linux;
+#[cfg(any(not(target_os = "linux"), test))]
+mod unsupported;
+
+#[cfg(target_os = "linux")]
+use linux as backend;
+#[cfg(not(target_os = "linux"))]
+use unsupported as backend;
+
+pub use error::Error;
 pub use policy::{Entry, EntryKind, NetGrant, Policy, SocketKind};
+pub use report::{FdAction, Gap, HandleReport, InheritedFd, Report, SeccompReport};
 pub use rights::Rights;
 
 /// How strictly to enter capability mode.
@@ -20,4 +47,77 @@ pub enum Mode {
     Strict,
     /// Apply what the kernel supports and report every gap.
     BestEffort,
+}
+
+/// What to do with descriptors the process holds that are neither stdio
+/// (0, 1, 2) nor part of the policy: authority the policy does not know about.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InheritedFds {
+    /// Refuse to enter, with the list of descriptors ([`Error::InheritedFds`]).
+    /// The default for a library call, where live Rust objects may own them.
+    #[default]
+    Refuse,
+    /// Close them before the seccomp filter is installed. Only sound where no
+    /// live object owns them: the `#[sandboxed]` prologue, before user code runs.
+    Close,
+    /// Keep them open; the report lists them.
+    Keep,
+}
+
+/// Everything [`enter_with`] takes besides the policy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Strict or best-effort.
+    pub mode: Mode,
+    /// What to do with undeclared descriptors.
+    pub inherited_fds: InheritedFds,
+    /// Behave as if the kernel offered at most this Landlock ABI (tests use it
+    /// to simulate an older kernel). `None`: the running kernel's ABI.
+    pub assume_landlock_abi: Option<u32>,
+}
+
+static REPORT: OnceLock<Report> = OnceLock::new();
+static ENTERING: AtomicBool = AtomicBool::new(false);
+
+/// Locks the process into capability mode with `policy`, in `mode`, refusing
+/// undeclared inherited descriptors. See [`enter_with`].
+pub fn enter(policy: &Policy<'_>, mode: Mode) -> Result<Report, Error> {
+    enter_with(
+        policy,
+        &Options {
+            mode,
+            ..Options::default()
+        },
+    )
+}
+
+/// Locks the process into capability mode: after a successful return only the
+/// policy's descriptors, rights and ports remain, for this process and every
+/// child, with no way back.
+///
+/// On error nothing irreversible has happened (the error says otherwise in the
+/// one case it cannot be avoided: [`Error::Kernel`] with a non-empty `applied`).
+/// A process enters at most once; a second call returns [`Error::AlreadyEntered`].
+pub fn enter_with(policy: &Policy<'_>, options: &Options) -> Result<Report, Error> {
+    if ENTERING.swap(true, Ordering::SeqCst) {
+        return Err(Error::AlreadyEntered);
+    }
+    match backend::enter(policy, options) {
+        Ok(report) => {
+            let stored = REPORT.get_or_init(|| report);
+            Ok(stored.clone())
+        }
+        Err(err) => {
+            if err.is_clean() {
+                ENTERING.store(false, Ordering::SeqCst);
+            }
+            Err(err)
+        }
+    }
+}
+
+/// The report of the sandbox this process entered, if it entered one.
+pub fn report() -> Option<&'static Report> {
+    REPORT.get()
 }

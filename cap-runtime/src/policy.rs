@@ -136,3 +136,42 @@ impl<'a> Policy<'a> {
         &self.net
     }
 }
+
+/// The checks that need no kernel: each entry's rights mean something on its
+/// kind, and each grant's ports are usable.
+pub(crate) fn validate_portable(policy: &Policy<'_>) -> Result<(), crate::Error> {
+    for entry in policy.entries() {
+        let allowed = match entry.kind {
+            EntryKind::Dir => Rights::FS,
+            EntryKind::File => Rights::FILE,
+            EntryKind::Socket(_) => Rights::NET,
+        };
+        let extra = entry.rights.difference(allowed);
+        if !extra.is_empty() {
+            return Err(crate::Error::InvalidEntry {
+                fd: entry.fd,
+                origin: entry.origin.clone(),
+                reason: format!(
+                    "the rights {extra} mean nothing on a {:?} handle",
+                    entry.kind
+                ),
+            });
+        }
+        if entry.fd < 0 {
+            return Err(crate::Error::InvalidEntry {
+                fd: entry.fd,
+                origin: entry.origin.clone(),
+                reason: "negative descriptor".into(),
+            });
+        }
+    }
+    for grant in policy.net_grants() {
+        if grant.tcp_connect_ports.contains(&0) {
+            return Err(crate::Error::InvalidGrant {
+                label: grant.label.clone(),
+                reason: "TCP connect port 0 is not a port one can connect to".into(),
+            });
+        }
+    }
+    Ok(())
+}

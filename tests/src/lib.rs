@@ -2,16 +2,34 @@
 
 /// The book's chapters, compiled and run as doctests by `cargo test`.
 pub mod book {
+    #[doc = include_str!("../../book/src/introduction.md")]
+    pub mod introduction {}
+
+    #[doc = include_str!("../../book/src/getting-started.md")]
+    pub mod getting_started {}
+
     #[doc = include_str!("../../book/src/handles-and-rights.md")]
     pub mod handles_and_rights {}
 
     #[doc = include_str!("../../book/src/network.md")]
     pub mod network {}
 
-    /// The README's fifteen-line example, run from the workspace root.
-    #[doc = include_str!("../../README.md")]
-    pub mod readme {}
+    #[doc = include_str!("../../book/src/capability-mode.md")]
+    pub mod capability_mode {}
+
+    #[doc = include_str!("../../book/src/enforcement-matrix.md")]
+    pub mod enforcement_matrix {}
+
+    #[doc = include_str!("../../book/src/sandboxed.md")]
+    pub mod sandboxed {}
+
+    #[doc = include_str!("../../book/src/cap-lint.md")]
+    pub mod cap_lint {}
 
     #[doc = include_str!("../../book/src/cheri.md")]
     pub mod cheri {}
+
+    /// The README's fifteen-line example, run from the workspace root.
+    #[doc = include_str!("../../README.md")]
+    pub mod readme {}
 }

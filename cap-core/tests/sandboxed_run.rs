@@ -1,0 +1,388 @@
+//! `#[sandboxed]` at run time. Each scenario is a `#[sandboxed]` function run
+//! as `main` of a fresh child process (this binary again, with
+//! `AMBIT_SCENARIO` set), because entering capability mode is irreversible
+//! and refused once threads exist; the parent checks what each child printed
+//! and how it exited. (`harness = false`: the parent is single-threaded.)
+
+use std::fs;
+use std::io;
+use std::path::Path;
+use std::process::{Command, ExitCode, Output, Termination};
+
+use cap_core::fs::Dir;
+use cap_core::net::{Net, TcpListener, UdpSocket, UnixListener, UnixStream};
+use cap_core::rights::ReadOnly;
+use cap_core::{Preopen, sandboxed};
+
+/// Reads a file through the handle (allowed) and the same directory's
+/// neighbour by name (denied by the kernel): the escape and its twin.
+fn probe(data: &Dir<ReadOnly>, who: &str) {
+    match data.read_to_string("inside.txt") {
+        Ok(text) => println!("{who} handle read: {text}"),
+        Err(e) => println!("{who} handle error: {e}"),
+    }
+    let outside = std::env::var("AMBIT_TEST_OUTSIDE").unwrap();
+    match fs::read_to_string(&outside) {
+        Ok(text) => println!("{who} ambient read: {text}"),
+        Err(e) => println!("{who} ambient denied: {:?}", e.kind()),
+    }
+}
+
+#[sandboxed(data = dir(env = "AMBIT_TEST_DATA"))]
+fn escape(data: Dir<ReadOnly>) -> io::Result<()> {
+    probe(&data, "main");
+    Ok(())
+}
+
+#[sandboxed(data = dir(env = "AMBIT_TEST_DATA"), report)]
+#[tokio::main(flavor = "current_thread")]
+async fn tokio_current(data: Dir<ReadOnly>) -> io::Result<()> {
+    let data = std::sync::Arc::new(data);
+    let task = tokio::task::spawn_blocking({
+        let data = data.clone();
+        move || probe(&data, "blocking")
+    });
+    task.await.map_err(io::Error::other)?;
+    probe(&data, "main");
+    Ok(())
+}
+
+#[sandboxed(data = dir(env = "AMBIT_TEST_DATA"), mode = strict)]
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_multi(data: Dir<ReadOnly>) -> io::Result<()> {
+    let data = std::sync::Arc::new(data);
+    let worker = tokio::spawn({
+        let data = data.clone();
+        async move { probe(&data, "worker") }
+    });
+    worker.await.map_err(io::Error::other)?;
+    Ok(())
+}
+
+#[sandboxed(data = dir(env = "AMBIT_TEST_MISSING"))]
+fn missing(data: Dir<ReadOnly>) {
+    let _ = data;
+    println!("body ran");
+}
+
+#[sandboxed(data = dir(arg = "--data"))]
+fn no_value(data: Dir<ReadOnly>) {
+    let _ = data;
+    println!("body ran");
+}
+
+/// A socket bound before a later resource fails: removed on the way out.
+#[sandboxed(control = unix_listen(env = "AMBIT_TEST_SOCKET"), data = dir(env = "AMBIT_TEST_MISSING"))]
+fn half_open(control: UnixListener, data: Dir<ReadOnly>) {
+    let _ = (control, data);
+    println!("body ran");
+}
+
+#[sandboxed(data = dir(env = "AMBIT_TEST_DATA"))]
+fn fails(data: Dir<ReadOnly>) -> Result<(), String> {
+    let _ = data;
+    Err("the body failed".into())
+}
+
+#[sandboxed(data = dir(env = "AMBIT_TEST_DATA"))]
+fn exit_code(data: Dir<ReadOnly>) -> ExitCode {
+    let _ = data;
+    ExitCode::from(7)
+}
+
+/// Every network kind: the handles work, and a connection the `connect`
+/// grant does not cover is refused by the kernel.
+#[sandboxed(
+    http = listen("127.0.0.1:0"),
+    dgram = udp("127.0.0.1:0"),
+    api = connect(env = "AMBIT_TEST_CONNECT"),
+    control = unix_listen(env = "AMBIT_TEST_SOCKET"),
+    peer = unix_connect(env = "AMBIT_TEST_PEER"),
+)]
+fn network(
+    http: TcpListener,
+    dgram: UdpSocket,
+    api: Net,
+    control: UnixListener,
+    mut peer: UnixStream,
+) -> io::Result<()> {
+    use std::io::Write as _;
+    println!("listen {}", http.local_addr()?.ip());
+    println!("udp {}", dgram.local_addr()?.ip());
+    let allowed = std::env::var("AMBIT_TEST_CONNECT").unwrap();
+    match api.connect_tcp(allowed.as_str()) {
+        Ok(_) => println!("grant connect ok"),
+        Err(e) => println!("grant connect error: {e}"),
+    }
+    let other = std::env::var("AMBIT_TEST_OTHER").unwrap();
+    match std::net::TcpStream::connect(other.as_str()) {
+        Ok(_) => println!("ambient connect ok"),
+        Err(e) => println!("ambient connect denied: {:?}", e.kind()),
+    }
+    println!("unix listen {}", control.local_addr().is_ok());
+    peer.write_all(b"hello over unix")?;
+    Ok(())
+}
+
+#[sandboxed(data = dir(env = "AMBIT_TEST_DATA"), report)]
+fn report_json(data: Dir<ReadOnly>) {
+    let _ = data;
+}
+
+#[derive(Preopen)]
+struct Caps {
+    #[preopen(dir(env = "AMBIT_TEST_DATA"))]
+    data: Dir<ReadOnly>,
+}
+
+/// What a `clap::Parser` would be: plain data parsed first.
+struct Cli {
+    data: std::path::PathBuf,
+}
+
+impl Cli {
+    fn parse() -> Cli {
+        Cli {
+            data: std::env::var_os("AMBIT_TEST_DATA").unwrap().into(),
+        }
+    }
+}
+
+#[derive(Preopen)]
+struct App {
+    #[preopen(with = Cli::parse())]
+    cli: Cli,
+    #[preopen(dir(from = &cli.data))]
+    data: Dir<ReadOnly>,
+}
+
+#[sandboxed(extra = dir(from = std::env::var_os("AMBIT_TEST_DATA").unwrap()))]
+fn with_from(app: App, extra: Dir<ReadOnly>) {
+    println!(
+        "cli {}",
+        app.cli.data.file_name().unwrap().to_string_lossy()
+    );
+    probe(&app.data, "app");
+    probe(&extra, "extra");
+}
+
+#[sandboxed]
+fn preopen_set(caps: Caps) {
+    probe(&caps.data, "caps");
+}
+
+fn main() -> ExitCode {
+    if let Ok(scenario) = std::env::var("AMBIT_SCENARIO") {
+        return child(&scenario);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    fs::create_dir(&data).unwrap();
+    fs::write(data.join("inside.txt"), "inside").unwrap();
+    let outside = tmp.path().join("outside.txt");
+    fs::write(&outside, "SECRET").unwrap();
+    let allowed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let peer_path = tmp.path().join("peer.sock");
+    let peer = std::os::unix::net::UnixListener::bind(&peer_path).unwrap();
+    peer.set_nonblocking(true).unwrap();
+    let mut failures = 0;
+    let mut passed = 0;
+    for (name, check) in CHECKS {
+        let mut command = Command::new(std::env::current_exe().unwrap());
+        match *name {
+            "report_json" => command.env("AMBIT_REPORT", "json"),
+            "report_off" => command.env("AMBIT_REPORT", "0"),
+            _ => command.env_remove("AMBIT_REPORT"),
+        };
+        let output = command
+            .env("AMBIT_SCENARIO", name)
+            .env("AMBIT_TEST_DATA", &data)
+            .env("AMBIT_TEST_OUTSIDE", &outside)
+            .env("AMBIT_TEST_MISSING", tmp.path().join("no-such-dir"))
+            .env(
+                "AMBIT_TEST_CONNECT",
+                allowed.local_addr().unwrap().to_string(),
+            )
+            .env("AMBIT_TEST_OTHER", other.local_addr().unwrap().to_string())
+            .env("AMBIT_TEST_SOCKET", tmp.path().join(format!("{name}.sock")))
+            .env("AMBIT_TEST_PEER", &peer_path)
+            .output()
+            .unwrap();
+        let mut result = check(&output, tmp.path());
+        if *name == "network" && result.is_ok() {
+            // What the child wrote through its pre-opened unix stream.
+            let (mut stream, _) = peer.accept().unwrap();
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut stream, &mut text).unwrap();
+            result = expect(
+                text == "hello over unix",
+                "the unix stream must carry the message",
+            );
+        }
+        match result {
+            Ok(()) => {
+                passed += 1;
+                println!("test {name} ... ok");
+            }
+            Err(why) => {
+                failures += 1;
+                println!(
+                    "test {name} ... FAILED: {why}\n--- status: {}\n--- stdout:\n{}--- stderr:\n{}",
+                    output.status,
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
+        }
+    }
+    println!("\n{passed} passed, {failures} failed");
+    if failures > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Runs a scenario as the process's `main` would: its return value is
+/// reported like `main`'s (`Termination`), `()` included.
+#[allow(clippy::unit_arg)]
+fn child(scenario: &str) -> ExitCode {
+    match scenario {
+        "escape" => escape().report(),
+        "tokio_current" => tokio_current().report(),
+        "tokio_multi" => tokio_multi().report(),
+        "missing" => missing().report(),
+        "no_value" => no_value().report(),
+        "half_open" => half_open().report(),
+        "fails" => fails().report(),
+        "exit_code" => exit_code().report(),
+        "preopen_set" => preopen_set().report(),
+        "network" => network().report(),
+        "with_from" => with_from().report(),
+        "report_json" | "report_off" => report_json().report(),
+        other => panic!("unknown scenario {other}"),
+    }
+}
+
+type Check = fn(&Output, &Path) -> Result<(), String>;
+
+const CHECKS: &[(&str, Check)] = &[
+    ("escape", |o, _| locked(o, &["main"])),
+    ("tokio_current", |o, _| {
+        locked(o, &["blocking", "main"])?;
+        expect(!o.stderr.is_empty(), "the `report` option printed nothing")
+    }),
+    ("tokio_multi", |o, _| locked(o, &["worker"])),
+    ("missing", |o, tmp| {
+        let err = String::from_utf8_lossy(&o.stderr);
+        let want = format!(
+            "error: resource `data` (dir \"{}\"): ",
+            tmp.join("no-such-dir").display()
+        );
+        expect(o.status.code() == Some(2), "pre-open failure must exit 2")?;
+        expect(
+            err.starts_with(&want),
+            &format!("stderr must start with {want:?}"),
+        )?;
+        expect(o.stdout.is_empty(), "the body must not run")
+    }),
+    ("no_value", |o, _| {
+        let err = String::from_utf8_lossy(&o.stderr);
+        expect(o.status.code() == Some(2), "must exit 2")?;
+        expect(
+            err.contains("resource `data`") && err.contains("no value given: pass --data VALUE"),
+            "stderr names the resource and the flag",
+        )
+    }),
+    ("half_open", |o, tmp| {
+        let err = String::from_utf8_lossy(&o.stderr);
+        expect(o.status.code() == Some(2), "must exit 2")?;
+        expect(
+            err.starts_with("error: resource `data` (dir "),
+            "the failing resource is named",
+        )?;
+        expect(o.stdout.is_empty(), "the body must not run")?;
+        expect(
+            !tmp.join("half_open.sock").exists(),
+            "the socket bound before the failure is removed",
+        )
+    }),
+    ("fails", |o, _| {
+        let err = String::from_utf8_lossy(&o.stderr);
+        expect(
+            o.status.code() == Some(1),
+            "Err(_) exits 1, like Termination",
+        )?;
+        expect(
+            err.contains("Error: \"the body failed\""),
+            "Err(e) is printed with Debug",
+        )
+    }),
+    ("exit_code", |o, _| {
+        expect(o.status.code() == Some(7), "ExitCode is returned as is")
+    }),
+    ("preopen_set", |o, _| locked(o, &["caps"])),
+    ("with_from", |o, _| {
+        locked(o, &["app", "extra"])?;
+        expect(
+            String::from_utf8_lossy(&o.stdout).contains("cli data"),
+            "the parsed data reaches the body",
+        )
+    }),
+    ("network", |o, _| {
+        let out = String::from_utf8_lossy(&o.stdout);
+        expect(o.status.success(), "the child must exit 0")?;
+        for line in [
+            "listen 127.0.0.1",
+            "udp 127.0.0.1",
+            "grant connect ok",
+            "unix listen true",
+        ] {
+            expect(out.lines().any(|l| l == line), &format!("missing {line:?}"))?;
+        }
+        expect(
+            out.contains("ambient connect denied: PermissionDenied"),
+            "a connection outside the grant must be denied",
+        )
+    }),
+    ("report_json", |o, _| {
+        let err = String::from_utf8_lossy(&o.stderr);
+        let first = err.lines().next().unwrap_or("");
+        let json: Result<serde_json::Value, _> = serde_json::from_str(first);
+        expect(o.status.success(), "the child must exit 0")?;
+        expect(
+            json.is_ok_and(|v| v.is_object()),
+            "AMBIT_REPORT=json prints the report as one JSON object",
+        )
+    }),
+    ("report_off", |o, _| {
+        expect(
+            o.status.success() && o.stderr.is_empty(),
+            "AMBIT_REPORT=0 silences the `report` option",
+        )
+    }),
+];
+
+/// The child read through its handle, was denied the same read by name, and
+/// exited 0.
+fn locked(o: &Output, who: &[&str]) -> Result<(), String> {
+    let out = String::from_utf8_lossy(&o.stdout);
+    expect(o.status.success(), "the child must exit 0")?;
+    for who in who {
+        expect(
+            out.contains(&format!("{who} handle read: inside")),
+            &format!("{who}: the handle must still read"),
+        )?;
+        expect(
+            out.contains(&format!("{who} ambient denied: PermissionDenied")),
+            &format!("{who}: a read by name must be denied"),
+        )?;
+        expect(!out.contains("SECRET"), "the outside file must not be read")?;
+    }
+    Ok(())
+}
+
+fn expect(ok: bool, why: &str) -> Result<(), String> {
+    if ok { Ok(()) } else { Err(why.to_owned()) }
+}

@@ -1,0 +1,8 @@
+struct Settings {
+    _verbose: bool,
+}
+
+#[cap_core::sandboxed]
+fn main(settings: Settings) {
+    let _ = settings;
+}

@@ -1,0 +1,231 @@
+//! Parsing `#[sandboxed(..)]` and `#[preopen(..)]` arguments into the model.
+//!
+//! Grammar (one error per mistake, spanned on the offending token):
+//!
+//! ```text
+//! args        := item (',' item)* ','?
+//! item        := NAME '=' KIND '(' sources ')'      a resource declaration
+//!              | 'mode' '=' ('strict' | 'best_effort')
+//!              | 'report' ('=' BOOL)?
+//! sources     := source (',' source)* ','?
+//! source      := STR                                the value itself (same as default)
+//!              | 'arg' '=' (STR | INT)              "--flag", or the n-th positional
+//!              | 'env' '=' STR                      an environment variable
+//!              | 'default' '=' STR                  used when no other source gives one
+//!              | 'from' '=' EXPR                     an expression (alone): AsRef<OsStr>
+//! ```
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::{ParseStream, Parser};
+use syn::{Error, Ident, Lit, LitStr, Result, Token};
+
+use crate::model::{ArgSource, Attribute, Declaration, Kind, Mode, Sources};
+
+/// Parses the arguments of `#[sandboxed(..)]`.
+pub(crate) fn parse_sandboxed(args: TokenStream) -> Result<Attribute> {
+    let parser = |input: ParseStream| {
+        let mut attr = Attribute::default();
+        let mut seen_mode = false;
+        let mut seen_report = false;
+        while !input.is_empty() {
+            let name: Ident = input.parse()?;
+            if input.peek(Token![=]) {
+                input.parse::<Token![=]>()?;
+                if input.peek(Ident) && input.peek2(syn::token::Paren) {
+                    attr.declarations.push(parse_declaration_rhs(name, input)?);
+                } else if name == "mode" {
+                    once(&mut seen_mode, &name)?;
+                    attr.mode = parse_mode(input)?;
+                } else if name == "report" {
+                    once(&mut seen_report, &name)?;
+                    attr.report = input.parse::<syn::LitBool>()?.value;
+                } else {
+                    return Err(unknown_option(&name));
+                }
+            } else if name == "report" {
+                once(&mut seen_report, &name)?;
+                attr.report = true;
+            } else {
+                return Err(unknown_option(&name));
+            }
+            if input.is_empty() {
+                break;
+            }
+            input.parse::<Token![,]>()?;
+        }
+        Ok(attr)
+    };
+    parser.parse2(args)
+}
+
+/// Parses `kind(sources)`, the right-hand side of a declaration, from a
+/// stream positioned after `name =` (shared with `#[preopen(kind(..))]`).
+pub(crate) fn parse_declaration_rhs(name: Ident, input: ParseStream) -> Result<Declaration> {
+    let kind_ident: Ident = input.parse()?;
+    let Some(kind) = Kind::from_name(&kind_ident.to_string()) else {
+        return Err(Error::new(
+            kind_ident.span(),
+            format!(
+                "unknown resource kind `{kind_ident}`; expected one of: {}",
+                Kind::list()
+            ),
+        ));
+    };
+    let content;
+    syn::parenthesized!(content in input);
+    let sources = parse_sources(&content, &name, kind, kind_ident.span())?;
+    Ok(Declaration {
+        name,
+        kind,
+        kind_span: kind_ident.span(),
+        sources,
+    })
+}
+
+fn parse_sources(input: ParseStream, name: &Ident, kind: Kind, kind_span: Span) -> Result<Sources> {
+    let mut sources = Sources::default();
+    let mut value_span: Option<Span> = None;
+    let mut from_key: Option<Ident> = None;
+    while !input.is_empty() {
+        if input.peek(LitStr) {
+            let lit: LitStr = input.parse()?;
+            if sources.default.is_some() {
+                return Err(Error::new(
+                    lit.span(),
+                    "a resource has one value: give either a literal or `default = ..`, once",
+                ));
+            }
+            value_span = Some(lit.span());
+            sources.default = Some(lit);
+        } else {
+            let key: Ident = input.parse()?;
+            input.parse::<Token![=]>()?;
+            if key == "arg" {
+                if sources.arg.is_some() {
+                    return Err(duplicate(&key));
+                }
+                sources.arg = Some(match input.parse::<Lit>()? {
+                    Lit::Str(flag) => {
+                        let text = flag.value();
+                        if !text.starts_with("--") || text.len() < 3 || text.contains(['=', ' ']) {
+                            return Err(Error::new(
+                                flag.span(),
+                                "a flag is spelled `--name` (or use `arg = N` for the n-th positional argument)",
+                            ));
+                        }
+                        ArgSource::Flag(flag)
+                    }
+                    Lit::Int(position) => {
+                        if position.base10_parse::<usize>()? == 0 {
+                            return Err(Error::new(
+                                position.span(),
+                                "positional arguments count from 1 (the first argument after the program name)",
+                            ));
+                        }
+                        ArgSource::Position(position)
+                    }
+                    other => {
+                        return Err(Error::new(
+                            other.span(),
+                            "`arg` takes a flag (`\"--root\"`) or a position (`1`)",
+                        ));
+                    }
+                });
+            } else if key == "env" {
+                if sources.env.is_some() {
+                    return Err(duplicate(&key));
+                }
+                let var: LitStr = input.parse()?;
+                if var.value().is_empty() || var.value().contains(['=', '\0']) {
+                    return Err(Error::new(var.span(), "not an environment variable name"));
+                }
+                sources.env = Some(var);
+            } else if key == "from" {
+                if sources.from.is_some() {
+                    return Err(duplicate(&key));
+                }
+                sources.from = Some(input.parse::<syn::Expr>()?);
+                from_key = Some(key);
+            } else if key == "default" {
+                let lit: LitStr = input.parse()?;
+                if value_span.is_some() {
+                    return Err(Error::new(
+                        lit.span(),
+                        "a resource has one value: give either a literal or `default = ..`, once",
+                    ));
+                }
+                value_span = Some(lit.span());
+                sources.default = Some(lit);
+            } else {
+                return Err(Error::new(
+                    key.span(),
+                    format!(
+                        "unknown source `{key}`; expected a literal value, `arg = \"--flag\"`, `arg = N`, `env = \"VAR\"`, `default = \"..\"` or `from = expression`"
+                    ),
+                ));
+            }
+        }
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<Token![,]>()?;
+    }
+    if let Some(key) = from_key
+        && (sources.arg.is_some() || sources.env.is_some() || sources.default.is_some())
+    {
+        return Err(Error::new(
+            key.span(),
+            "`from = ..` computes the value itself: it takes no other source",
+        ));
+    }
+    if sources.from.is_none()
+        && sources.arg.is_none()
+        && sources.env.is_none()
+        && sources.default.is_none()
+    {
+        return Err(Error::new(
+            kind_span,
+            format!(
+                "resource `{name}` has no value: write `{}(\"..\")`, or name a source (`arg`, `env`, `default`, `from`)",
+                kind.name()
+            ),
+        ));
+    }
+    Ok(sources)
+}
+
+fn parse_mode(input: ParseStream) -> Result<Mode> {
+    let mode: Ident = input.parse()?;
+    if mode == "strict" {
+        Ok(Mode::Strict)
+    } else if mode == "best_effort" {
+        Ok(Mode::BestEffort)
+    } else {
+        Err(Error::new(
+            mode.span(),
+            format!("unknown mode `{mode}`; expected `strict` or `best_effort`"),
+        ))
+    }
+}
+
+fn once(seen: &mut bool, name: &Ident) -> Result<()> {
+    if std::mem::replace(seen, true) {
+        Err(duplicate(name))
+    } else {
+        Ok(())
+    }
+}
+
+fn duplicate(name: &Ident) -> Error {
+    Error::new(name.span(), format!("`{name}` is given twice"))
+}
+
+fn unknown_option(name: &Ident) -> Error {
+    Error::new(
+        name.span(),
+        format!(
+            "unknown option `{name}`: the options are `mode` and `report`, and a resource is declared as `{name} = dir(\"path\")` (kinds: {})",
+            Kind::list()
+        ),
+    )
+}

@@ -1,0 +1,163 @@
+//! Code generation for `#[sandboxed]`: the prologue that pre-opens, locks and
+//! calls the body. Generated code names `::cap_core::__private` only.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{ItemFn, LitStr};
+
+use crate::attr;
+use crate::check::{self, Binding, Entry};
+use crate::model::{ArgSource, Kind, Mode, Sources};
+
+/// The whole attribute: parse, check, expand; on error, the error alone, next
+/// to the function unchanged so no secondary errors follow.
+pub(crate) fn sandboxed(args: TokenStream, item: TokenStream) -> TokenStream {
+    let func: ItemFn = match syn::parse2(item.clone()) {
+        Ok(func) => func,
+        Err(err) => return with_item(&err, item),
+    };
+    match attr::parse_sandboxed(args).and_then(|attr| {
+        let mode = attr.mode;
+        let report = attr.report;
+        check::bind(attr, func).map(|entry| expand(&entry, mode, report))
+    }) {
+        Ok(tokens) => tokens,
+        Err(err) => with_item(&err, item),
+    }
+}
+
+/// The error, next to the function renamed out of the way (so its imports
+/// stay used and its body is still checked) and a stub with the original
+/// name and no parameters (so `main` exists): rustc then reports only ours.
+fn with_item(err: &syn::Error, item: TokenStream) -> TokenStream {
+    let error = err.to_compile_error();
+    let Ok(mut func) = syn::parse2::<ItemFn>(item) else {
+        return error;
+    };
+    let vis = func.vis.clone();
+    let ident = func.sig.ident.clone();
+    let output = func.sig.output.clone();
+    let has_receiver = func.sig.receiver().is_some();
+    func.attrs.retain(|a| a.path().is_ident("doc"));
+    func.sig.ident = format_ident!("__ambit_unchecked_{}", ident);
+    let original = (!has_receiver).then(|| quote!(#[allow(dead_code, unused_variables)] #func));
+    quote! {
+        #error
+        #original
+        #vis fn #ident() #output { ::core::unreachable!() }
+    }
+}
+
+fn expand(entry: &Entry, mode: Mode, report: bool) -> TokenStream {
+    let func = &entry.func;
+    let vis = &func.vis;
+    let name = &func.sig.ident;
+    let output = &func.sig.output;
+    let body = &func.block;
+    let asyncness = &func.sig.asyncness;
+    let inputs = &func.sig.inputs;
+    let (outer_attrs, inner_attrs): (Vec<_>, Vec<_>) = func.attrs.iter().partition(|a| {
+        a.path().is_ident("doc") || a.path().is_ident("cfg") || a.path().is_ident("cfg_attr")
+    });
+
+    let site = Span::mixed_site();
+    let inner = format_ident!("__ambit_entry", span = site);
+    let prologue = format_ident!("__ambit_prologue", span = site);
+
+    let flags: Vec<&LitStr> = entry
+        .params
+        .iter()
+        .filter_map(|p| match &p.binding {
+            Binding::Declared(declaration) => match &declaration.sources.arg {
+                Some(ArgSource::Flag(flag)) => Some(flag),
+                _ => None,
+            },
+            Binding::Preopen => None,
+        })
+        .collect();
+
+    let locals: Vec<_> = entry
+        .params
+        .iter()
+        .map(|p| format_ident!("__ambit_{}", p.name, span = site))
+        .collect();
+    let opens = entry.params.iter().zip(&locals).map(|(param, local)| {
+        let ty = &param.ty;
+        let name = param.name.to_string();
+        let call = match &param.binding {
+            Binding::Declared(declaration) => {
+                let kind = kind_path(declaration.kind, declaration.kind_span);
+                if let Some(from) = &declaration.sources.from {
+                    quote_spanned! {ty.span()=>
+                        #prologue.open_from::<#ty, #kind>(#name, #from)
+                    }
+                } else {
+                    let source = source(&declaration.sources);
+                    quote_spanned! {ty.span()=>
+                        #prologue.open::<#ty, #kind>(#name, #source)
+                    }
+                }
+            }
+            Binding::Preopen => quote_spanned! {ty.span()=>
+                #prologue.preopen::<#ty>(#name)
+            },
+        };
+        quote! { let #local: #ty = #call; }
+    });
+    let mode = match mode {
+        Mode::Strict => quote!(::cap_core::__private::Mode::Strict),
+        Mode::BestEffort => quote!(::cap_core::__private::Mode::BestEffort),
+    };
+
+    quote! {
+        #(#outer_attrs)*
+        #vis fn #name() #output {
+            #(#inner_attrs)*
+            #[allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
+            #asyncness fn #inner(#inputs) #output #body
+
+            #[allow(unused_imports)]
+            use ::cap_core::__private::{EraseGrant as _, EraseNothing as _};
+            let #prologue = ::cap_core::__private::Prologue::new(&[#(#flags),*], #report);
+            #(#opens)*
+            #prologue.lock(#mode, &[#((&::cap_core::__private::Erase(&#locals)).erase()),*]);
+            #inner(#(#locals),*)
+        }
+    }
+}
+
+/// `::cap_core::__private::kind::dir`, spanned on the kind's name.
+pub(crate) fn kind_path(kind: Kind, span: Span) -> TokenStream {
+    let ident = syn::Ident::new(kind.name(), span);
+    quote!(::cap_core::__private::kind::#ident)
+}
+
+/// A `::cap_core::__private::Source` literal.
+pub(crate) fn source(sources: &Sources) -> TokenStream {
+    let option = |lit: Option<&LitStr>| {
+        lit.map_or_else(
+            || quote!(::core::option::Option::None),
+            |lit| quote!(::core::option::Option::Some(#lit)),
+        )
+    };
+    let (flag, position) = match &sources.arg {
+        Some(ArgSource::Flag(flag)) => (option(Some(flag)), quote!(::core::option::Option::None)),
+        Some(ArgSource::Position(n)) => {
+            // Checked by the parser; re-emitted as a `usize` whatever its suffix.
+            let n: usize = n.base10_parse().unwrap_or(1);
+            (option(None), quote!(::core::option::Option::Some(#n)))
+        }
+        None => (option(None), quote!(::core::option::Option::None)),
+    };
+    let env = option(sources.env.as_ref());
+    let default = option(sources.default.as_ref());
+    quote! {
+        ::cap_core::__private::Source {
+            flag: #flag,
+            position: #position,
+            env: #env,
+            default: #default,
+        }
+    }
+}

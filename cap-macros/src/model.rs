@@ -1,0 +1,96 @@
+//! The typed model of a declaration: what the attribute says, with spans kept
+//! for the errors of the later stages.
+
+use proc_macro2::Span;
+use syn::{Ident, LitInt, LitStr};
+
+/// A resource kind: how the value of a declaration is opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Dir,
+    File,
+    Exec,
+    Listen,
+    Udp,
+    Connect,
+    UnixListen,
+    UnixConnect,
+}
+
+impl Kind {
+    /// Every kind with its spelling, in the order the reference lists them.
+    pub(crate) const ALL: [(Kind, &'static str); 8] = [
+        (Kind::Dir, "dir"),
+        (Kind::File, "file"),
+        (Kind::Exec, "exec"),
+        (Kind::Listen, "listen"),
+        (Kind::Udp, "udp"),
+        (Kind::Connect, "connect"),
+        (Kind::UnixListen, "unix_listen"),
+        (Kind::UnixConnect, "unix_connect"),
+    ];
+
+    pub(crate) fn from_name(name: &str) -> Option<Kind> {
+        Self::ALL.iter().find(|(_, n)| *n == name).map(|(k, _)| *k)
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map(|(_, n)| *n)
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn list() -> String {
+        Self::ALL
+            .iter()
+            .map(|(_, n)| *n)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Where a positional `arg` source reads: a `--flag` or the n-th positional
+/// argument (1-based, flags and their values not counted).
+#[derive(Clone, Debug)]
+pub(crate) enum ArgSource {
+    Flag(LitStr),
+    Position(LitInt),
+}
+
+/// Where a declaration's value comes from, tried in this order: the command
+/// line, the environment, the default; or an expression alone.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Sources {
+    pub(crate) arg: Option<ArgSource>,
+    pub(crate) env: Option<LitStr>,
+    pub(crate) default: Option<LitStr>,
+    /// `from = EXPR`: the value computed by an expression (exclusive).
+    pub(crate) from: Option<syn::Expr>,
+}
+
+/// One declared resource: `site = dir(arg = "--root", default = "site")`.
+#[derive(Clone, Debug)]
+pub(crate) struct Declaration {
+    pub(crate) name: Ident,
+    pub(crate) kind: Kind,
+    pub(crate) kind_span: Span,
+    pub(crate) sources: Sources,
+}
+
+/// `mode = strict | best_effort`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Mode {
+    #[default]
+    Strict,
+    BestEffort,
+}
+
+/// Everything the attribute says.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Attribute {
+    pub(crate) declarations: Vec<Declaration>,
+    pub(crate) mode: Mode,
+    pub(crate) report: bool,
+}

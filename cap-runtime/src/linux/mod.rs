@@ -1,0 +1,435 @@
+//! The Linux backend: no_new_privs, Landlock (filesystem, TCP ports, scopes),
+//! capabilities, inherited descriptors, seccomp, in that order.
+//!
+//! Everything that can fail because of the policy or the kernel's abilities is
+//! done before the first irreversible step: validating the descriptors,
+//! counting threads, probing the Landlock ABI, building the ruleset (a
+//! descriptor, dropped on error) and the seccomp program, listing inherited
+//! descriptors.
+
+pub mod caps;
+pub mod fds;
+pub mod landlock;
+#[doc(hidden)]
+pub mod probe;
+#[cfg(target_arch = "x86_64")]
+pub mod seccomp;
+mod sys;
+
+use std::os::fd::RawFd;
+
+use crate::report::{FdAction, Gap, HandleReport, InheritedFd, Report, SeccompReport};
+use crate::{EntryKind, Error, InheritedFds, Mode, Options, Policy, Rights, SocketKind};
+
+/// The Landlock ABI of the running kernel (0 without Landlock).
+pub fn landlock_abi() -> u32 {
+    sys::landlock_abi()
+}
+
+fn gap(
+    subject: impl Into<String>,
+    right: impl Into<String>,
+    reason: impl Into<String>,
+    permanent: bool,
+) -> Gap {
+    Gap {
+        subject: subject.into(),
+        right: right.into(),
+        reason: reason.into(),
+        permanent,
+    }
+}
+
+fn strings(v: Vec<&str>) -> Vec<String> {
+    v.into_iter().map(str::to_string).collect()
+}
+
+/// What the seccomp filter needs, derived from the policy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// Any directory or file handle.
+    pub fs: bool,
+    /// Any file or directory handle with `SetMeta`.
+    pub set_meta: bool,
+    /// Any TCP grant or TCP socket handle.
+    pub inet: bool,
+    /// Any UDP grant or UDP socket handle.
+    pub udp: bool,
+    /// Any unix grant or unix socket handle.
+    pub unix: bool,
+    /// Any handle with `Exec`.
+    pub exec: bool,
+}
+
+/// The seccomp groups `policy` needs.
+pub fn needs(policy: &Policy<'_>) -> Needs {
+    let mut n = Needs::default();
+    for e in policy.entries() {
+        match e.kind {
+            EntryKind::Dir | EntryKind::File => n.fs = true,
+            EntryKind::Socket(SocketKind::TcpListener | SocketKind::TcpStream) => n.inet = true,
+            EntryKind::Socket(SocketKind::Udp) => n.udp = true,
+            EntryKind::Socket(_) => n.unix = true,
+        }
+        n.set_meta |=
+            e.rights.contains(Rights::SET_META) && !matches!(e.kind, EntryKind::Socket(_));
+        n.exec |= e.rights.contains(Rights::EXEC);
+    }
+    for g in policy.net_grants() {
+        n.inet |= !g.tcp_connect_ports.is_empty() || !g.tcp_bind_ports.is_empty();
+        n.udp |= g.udp;
+        n.unix |= g.unix;
+    }
+    n
+}
+
+fn check_descriptors(policy: &Policy<'_>) -> Result<(), Error> {
+    for e in policy.entries() {
+        let invalid = |reason: String| Error::InvalidEntry {
+            fd: e.fd,
+            origin: e.origin.clone(),
+            reason,
+        };
+        let mode = sys::fstat_mode(e.fd).map_err(|errno| {
+            invalid(format!(
+                "the descriptor is not usable: {}",
+                std::io::Error::from_raw_os_error(errno)
+            ))
+        })?;
+        let fmt = mode & libc::S_IFMT;
+        let ok = match e.kind {
+            EntryKind::Dir => fmt == libc::S_IFDIR,
+            EntryKind::File => fmt != libc::S_IFDIR && fmt != libc::S_IFSOCK,
+            EntryKind::Socket(_) => fmt == libc::S_IFSOCK,
+        };
+        if !ok {
+            return Err(invalid(format!(
+                "declared as {:?} but the descriptor is not one (mode {mode:o})",
+                e.kind
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The gaps no kernel closes, named for this policy.
+fn permanent_gaps(policy: &Policy<'_>, n: Needs, gaps: &mut Vec<Gap>) {
+    gaps.push(gap("process", "Stat", "metadata (stat, statx, getxattr) of any path stays readable: Landlock does not mediate it; the types still require Stat", true));
+    gaps.push(gap(
+        "process",
+        "Lookup",
+        "path walk is not restricted by Landlock; opening anything outside the rules is",
+        true,
+    ));
+    for e in policy.entries() {
+        let origin = e.origin.display().to_string();
+        if e.rights.contains(Rights::EXEC)
+            && !e.rights.contains(Rights::READ)
+            && e.kind != EntryKind::Socket(SocketKind::Udp)
+        {
+            gaps.push(gap(&origin, "Exec without Read", "the kernel opens an executable for reading before running it, so Landlock must grant read_file with execute: files beneath can be read; the types do not allow it", true));
+        }
+        if e.kind == EntryKind::Dir && e.rights.contains(Rights::RENAME) {
+            let missing = Rights::CREATE.union(Rights::REMOVE).difference(e.rights);
+            if !missing.is_empty() {
+                gaps.push(gap(&origin, format!("Rename without {missing}"), "Landlock checks a rename as a removal plus a creation, so the kernel also lets this handle's tree create and remove; the types do not", true));
+            }
+        }
+    }
+    if n.set_meta {
+        gaps.push(gap("process", "SetMeta", "chmod, chown, utimes and xattr writes are allowed by seccomp for every path the process can name, not only beneath the handle with SetMeta (Landlock does not mediate them)", true));
+    }
+    if n.inet {
+        gaps.push(gap("process", "tcp address", "Landlock TCP rules match ports, not addresses: a granted port is reachable on every host", true));
+    }
+    if n.udp {
+        gaps.push(gap("process", "udp", "UDP sockets are allowed by seccomp; Landlock does not restrict UDP destinations or bound ports", true));
+    }
+    if n.unix {
+        gaps.push(gap("process", "unix path", "connecting to a pathname unix socket is not mediated by Landlock (abstract sockets are scoped)", true));
+    }
+}
+
+/// Locks the calling process. See [`crate::enter_with`].
+pub(crate) fn enter(policy: &Policy<'_>, options: &Options) -> Result<Report, Error> {
+    crate::policy::validate_portable(policy)?;
+    check_descriptors(policy)?;
+    let threads = fds::thread_count().map_err(|errno| Error::Kernel {
+        step: "count threads (/proc/self/status)",
+        errno,
+        applied: Vec::new(),
+    })?;
+    if threads > 1 {
+        return Err(Error::ThreadsRunning { count: threads });
+    }
+
+    let kernel_abi = sys::landlock_abi();
+    let abi = options
+        .assume_landlock_abi
+        .map_or(kernel_abi, |a| a.min(kernel_abi));
+    let n = needs(policy);
+    let mut report = Report::empty(options.mode);
+    report.landlock_abi = abi;
+    report.landlock_abi_kernel = kernel_abi;
+    let mut gaps = Vec::new();
+
+    // Landlock plan.
+    let handled_fs = landlock::fs_known(abi);
+    let handled_net = landlock::net_known(abi);
+    let scoped = landlock::scopes_known(abi);
+    if abi == 0 {
+        gaps.push(gap(
+            "process",
+            "landlock",
+            "Landlock is not available: no path, truncate or TCP port is restricted by the kernel",
+            false,
+        ));
+    } else {
+        if abi < 3 {
+            gaps.push(gap("process", "Truncate", format!("Landlock ABI {abi} cannot restrict truncation (needs ABI 3): any writable file can be truncated"), false));
+        }
+        if abi < 5 {
+            gaps.push(gap(
+                "process",
+                "ioctl on devices",
+                format!("Landlock ABI {abi} cannot restrict device ioctls (needs ABI 5)"),
+                false,
+            ));
+        }
+        if abi < 4 && n.inet {
+            gaps.push(gap("process", "tcp ports", format!("Landlock ABI {abi} cannot restrict TCP bind/connect ports (needs ABI 4): any port is reachable"), false));
+        }
+        if abi < 6 {
+            gaps.push(gap("process", "scope signal", format!("Landlock ABI {abi} cannot scope signals (needs ABI 6): processes of the same user can be signalled"), false));
+            if n.unix {
+                gaps.push(gap(
+                    "process",
+                    "scope abstract unix socket",
+                    format!("Landlock ABI {abi} cannot scope abstract unix sockets (needs ABI 6)"),
+                    false,
+                ));
+            }
+        }
+    }
+    for e in policy.entries() {
+        let origin = e.origin.display().to_string();
+        let (access, is_dir) = match e.kind {
+            EntryKind::Dir => (landlock::dir_access(e.rights), true),
+            EntryKind::File => (landlock::file_access(e.rights), false),
+            EntryKind::Socket(kind) => {
+                report.handles.push(HandleReport {
+                    fd: e.fd,
+                    kind: serde_json::to_value(kind)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    origin,
+                    rights: e.rights,
+                    access: Vec::new(),
+                });
+                continue;
+            }
+        };
+        for (right, missing) in landlock::unenforceable(e.rights, is_dir, abi) {
+            let reason = if abi == 0 {
+                "Landlock is not available".to_string()
+            } else if right == Rights::RENAME {
+                format!(
+                    "needs Landlock {} (ABI {abi} lacks it): renames and links across directories are denied",
+                    missing.join(", ")
+                )
+            } else {
+                format!(
+                    "needs Landlock {} (ABI {abi} lacks it): not enforced",
+                    missing.join(", ")
+                )
+            };
+            gaps.push(gap(
+                &origin,
+                right.to_string().trim_matches(['[', ']']),
+                reason,
+                false,
+            ));
+        }
+        report.handles.push(HandleReport {
+            fd: e.fd,
+            kind: if is_dir { "dir" } else { "file" }.to_string(),
+            origin,
+            rights: e.rights,
+            access: strings(landlock::fs_names(access & handled_fs)),
+        });
+    }
+    report.handled_fs = strings(landlock::fs_names(handled_fs));
+    report.handled_net = strings(landlock::net_names(handled_net));
+    report.scopes = strings(landlock::scope_names(scoped));
+    report.net_grants = policy.net_grants().to_vec();
+    for g in policy.net_grants() {
+        report.tcp_connect_ports.extend(&g.tcp_connect_ports);
+        report.tcp_bind_ports.extend(&g.tcp_bind_ports);
+    }
+    report.tcp_connect_ports.sort_unstable();
+    report.tcp_connect_ports.dedup();
+    report.tcp_bind_ports.sort_unstable();
+    report.tcp_bind_ports.dedup();
+
+    // Seccomp plan.
+    #[cfg(target_arch = "x86_64")]
+    let filter = {
+        let available = sys::seccomp_action_available(seccomp::RET_KILL_PROCESS)
+            .and_then(|()| sys::seccomp_action_available(seccomp::RET_ERRNO));
+        if available.is_ok() {
+            Some(seccomp::build(n).map_err(|_| Error::Kernel {
+                step: "seccomp program",
+                errno: libc::E2BIG,
+                applied: Vec::new(),
+            })?)
+        } else {
+            gaps.push(gap("process", "seccomp", "seccomp filters with KILL_PROCESS and ERRNO are not available: no syscall is restricted", false));
+            None
+        }
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    gaps.push(gap(
+        "process",
+        "seccomp",
+        "no syscall table for this architecture yet: no syscall is restricted",
+        false,
+    ));
+
+    if options.mode == Mode::Strict {
+        let unenforced: Vec<Gap> = gaps.iter().filter(|g| !g.permanent).cloned().collect();
+        if !unenforced.is_empty() {
+            return Err(Error::NotEnforceable { gaps: unenforced });
+        }
+    }
+    permanent_gaps(policy, n, &mut gaps);
+
+    // Inherited descriptors (listed before we open any of our own).
+    let keep: Vec<RawFd> = policy.entries().iter().map(|e| e.fd).collect();
+    let inherited = fds::undeclared(&keep);
+    if options.inherited_fds == InheritedFds::Refuse && !inherited.is_empty() {
+        return Err(Error::InheritedFds {
+            fds: inherited
+                .into_iter()
+                .map(|(fd, target)| InheritedFd {
+                    fd,
+                    target,
+                    action: FdAction::Refused,
+                })
+                .collect(),
+        });
+    }
+
+    // The Landlock ruleset: created and filled now, applied later.
+    let kernel = |step: &'static str| {
+        move |errno: i32| Error::Kernel {
+            step,
+            errno,
+            applied: Vec::new(),
+        }
+    };
+    let ruleset = if abi > 0 {
+        let attr = sys::RulesetAttr {
+            handled_access_fs: handled_fs,
+            handled_access_net: handled_net,
+            scoped,
+        };
+        let ruleset =
+            sys::landlock_create_ruleset(&attr, abi).map_err(kernel("landlock_create_ruleset"))?;
+        for e in policy.entries() {
+            let access = match e.kind {
+                EntryKind::Dir => landlock::dir_access(e.rights),
+                EntryKind::File => landlock::file_access(e.rights),
+                EntryKind::Socket(_) => 0,
+            } & handled_fs;
+            if access != 0 {
+                sys::landlock_add_path_rule(
+                    &ruleset,
+                    &sys::PathBeneathAttr {
+                        allowed_access: access,
+                        parent_fd: e.fd,
+                    },
+                )
+                .map_err(kernel("landlock_add_rule (path beneath)"))?;
+            }
+        }
+        if handled_net != 0 {
+            for (ports, access) in [
+                (&report.tcp_connect_ports, landlock::NET_CONNECT_TCP),
+                (&report.tcp_bind_ports, landlock::NET_BIND_TCP),
+            ] {
+                for port in ports {
+                    sys::landlock_add_net_rule(
+                        &ruleset,
+                        &sys::NetPortAttr {
+                            allowed_access: access,
+                            port: u64::from(*port),
+                        },
+                    )
+                    .map_err(kernel("landlock_add_rule (net port)"))?;
+                }
+            }
+        }
+        Some(ruleset)
+    } else {
+        None
+    };
+
+    let last = caps::last_cap();
+    let bounding = caps::bounding_set(last);
+    let setpcap = caps::has_setpcap();
+
+    // ---- From here on, every step is irreversible. ----
+    let mut applied: Vec<&'static str> = Vec::new();
+    let fail = |step: &'static str, errno: i32, applied: &Vec<&'static str>| Error::Kernel {
+        step,
+        errno,
+        applied: applied.clone(),
+    };
+
+    sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        .map_err(|e| fail("no_new_privs", e, &applied))?;
+    applied.push("no_new_privs");
+
+    if let Some(ruleset) = ruleset {
+        sys::landlock_restrict_self(&ruleset)
+            .map_err(|e| fail("landlock_restrict_self", e, &applied))?;
+        drop(ruleset);
+        applied.push("landlock");
+    }
+
+    let dropped =
+        caps::drop_all(&bounding, setpcap).map_err(|(step, e)| fail(step, e, &applied))?;
+    applied.push("capabilities");
+    report.capabilities_dropped = dropped.into_iter().map(caps::name).collect();
+
+    for (fd, target) in inherited {
+        let action = if options.inherited_fds == InheritedFds::Close {
+            sys::close_unowned(fd).map_err(|e| fail("close inherited descriptor", e, &applied))?;
+            FdAction::Closed
+        } else {
+            FdAction::Kept
+        };
+        report
+            .inherited_fds
+            .push(InheritedFd { fd, target, action });
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    if let Some(filter) = filter {
+        sys::seccomp_set_filter(&filter.program, sys::SECCOMP_FILTER_FLAG_TSYNC)
+            .map_err(|e| fail("seccomp", e, &applied))?;
+        applied.push("seccomp");
+        report.seccomp = Some(SeccompReport {
+            groups: filter.groups.iter().map(|g| g.name().to_string()).collect(),
+            allowed_syscalls: filter.allowed.len(),
+            instructions: filter.len(),
+        });
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = SeccompReport::clone;
+
+    report.mechanisms = applied.iter().map(|s| (*s).to_string()).collect();
+    report.gaps = gaps;
+    Ok(report)
+}

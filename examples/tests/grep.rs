@@ -1,0 +1,59 @@
+//! `grep`, run as a user would, over a tree with a symlink that leads out.
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::process::Command;
+
+#[test]
+fn finds_matches_inside_and_nothing_outside() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = tmp.path().join("tree");
+    fs::create_dir_all(tree.join("a/b")).unwrap();
+    fs::write(tree.join("a/one.txt"), "first line\na needle here\n").unwrap();
+    fs::write(tree.join("a/b/two.txt"), "needle again\n").unwrap();
+    fs::write(tree.join("plain.txt"), "nothing\n").unwrap();
+    fs::write(tmp.path().join("secret.txt"), "needle SECRET\n").unwrap();
+    symlink("../secret.txt", tree.join("leak.txt")).unwrap();
+    symlink("a/one.txt", tree.join("inside-link.txt")).unwrap();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_grep"))
+        .arg("needle")
+        .arg(&tree)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        [
+            "a/b/two.txt:1:needle again",
+            "a/one.txt:2:a needle here",
+            "inside-link.txt:2:a needle here"
+        ],
+        "{stderr}"
+    );
+    // The symlink out of the tree was tried, refused, and reported.
+    assert!(!stdout.contains("SECRET"));
+    assert!(stderr.contains("grep: leak.txt: "), "{stderr}");
+
+    let none = Command::new(env!("CARGO_BIN_EXE_grep"))
+        .arg("haystack")
+        .arg(&tree)
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(1));
+    assert!(none.stdout.is_empty());
+}
+
+#[test]
+fn a_missing_tree_names_the_resource() {
+    let out = Command::new(env!("CARGO_BIN_EXE_grep"))
+        .args(["x", "/nonexistent/tree"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with(
+        "error: resource `root` (dir \"/nonexistent/tree\"): No such file or directory"
+    ));
+}
