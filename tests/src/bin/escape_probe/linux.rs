@@ -280,7 +280,9 @@ fn attempt(name: &str, c: &Ctx) -> Res {
         "perf_event_open" => fd(probe::perf_event_open()),
         "userfaultfd" => fd(probe::userfaultfd()),
         "keyctl" => probe::keyctl_process_keyring(),
+        #[cfg(target_arch = "x86_64")]
         "x32_syscall" => probe::x32_getpid(),
+        #[cfg(target_arch = "x86_64")]
         "i386_int80" => probe::int80_getpid(),
         // --- privileges ---
         "capset_raise" => probe::capset_all(c.cap_mask),
