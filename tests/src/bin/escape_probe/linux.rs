@@ -286,7 +286,12 @@ fn attempt(name: &str, c: &Ctx) -> Res {
         "i386_int80" => probe::int80_getpid(),
         // --- privileges ---
         "capset_raise" => probe::capset_all(c.cap_mask),
-        "twin_caps_empty" => check(probe::effective_caps() == Ok(0)),
+        "twin_caps_empty" => check(
+            probe::effective_caps() == Ok(0)
+                && probe::permitted_caps() == Ok(0)
+                && (0..=cap_runtime::linux::caps::last_cap_known())
+                    .all(|cap| probe::in_bounding_set(cap) != Ok(1)),
+        ),
         "setuid_nobody" => probe::setuid(65534),
         "clear_no_new_privs" => {
             probe::set_no_new_privs(0).and_then(|_| check(probe::no_new_privs() == Ok(0)))
