@@ -392,6 +392,11 @@ fn strict_refuses_an_older_abi() {
 }
 
 #[test]
+fn sandbox_front_strict_refuses_an_older_abi() {
+    case("capcore_strict_old_abi");
+}
+
+#[test]
 fn best_effort_reports_the_gaps_of_an_older_abi() {
     case("lib_best_effort_old_abi");
 }

@@ -56,6 +56,11 @@ pub fn name(cap: u32) -> String {
         .map_or_else(|| format!("cap_{cap}"), |n| (*n).to_string())
 }
 
+/// The highest capability number in [`NAMES`].
+pub fn last_cap_known() -> u32 {
+    u32::try_from(NAMES.len() - 1).expect("41 names")
+}
+
 /// The highest capability number this kernel knows.
 pub fn last_cap() -> u32 {
     std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")

@@ -374,3 +374,8 @@ pub fn prlimit_nofile(pid: libc::pid_t) -> Answer {
     answer(ret.into())?;
     i64::try_from(old.rlim_cur).map_err(|_| libc::EOVERFLOW)
 }
+
+/// Whether capability `cap` is in the bounding set (`PR_CAPBSET_READ`).
+pub fn in_bounding_set(cap: u32) -> Answer {
+    super::sys::prctl(libc::PR_CAPBSET_READ, cap.into(), 0, 0, 0).map(i64::from)
+}

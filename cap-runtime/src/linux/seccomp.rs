@@ -2,11 +2,12 @@
 //! held, assembled into a classic BPF program.
 //!
 //! Layout of the program: kill on a foreign architecture; kill on the x32 bit;
-//! one `jeq nr; ret ALLOW` pair per plainly allowed syscall (argument-free, so
-//! the kernel's constant-action cache skips the filter for them entirely);
-//! small argument-checking blocks for `socket`, `socketpair`, `clone`,
-//! `ioctl` and `prctl`; `ENOSYS` for syscalls that libraries probe; `EPERM`
-//! for everything else.
+//! a binary search over the sorted syscall numbers that returns ALLOW for the
+//! plainly allowed ones (argument-free, so the kernel's constant-action cache
+//! skips the filter for them entirely), jumps to small argument-checking
+//! blocks for `socket`, `socketpair`, `clone`, `prlimit64`,
+//! `sched_setaffinity`, `ioctl` and `prctl`, returns `ENOSYS` for `clone3`,
+//! and `EPERM` for everything else.
 
 use super::sys::SockFilter;
 
@@ -30,6 +31,8 @@ const X32_SYSCALL_BIT: u32 = 0x4000_0000;
 const LD_W_ABS: u16 = 0x20;
 const JMP_JEQ_K: u16 = 0x15;
 const JMP_JSET_K: u16 = 0x45;
+const JMP_JGE_K: u16 = 0x35;
+const JMP_JA: u16 = 0x05;
 const ALU_AND_K: u16 = 0x54;
 const RET_K: u16 = 0x06;
 
@@ -388,6 +391,7 @@ impl Filter {
 #[derive(Clone, Copy)]
 enum To {
     Next,
+    Skip1,
     Label(usize),
 }
 
@@ -420,6 +424,13 @@ impl Asm {
     fn jeq(&mut self, k: u32, jt: To, jf: To) {
         self.code.push((JMP_JEQ_K, jt, jf, k));
     }
+    fn jge(&mut self, k: u32, jt: To, jf: To) {
+        self.code.push((JMP_JGE_K, jt, jf, k));
+    }
+    /// Unconditional jump (32-bit offset, resolved in `finish`).
+    fn ja(&mut self, label: usize) {
+        self.code.push((JMP_JA, To::Label(label), To::Next, 0));
+    }
     fn jset(&mut self, k: u32, jt: To, jf: To) {
         self.code.push((JMP_JSET_K, jt, jf, k));
     }
@@ -436,20 +447,32 @@ impl Asm {
     fn finish(self) -> Result<Vec<SockFilter>, &'static str> {
         let mut out = Vec::with_capacity(self.code.len());
         for (i, (code, jt, jf, k)) in self.code.iter().enumerate() {
-            let resolve = |to: &To| -> Result<u8, &'static str> {
+            let offset = |to: &To| -> Result<usize, &'static str> {
                 match to {
                     To::Next => Ok(0),
+                    To::Skip1 => Ok(1),
                     To::Label(l) => {
                         let target = self.labels[*l].ok_or("unplaced label")?;
-                        let off = target.checked_sub(i + 1).ok_or("backward jump")?;
-                        u8::try_from(off).map_err(|_| "jump too far")
+                        target.checked_sub(i + 1).ok_or("backward jump")
                     }
                 }
             };
+            if *code == JMP_JA {
+                let k = u32::try_from(offset(jt)?).map_err(|_| "jump too far")?;
+                out.push(SockFilter {
+                    code: *code,
+                    jt: 0,
+                    jf: 0,
+                    k,
+                });
+                continue;
+            }
+            let short =
+                |to: &To| offset(to).and_then(|o| u8::try_from(o).map_err(|_| "jump too far"));
             out.push(SockFilter {
                 code: *code,
-                jt: resolve(jt)?,
-                jf: resolve(jf)?,
+                jt: short(jt)?,
+                jf: short(jf)?,
                 k: *k,
             });
         }
@@ -528,6 +551,111 @@ pub fn build(needs: Needs) -> Result<Filter, &'static str> {
         }
     }
     let eperm = errno(libc::EPERM);
+    let mut allowed: Vec<&'static str> = plain.iter().map(|(name, _)| *name).collect();
+
+    // Syscalls whose arguments are checked: each gets a block of its own,
+    // reached from the dispatch tree. Every block ends in a return.
+    let mut blocks: Vec<(libc::c_long, &'static str, Block)> = Vec::new();
+    if needs.inet || needs.udp || needs.unix {
+        // socket(domain, type, protocol): by family, type and protocol.
+        blocks.push((
+            libc::SYS_socket,
+            "SYS_socket",
+            Box::new(move |asm: &mut Asm| {
+                asm.ld(off_arg(0));
+                if needs.unix {
+                    asm.ret_if_eq(k(libc::AF_UNIX), RET_ALLOW);
+                }
+                if needs.inet || needs.udp {
+                    let inet = asm.label();
+                    let deny = asm.label();
+                    asm.jeq(k(libc::AF_INET), To::Label(inet), To::Next);
+                    asm.jeq(k(libc::AF_INET6), To::Label(inet), To::Label(deny));
+                    asm.place(inet);
+                    asm.ld(off_arg(1));
+                    asm.and(0xf); // SOCK_TYPE_MASK: without SOCK_NONBLOCK / SOCK_CLOEXEC
+                    if needs.inet {
+                        let not_stream = asm.label();
+                        asm.jeq(k(libc::SOCK_STREAM), To::Next, To::Label(not_stream));
+                        asm.ld(off_arg(2));
+                        asm.ret_if_eq(0, RET_ALLOW);
+                        asm.ret_if_eq(k(libc::IPPROTO_TCP), RET_ALLOW);
+                        asm.ret(eperm);
+                        asm.place(not_stream);
+                    }
+                    if needs.udp {
+                        let not_dgram = asm.label();
+                        asm.jeq(k(libc::SOCK_DGRAM), To::Next, To::Label(not_dgram));
+                        asm.ld(off_arg(2));
+                        asm.ret_if_eq(0, RET_ALLOW);
+                        asm.ret_if_eq(k(libc::IPPROTO_UDP), RET_ALLOW);
+                        asm.ret(eperm);
+                        asm.place(not_dgram);
+                    }
+                    asm.place(deny);
+                }
+                asm.ret(eperm);
+            }),
+        ));
+    }
+    // socketpair: unix only (anonymous, reaches nothing outside).
+    blocks.push((
+        libc::SYS_socketpair,
+        "SYS_socketpair",
+        Box::new(move |asm: &mut Asm| {
+            asm.ld(off_arg(0));
+            asm.ret_if_eq(k(libc::AF_UNIX), RET_ALLOW);
+            asm.ret(eperm);
+        }),
+    ));
+    // clone: threads and processes, never new namespaces.
+    blocks.push((
+        libc::SYS_clone,
+        "SYS_clone",
+        Box::new(move |asm: &mut Asm| {
+            asm.ld(off_arg(0));
+            let ok = asm.label();
+            asm.jset(CLONE_NAMESPACES, To::Next, To::Label(ok));
+            asm.ret(eperm);
+            asm.place(ok);
+            asm.ret(RET_ALLOW);
+        }),
+    ));
+    // prlimit64 and sched_setaffinity: on this process only (pid 0). Other
+    // processes of the same user would otherwise be reachable: lowering a
+    // parent's limits is an effect outside the sandbox that no scope covers.
+    for (sys, name) in [
+        (libc::SYS_prlimit64, "SYS_prlimit64"),
+        (libc::SYS_sched_setaffinity, "SYS_sched_setaffinity"),
+    ] {
+        blocks.push((
+            sys,
+            name,
+            Box::new(move |asm: &mut Asm| {
+                asm.ld(off_arg(0));
+                asm.ret_if_eq(0, RET_ALLOW);
+                asm.ret(eperm);
+            }),
+        ));
+    }
+    // ioctl and prctl: a short list of requests.
+    for (sys, name, arg, values) in [
+        (libc::SYS_ioctl, "SYS_ioctl", 1, &IOCTLS[..]),
+        (libc::SYS_prctl, "SYS_prctl", 0, &PRCTLS[..]),
+    ] {
+        blocks.push((
+            sys,
+            name,
+            Box::new(move |asm: &mut Asm| {
+                asm.ld(off_arg(arg));
+                for v in values {
+                    asm.ret_if_eq(*v, RET_ALLOW);
+                }
+                asm.ret(eperm);
+            }),
+        ));
+    }
+
     let mut asm = Asm::new();
     // Architecture: anything but ours is killed (a foreign ABI has other numbers).
     asm.ld(OFF_ARCH);
@@ -542,119 +670,71 @@ pub fn build(needs: Needs) -> Result<Filter, &'static str> {
         asm.ret(RET_KILL_PROCESS);
         asm.place(native);
     }
-    for (_, n) in &plain {
-        asm.ret_if_eq(nr(*n), RET_ALLOW);
-    }
-    let mut allowed: Vec<&'static str> = plain.iter().map(|(name, _)| *name).collect();
 
-    // socket(domain, type, protocol): by family, type and protocol.
-    if needs.inet || needs.udp || needs.unix {
-        allowed.push("SYS_socket");
-        let skip = asm.label();
-        asm.jeq(nr(libc::SYS_socket), To::Next, To::Label(skip));
-        asm.ld(off_arg(0));
-        if needs.unix {
-            asm.ret_if_eq(k(libc::AF_UNIX), RET_ALLOW);
-        }
-        if needs.inet || needs.udp {
-            let inet = asm.label();
-            let deny = asm.label();
-            asm.jeq(k(libc::AF_INET), To::Label(inet), To::Next);
-            asm.jeq(k(libc::AF_INET6), To::Label(inet), To::Label(deny));
-            asm.place(inet);
-            asm.ld(off_arg(1));
-            asm.and(0xf); // SOCK_TYPE_MASK: without SOCK_NONBLOCK / SOCK_CLOEXEC
-            if needs.inet {
-                let not_stream = asm.label();
-                asm.jeq(k(libc::SOCK_STREAM), To::Next, To::Label(not_stream));
-                asm.ld(off_arg(2));
-                asm.ret_if_eq(0, RET_ALLOW);
-                asm.ret_if_eq(k(libc::IPPROTO_TCP), RET_ALLOW);
-                asm.ret(eperm);
-                asm.place(not_stream);
-            }
-            if needs.udp {
-                let not_dgram = asm.label();
-                asm.jeq(k(libc::SOCK_DGRAM), To::Next, To::Label(not_dgram));
-                asm.ld(off_arg(2));
-                asm.ret_if_eq(0, RET_ALLOW);
-                asm.ret_if_eq(k(libc::IPPROTO_UDP), RET_ALLOW);
-                asm.ret(eperm);
-                asm.place(not_dgram);
-            }
-            asm.place(deny);
-        }
-        asm.ret(eperm);
-        asm.place(skip);
-        asm.ld(OFF_NR);
-    }
-
-    // socketpair: unix only (anonymous, reaches nothing outside).
-    allowed.push("SYS_socketpair");
-    let skip = asm.label();
-    asm.jeq(nr(libc::SYS_socketpair), To::Next, To::Label(skip));
-    asm.ld(off_arg(0));
-    asm.ret_if_eq(k(libc::AF_UNIX), RET_ALLOW);
-    asm.ret(eperm);
-    asm.place(skip);
-    asm.ld(OFF_NR);
-
-    // clone: threads and processes, never new namespaces.
-    allowed.push("SYS_clone");
-    let skip = asm.label();
-    asm.jeq(nr(libc::SYS_clone), To::Next, To::Label(skip));
-    asm.ld(off_arg(0));
-    let ok = asm.label();
-    asm.jset(CLONE_NAMESPACES, To::Next, To::Label(ok));
-    asm.ret(eperm);
-    asm.place(ok);
-    asm.ret(RET_ALLOW);
-    asm.place(skip);
-    asm.ld(OFF_NR);
-
-    // prlimit64 and sched_setaffinity: on this process only (pid 0). Other
-    // processes of the same user would otherwise be reachable: lowering a
-    // parent's limits is an effect outside the sandbox that no scope covers.
-    for (name, sys) in [
-        ("SYS_prlimit64", libc::SYS_prlimit64),
-        ("SYS_sched_setaffinity", libc::SYS_sched_setaffinity),
-    ] {
+    // The dispatch: a binary search over the sorted syscall numbers, so a
+    // syscall costs a handful of comparisons (and the kernel's per-syscall
+    // constant-action emulation at install time stays short).
+    let mut dispatch: Vec<(u32, Action)> = plain
+        .iter()
+        .map(|(_, n)| (nr(*n), Action::Ret(RET_ALLOW)))
+        .collect();
+    let block_labels: Vec<usize> = blocks.iter().map(|_| asm.label()).collect();
+    for ((sys, name, _), label) in blocks.iter().zip(&block_labels) {
         allowed.push(name);
-        let skip = asm.label();
-        asm.jeq(nr(sys), To::Next, To::Label(skip));
-        asm.ld(off_arg(0));
-        asm.ret_if_eq(0, RET_ALLOW);
-        asm.ret(eperm);
-        asm.place(skip);
-        asm.ld(OFF_NR);
+        dispatch.push((nr(*sys), Action::Jump(*label)));
     }
-
-    // ioctl and prctl: a short list of requests.
-    for (name, sys, arg, values) in [
-        ("SYS_ioctl", libc::SYS_ioctl, 1, &IOCTLS[..]),
-        ("SYS_prctl", libc::SYS_prctl, 0, &PRCTLS[..]),
-    ] {
-        allowed.push(name);
-        let skip = asm.label();
-        asm.jeq(nr(sys), To::Next, To::Label(skip));
-        asm.ld(off_arg(arg));
-        for v in values {
-            asm.ret_if_eq(*v, RET_ALLOW);
-        }
-        asm.ret(eperm);
-        asm.place(skip);
-        asm.ld(OFF_NR);
-    }
-
     for (_, n) in ENOSYS {
-        asm.ret_if_eq(nr(*n), errno(libc::ENOSYS));
+        dispatch.push((nr(*n), Action::Ret(errno(libc::ENOSYS))));
     }
-    asm.ret(eperm);
+    dispatch.sort_by_key(|(n, _)| *n);
+    dispatch.dedup_by_key(|(n, _)| *n);
+    emit_tree(&mut asm, &dispatch, eperm);
+    for ((_, _, block), label) in blocks.into_iter().zip(block_labels) {
+        asm.place(label);
+        block(&mut asm);
+    }
     Ok(Filter {
         program: asm.finish()?,
         groups,
         allowed,
     })
+}
+
+/// What the dispatch does for one syscall number.
+#[derive(Clone, Copy)]
+enum Action {
+    /// Return this action.
+    Ret(u32),
+    /// Jump to an argument-checking block.
+    Jump(usize),
+}
+
+type Block = Box<dyn Fn(&mut Asm)>;
+
+/// Emits a binary search over `entries` (sorted by number; A holds the
+/// syscall number). Conditional jumps only ever skip one instruction; longer
+/// distances go through `ja`, whose offset is 32 bits.
+fn emit_tree(asm: &mut Asm, entries: &[(u32, Action)], default: u32) {
+    if entries.len() <= 4 {
+        for (n, action) in entries {
+            match action {
+                Action::Ret(ret) => asm.ret_if_eq(*n, *ret),
+                Action::Jump(label) => {
+                    asm.jeq(*n, To::Next, To::Skip1);
+                    asm.ja(*label);
+                }
+            }
+        }
+        asm.ret(default);
+        return;
+    }
+    let mid = entries.len() / 2;
+    let right = asm.label();
+    asm.jge(entries[mid].0, To::Next, To::Skip1);
+    asm.ja(right);
+    emit_tree(asm, &entries[..mid], default);
+    asm.place(right);
+    emit_tree(asm, &entries[mid..], default);
 }
 
 /// The program's verdict for one syscall, computed by a small classic-BPF
@@ -680,6 +760,8 @@ pub(crate) fn verdict(program: &[SockFilter], arch: u32, nr: u32, args: [u64; 6]
             ALU_AND_K => acc &= ins.k,
             JMP_JEQ_K => pc += usize::from(if acc == ins.k { ins.jt } else { ins.jf }),
             JMP_JSET_K => pc += usize::from(if acc & ins.k != 0 { ins.jt } else { ins.jf }),
+            JMP_JGE_K => pc += usize::from(if acc >= ins.k { ins.jt } else { ins.jf }),
+            JMP_JA => pc += ins.k as usize,
             RET_K => return ins.k,
             _ => return RET_KILL_PROCESS,
         }
@@ -713,6 +795,66 @@ mod tests {
                 "{name} must be denied"
             );
             assert!(!all.allowed.contains(name), "{name} listed as allowed");
+        }
+    }
+
+    #[test]
+    fn dispatch_matches_the_tables_for_every_number() {
+        for needs in [
+            Needs::default(),
+            Needs {
+                fs: true,
+                ..Needs::default()
+            },
+            Needs {
+                fs: true,
+                set_meta: true,
+                inet: true,
+                udp: true,
+                unix: true,
+                exec: true,
+            },
+        ] {
+            let f = build(needs).unwrap();
+            let mut plain: Vec<u32> = Vec::new();
+            for g in groups(needs) {
+                let table = match g {
+                    Group::Baseline => BASELINE,
+                    Group::Fs => FS,
+                    Group::SetMeta => SETMETA,
+                    Group::Inet | Group::Unix => SOCKETS,
+                    Group::Exec => EXEC,
+                };
+                plain.extend(table.iter().map(|(_, n)| nr(*n)));
+            }
+            let checked = [
+                libc::SYS_socket,
+                libc::SYS_socketpair,
+                libc::SYS_clone,
+                libc::SYS_prlimit64,
+                libc::SYS_sched_setaffinity,
+                libc::SYS_ioctl,
+                libc::SYS_prctl,
+            ]
+            .map(nr);
+            for n in 0..600u32 {
+                if checked.contains(&n) {
+                    continue;
+                }
+                let want = if plain.contains(&n) {
+                    RET_ALLOW
+                } else if ENOSYS.iter().any(|(_, e)| nr(*e) == n) {
+                    errno(libc::ENOSYS)
+                } else {
+                    errno(libc::EPERM)
+                };
+                assert_eq!(
+                    verdict(&f.program, AUDIT_ARCH, n, [0; 6]),
+                    want,
+                    "syscall {n} with {needs:?}"
+                );
+            }
+            assert!(f.len() < 1000, "{} instructions", f.len());
         }
     }
 

@@ -280,11 +280,18 @@ fn attempt(name: &str, c: &Ctx) -> Res {
         "perf_event_open" => fd(probe::perf_event_open()),
         "userfaultfd" => fd(probe::userfaultfd()),
         "keyctl" => probe::keyctl_process_keyring(),
+        #[cfg(target_arch = "x86_64")]
         "x32_syscall" => probe::x32_getpid(),
+        #[cfg(target_arch = "x86_64")]
         "i386_int80" => probe::int80_getpid(),
         // --- privileges ---
         "capset_raise" => probe::capset_all(c.cap_mask),
-        "twin_caps_empty" => check(probe::effective_caps() == Ok(0)),
+        "twin_caps_empty" => check(
+            probe::effective_caps() == Ok(0)
+                && probe::permitted_caps() == Ok(0)
+                && (0..=cap_runtime::linux::caps::last_cap_known())
+                    .all(|cap| probe::in_bounding_set(cap) != Ok(1)),
+        ),
         "setuid_nobody" => probe::setuid(65534),
         "clear_no_new_privs" => {
             probe::set_no_new_privs(0).and_then(|_| check(probe::no_new_privs() == Ok(0)))
