@@ -11,10 +11,9 @@
 //! The program has two kinds of authority and hands each out narrowly:
 //!
 //! - files: `DIR` is opened once, by name, as a `Dir<rights![Lookup, Read]>`;
-//!   the input is read through that handle, which can do nothing else. (When
-//!   `cap_core::sandbox::Sandbox` lands, the kernel lock goes at the one
-//!   marked line in `main`, after the handle is opened and before any input
-//!   is read.)
+//!   the input is read through that handle, which can do nothing else, and
+//!   the process enters capability mode keeping only that handle before any
+//!   input is read.
 //! - memory: the input is read into a buffer that also holds the program's
 //!   session key right after the input, as a real program's heap would hold
 //!   other secrets. The parser gets a [`CapSlice<u8>`] narrowed to exactly the
@@ -32,6 +31,7 @@ use cap_core::ambient_authority;
 use cap_core::cheri::{CapError, CapSlice, Perms};
 use cap_core::fs::Dir;
 use cap_core::rights;
+use cap_core::sandbox::{InheritedFds, Sandbox};
 
 /// What sits in memory right after the input: what an over-read would leak.
 const SESSION_KEY: &[u8] = b"SESSION-KEY=7f3a9c0de1b2";
@@ -54,9 +54,16 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // SANDBOX: once `cap_core::sandbox::Sandbox` is on trunk, the kernel lock
-    // is this one call, keeping only `dir`:
-    //     Sandbox::new().grant(&dir).enter()?;
+    // The kernel lock, keeping only `dir`. No object owns another descriptor
+    // yet, so inherited ones are closed rather than refused.
+    if let Err(e) = Sandbox::new()
+        .grant(&dir)
+        .inherited_fds(InheritedFds::Close)
+        .enter()
+    {
+        eprintln!("cheri_parse: cannot enter the sandbox: {e}");
+        return ExitCode::from(2);
+    }
     // Nothing below names a path or reaches outside `dir`.
 
     let mut memory = match dir.read(file) {
