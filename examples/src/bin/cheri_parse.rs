@@ -1,4 +1,4 @@
-//! `cheri_parse`: a parser that holds only a load-only, bounds-narrowed
+//! `cheri_parse`: a sandboxed parser that holds only a load-only, bounds-narrowed
 //! capability to its input.
 //!
 //! ```text
