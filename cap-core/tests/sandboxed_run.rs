@@ -124,6 +124,25 @@ fn network(
     Ok(())
 }
 
+/// Binding a new unix socket inside the sandbox: allowed beneath a dir with
+/// `Create` (Landlock `MAKE_SOCK`), denied anywhere else.
+#[sandboxed(
+    run = dir(env = "AMBIT_TEST_RUNDIR"),
+    control = unix_listen(env = "AMBIT_TEST_SOCKET"),
+)]
+fn unix_bind(run: Dir<cap_core::rights![Lookup, Create, Remove]>, control: UnixListener) {
+    let _ = control;
+    match run.bind_unix_listener("late.sock") {
+        Ok(_) => println!("bind beneath run ok"),
+        Err(e) => println!("bind beneath run error: {e}"),
+    }
+    let outside = Path::new(&std::env::var("AMBIT_TEST_OUTSIDE").unwrap()).with_extension("sock");
+    match std::os::unix::net::UnixListener::bind(&outside) {
+        Ok(_) => println!("ambient bind ok"),
+        Err(e) => println!("ambient bind denied: {:?}", e.kind()),
+    }
+}
+
 #[sandboxed(data = dir(env = "AMBIT_TEST_DATA"), report)]
 fn report_json(data: Dir<ReadOnly>) {
     let _ = data;
@@ -183,6 +202,8 @@ fn main() -> ExitCode {
     fs::write(&outside, "SECRET").unwrap();
     let allowed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let run_dir = tmp.path().join("run");
+    fs::create_dir(&run_dir).unwrap();
     let peer_path = tmp.path().join("peer.sock");
     let peer = std::os::unix::net::UnixListener::bind(&peer_path).unwrap();
     peer.set_nonblocking(true).unwrap();
@@ -207,6 +228,7 @@ fn main() -> ExitCode {
             .env("AMBIT_TEST_OTHER", other.local_addr().unwrap().to_string())
             .env("AMBIT_TEST_SOCKET", tmp.path().join(format!("{name}.sock")))
             .env("AMBIT_TEST_PEER", &peer_path)
+            .env("AMBIT_TEST_RUNDIR", &run_dir)
             .output()
             .unwrap();
         let mut result = check(&output, tmp.path());
@@ -259,6 +281,7 @@ fn child(scenario: &str) -> ExitCode {
         "exit_code" => exit_code().report(),
         "preopen_set" => preopen_set().report(),
         "network" => network().report(),
+        "unix_bind" => unix_bind().report(),
         "with_from" => with_from().report(),
         "report_json" | "report_off" => report_json().report(),
         other => panic!("unknown scenario {other}"),
@@ -344,6 +367,23 @@ const CHECKS: &[(&str, Check)] = &[
         expect(
             out.contains("ambient connect denied: PermissionDenied"),
             "a connection outside the grant must be denied",
+        )
+    }),
+    ("unix_bind", |o, tmp| {
+        let out = String::from_utf8_lossy(&o.stdout);
+        expect(o.status.success(), "the child must exit 0")?;
+        expect(
+            out.contains("bind beneath run ok"),
+            "binding beneath the granted dir works",
+        )?;
+        expect(
+            out.contains("ambient bind denied: PermissionDenied"),
+            "binding a socket outside the granted dir is denied",
+        )?;
+        expect(tmp.join("run/late.sock").exists(), "the socket file exists")?;
+        expect(
+            !tmp.join("outside.sock").exists(),
+            "nothing was bound outside",
         )
     }),
     ("report_json", |o, _| {

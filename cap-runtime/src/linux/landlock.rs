@@ -93,6 +93,8 @@ pub fn scopes_known(abi: u32) -> u64 {
 
 /// The Landlock accesses a directory handle with `rights` needs beneath it.
 ///
+/// `Create` maps to `MAKE_REG | MAKE_DIR | MAKE_SOCK`.
+///
 /// `Exec` maps to `EXECUTE | READ_FILE`: the kernel opens an executable for
 /// reading, and Landlock checks that open as a read.
 ///
@@ -109,7 +111,11 @@ pub fn dir_access(rights: Rights) -> u64 {
         access |= WRITE_FILE;
     }
     if rights.contains(Rights::CREATE) {
-        access |= MAKE_REG | MAKE_DIR;
+        // Sockets too: `Dir::bind_unix_listener` needs `Create`, and binding a
+        // pathname socket is a `MAKE_SOCK`. Making one also needs a unix
+        // handle or grant (the seccomp unix group), so without one this adds
+        // nothing the process can use.
+        access |= MAKE_REG | MAKE_DIR | MAKE_SOCK;
     }
     if rights.contains(Rights::REMOVE) {
         access |= REMOVE_FILE | REMOVE_DIR;
