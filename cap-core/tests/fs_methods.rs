@@ -158,7 +158,28 @@ fn metadata_links_and_canonicalize() {
     d.rename("hard", &d, "sub/moved").unwrap();
     assert!(t.path().join("sub/moved").exists() && !t.path().join("hard").exists());
     let other = d.open_dir("sub").unwrap();
+    // An existing target keeps its mode: copying permissions would be a
+    // chmod, which needs `SetMeta`, and copy does not ask for it.
+    other.write("copy", "old contents").unwrap();
+    std::fs::set_permissions(
+        t.path().join("sub/copy"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    std::fs::set_permissions(t.path().join("f"), std::fs::Permissions::from_mode(0o755)).unwrap();
     assert_eq!(d.copy("f", &other, "copy").unwrap(), 5);
+    assert_eq!(other.read_to_string("copy").unwrap(), "12345");
+    assert_eq!(
+        std::fs::metadata(t.path().join("sub/copy"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    // A directory is not copied, and the target is not touched.
+    let err = d.copy("sub", &other, "copy").unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     assert_eq!(other.read_to_string("copy").unwrap(), "12345");
 }
 

@@ -76,7 +76,7 @@ fn ambient_entry_points_and_std_round_trip() {
     s.read_exact(&mut b).unwrap();
     assert_eq!(&b, b"x");
     // into_std gives up the typing; from_std takes the token back in.
-    let std: std::net::TcpListener = listener.into_std();
+    let std: std::net::TcpListener = listener.into_std(ambient_authority());
     assert_eq!(std.local_addr().unwrap(), addr);
     let back = TcpListener::<rights![Stat]>::from_std(std, ambient_authority());
     assert_eq!(back.local_addr().unwrap(), addr);

@@ -23,7 +23,8 @@ fn tiny_http_serves_on_a_cap_core_listener() {
         net.bind_tcp("127.0.0.1:0").unwrap().narrow();
     let addr = listener.local_addr().unwrap();
     // Handing it to another library gives up the typing: `into_std`.
-    let server = tiny_http::Server::from_listener(listener.into_std(), None).unwrap();
+    let server =
+        tiny_http::Server::from_listener(listener.into_std(ambient_authority()), None).unwrap();
     let serving = thread::spawn(move || {
         let request = server.recv().unwrap();
         let reply = format!("{} {}", request.method(), request.url());
@@ -57,7 +58,8 @@ fn tiny_http_serves_on_a_unix_listener_beneath_a_dir() {
     )
     .unwrap();
     let listener = dir.bind_unix_listener("http.sock").unwrap();
-    let server = tiny_http::Server::from_listener(listener.into_std(), None).unwrap();
+    let server =
+        tiny_http::Server::from_listener(listener.into_std(ambient_authority()), None).unwrap();
     let serving = thread::spawn(move || {
         let request = server.recv().unwrap();
         let reply = request.url().to_owned();

@@ -350,10 +350,16 @@ impl<R: RightSet> Dir<R> {
             .map_err(self.err("canonicalize", path))
     }
 
-    /// Copies the contents and permissions of a file to `to` beneath `to_dir`,
-    /// returning the number of bytes copied. Needs `Lookup` and `Read` here,
-    /// and `Lookup`, `Create`, `Write` and `Truncate` on `to_dir`. See
-    /// [`cap_std::fs::Dir::copy`].
+    /// Copies the contents of a file to `to` beneath `to_dir` (created, or
+    /// truncated if it exists), returning the number of bytes copied. Needs
+    /// `Lookup` and `Read` here, and `Lookup`, `Create`, `Write` and `Truncate`
+    /// on `to_dir`. See [`cap_std::fs::Dir::copy`].
+    ///
+    /// Unlike `std::fs::copy` and cap-std's copy, the permissions are not
+    /// copied: that is a `chmod` of the target, which needs `SetMeta`, a right
+    /// this method does not ask for. Copy them with
+    /// [`set_permissions`](Self::set_permissions) where the target has it. The
+    /// source is checked to be a regular file before the target is touched.
     pub fn copy<T>(
         &self,
         from: impl AsRef<Path>,
@@ -367,9 +373,23 @@ impl<R: RightSet> Dir<R> {
         let (from, to) = (from.as_ref(), to.as_ref());
         self.need(Rights::LOOKUP | Rights::READ)?;
         to_dir.need(Rights::LOOKUP | Rights::CREATE | Rights::WRITE | Rights::TRUNCATE)?;
-        self.inner
-            .copy(from, &to_dir.inner, to)
-            .map_err(self.err("copy", from))
+        let src = self.inner.open(from).map_err(self.err("copy", from))?;
+        let meta = src.metadata().map_err(self.err("copy", from))?;
+        if !meta.is_file() {
+            return Err(at(
+                "copy",
+                &self.origin,
+                from,
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "the source is not a regular file",
+                ),
+            ));
+        }
+        let dst = to_dir.inner.create(to).map_err(to_dir.err("copy to", to))?;
+        // The std forms let `io::copy` use copy_file_range/sendfile.
+        let (mut src, mut dst) = (src.into_std(), dst.into_std());
+        io::copy(&mut src, &mut dst).map_err(to_dir.err("copy to", to))
     }
 
     /// Makes `dst` beneath `dst_dir` a new hard link to `src`. Needs `Lookup`

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::error::at;
 use super::origin::Origin;
 use super::{Dir, File, FileType, Metadata};
-use crate::rights::{self, HasRead, HasRemove, HasStat, RightSet, Rights};
+use crate::rights::{self, HasLookup, HasRead, HasRemove, HasStat, RightSet, Rights};
 
 /// An iterator over the entries of a directory, like [`cap_std::fs::ReadDir`].
 pub struct ReadDir<R: RightSet> {
@@ -102,13 +102,13 @@ impl<R: RightSet> DirEntry<R> {
         move |e| at(op, &self.origin, Path::new(&name), e)
     }
 
-    /// Opens the entry as a file for reading. Needs `Read`. See
-    /// [`cap_std::fs::DirEntry::open`].
+    /// Opens the entry as a file for reading. Needs `Lookup` and `Read`, as
+    /// [`Dir::open`] does. See [`cap_std::fs::DirEntry::open`].
     pub fn open(&self) -> io::Result<File<R::Reader>>
     where
-        R: HasRead,
+        R: HasLookup + HasRead,
     {
-        self.need(Rights::READ)?;
+        self.need(Rights::LOOKUP | Rights::READ)?;
         let file = self.inner.open().map_err(self.err("open"))?;
         let rights = self.rights & (Rights::READ | Rights::STAT | Rights::SET_META);
         Ok(File::from_parts(
@@ -118,9 +118,13 @@ impl<R: RightSet> DirEntry<R> {
         ))
     }
 
-    /// Opens the entry as a directory with the same rights. See
-    /// [`cap_std::fs::DirEntry::open_dir`].
-    pub fn open_dir(&self) -> io::Result<Dir<R>> {
+    /// Opens the entry as a directory with the same rights. Needs `Lookup`, as
+    /// [`Dir::open_dir`] does. See [`cap_std::fs::DirEntry::open_dir`].
+    pub fn open_dir(&self) -> io::Result<Dir<R>>
+    where
+        R: HasLookup,
+    {
+        self.need(Rights::LOOKUP)?;
         let dir = self.inner.open_dir().map_err(self.err("open directory"))?;
         Ok(Dir::from_parts(dir, self.rights, self.child_origin()))
     }

@@ -24,9 +24,10 @@
 //! and friends bind and connect beneath a [`Dir`](crate::fs::Dir).
 //!
 //! Conversions to `std` (`into_std`) give up the typing and are the way to hand
-//! a socket to another library (tokio, hyper, tiny_http, rustls); conversions
-//! from `std` (`from_std`) take the ambient token, because a `std` socket was
-//! made by name.
+//! a socket to another library (tokio, hyper, tiny_http, rustls); they take the
+//! ambient token, because the result is no longer limited by the handle's
+//! rights. Conversions from `std` (`from_std`) take it too, because a `std`
+//! socket was made by name.
 //!
 //! ```
 //! use std::io::{Read, Write};
@@ -183,7 +184,16 @@ macro_rules! socket_handle {
             /// whatever rights this handle had. This is how a socket is handed
             /// to another library (tokio, hyper, tiny_http, rustls...); the
             /// kernel policy can no longer tell what that library does with it.
-            pub fn into_std(self) -> $std {
+            /// Takes the ambient token because the result is not limited by
+            /// this handle's rights (a read-only stream becomes writable, a
+            /// socket without `Send` can send anywhere), as `File::into_std`
+            /// and `Dir::into_cap_std` do.
+            ///
+            /// # Ambient Authority
+            ///
+            /// The result is not limited by this handle's rights.
+            pub fn into_std(self, ambient: $crate::AmbientAuthority) -> $std {
+                let _ = ambient;
                 <$std>::from(::std::os::fd::OwnedFd::from(self.inner))
             }
 
