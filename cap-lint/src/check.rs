@@ -12,7 +12,7 @@ use syn::visit::{self, Visit};
 use syn::{Expr, Pat, Type};
 
 use crate::catalogue::{Index, Kind, canonical_alias};
-use crate::finding::{Finding, Range, Scope, Tier};
+use crate::finding::{Finding, Range, Region, Scope, Tier};
 use crate::tree::{Bindings, CrateTree, ModId};
 
 /// The result of resolving a path.
@@ -82,7 +82,11 @@ const EXPR_MACROS: &[&str] = &[
 ];
 
 /// Checks one crate: every file of `tree`, with `scope` as the base scope.
-pub(crate) fn check_crate(tree: &CrateTree, index: &Index, scope: Scope) -> Vec<Finding> {
+pub(crate) fn check_crate(
+    tree: &CrateTree,
+    index: &Index,
+    scope: Scope,
+) -> (Vec<Finding>, Vec<Region>) {
     let mut checker = Checker {
         tree,
         index,
@@ -96,6 +100,7 @@ pub(crate) fn check_crate(tree: &CrateTree, index: &Index, scope: Scope) -> Vec<
         preopen_impl: false,
         base_scope: scope,
         out: Vec::new(),
+        regions: Vec::new(),
     };
     checker.collect_struct_fields();
     for (i, file) in tree.files.iter().enumerate() {
@@ -105,7 +110,7 @@ pub(crate) fn check_crate(tree: &CrateTree, index: &Index, scope: Scope) -> Vec<
         checker.blocks.clear();
         checker.visit_file(ast);
     }
-    checker.out
+    (checker.out, checker.regions)
 }
 
 struct Checker<'a> {
@@ -124,6 +129,7 @@ struct Checker<'a> {
     preopen_impl: bool,
     base_scope: Scope,
     out: Vec<Finding>,
+    regions: Vec<Region>,
 }
 
 fn path_segments(path: &syn::Path) -> Vec<String> {
@@ -618,19 +624,39 @@ impl Checker<'_> {
     }
 
     /// Enters an item or statement with `attrs`; returns what to undo.
-    fn enter_attrs(&mut self, attrs: &[syn::Attribute]) -> (bool, bool) {
-        let suppressed = match self.ambient_reason(attrs) {
-            Some(reason) => {
-                self.suppress.push(reason);
-                true
-            }
-            None => false,
-        };
+    fn enter_attrs(&mut self, attrs: &[syn::Attribute], node: &dyn Spanned) -> (bool, bool) {
+        if attrs.is_empty() {
+            return (false, false);
+        }
+        let reason = self.ambient_reason(attrs);
+        let suppressed = reason.is_some();
         let test = attrs.iter().any(is_test_attr);
+        if suppressed || test {
+            self.regions.push(Region {
+                file: self.tree.files[self.file].path.display().to_string(),
+                range: Range::of(node.span()),
+                reason: reason.clone(),
+                test,
+            });
+        }
+        if let Some(reason) = reason {
+            self.suppress.push(reason);
+        }
         if test {
             self.test_depth += 1;
         }
         (suppressed, test)
+    }
+
+    /// Enters an authority root: code in `node` is suppressed with `reason`.
+    fn enter_root(&mut self, reason: &str, node: &dyn Spanned) {
+        self.regions.push(Region {
+            file: self.tree.files[self.file].path.display().to_string(),
+            range: Range::of(node.span()),
+            reason: Some(reason.to_owned()),
+            test: false,
+        });
+        self.suppress.push(reason.to_owned());
     }
 
     fn leave_attrs(&mut self, (suppressed, test): (bool, bool)) {
@@ -644,7 +670,7 @@ impl Checker<'_> {
 
     /// Pushes a scope with a function's parameters and generic bounds, and
     /// whether the function is an authority root.
-    fn enter_fn(&mut self, sig: &syn::Signature) -> bool {
+    fn enter_fn(&mut self, sig: &syn::Signature, node: &dyn Spanned) -> bool {
         let mut block = Block::default();
         for param in &sig.generics.params {
             if let syn::GenericParam::Type(tp) = param
@@ -679,8 +705,7 @@ impl Checker<'_> {
             self.bind_pat(&pt.pat, ty);
         }
         if root {
-            self.suppress
-                .push("authority root: takes an `AmbientAuthority` token".to_owned());
+            self.enter_root("authority root: takes an `AmbientAuthority` token", node);
         }
         root
     }
@@ -892,22 +917,23 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
-        let attrs = self.enter_attrs(&f.attrs);
-        let root = self.enter_fn(&f.sig);
+        let attrs = self.enter_attrs(&f.attrs, f);
+        let root = self.enter_fn(&f.sig, f);
         self.visit_block(&f.block);
         self.leave_fn(root);
         self.leave_attrs(attrs);
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
-        let attrs = self.enter_attrs(&f.attrs);
+        let attrs = self.enter_attrs(&f.attrs, f);
         let preopen = self.preopen_impl && f.sig.ident == "preopen";
         if preopen {
-            self.suppress.push(
-                "authority root: `Preopen::preopen` runs before the sandbox is entered".to_owned(),
+            self.enter_root(
+                "authority root: `Preopen::preopen` runs before the sandbox is entered",
+                f,
             );
         }
-        let root = self.enter_fn(&f.sig);
+        let root = self.enter_fn(&f.sig, f);
         self.visit_block(&f.block);
         self.leave_fn(root);
         if preopen {
@@ -917,8 +943,8 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
-        let attrs = self.enter_attrs(&f.attrs);
-        let root = self.enter_fn(&f.sig);
+        let attrs = self.enter_attrs(&f.attrs, f);
+        let root = self.enter_fn(&f.sig, f);
         if let Some(block) = &f.default {
             self.visit_block(block);
         }
@@ -927,7 +953,7 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
-        let attrs = self.enter_attrs(&i.attrs);
+        let attrs = self.enter_attrs(&i.attrs, i);
         let saved_self = self.self_ty.take();
         let saved_preopen = self.preopen_impl;
         if let Type::Path(tp) = &*i.self_ty {
@@ -946,7 +972,7 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
-        let attrs = self.enter_attrs(&m.attrs);
+        let attrs = self.enter_attrs(&m.attrs, m);
         if let Some((_, items)) = &m.content {
             let saved_module = self.module;
             let saved_blocks = std::mem::take(&mut self.blocks);
@@ -968,25 +994,25 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
-        let attrs = self.enter_attrs(&t.attrs);
+        let attrs = self.enter_attrs(&t.attrs, t);
         visit::visit_item_trait(self, t);
         self.leave_attrs(attrs);
     }
 
     fn visit_item_const(&mut self, c: &'ast syn::ItemConst) {
-        let attrs = self.enter_attrs(&c.attrs);
+        let attrs = self.enter_attrs(&c.attrs, c);
         visit::visit_item_const(self, c);
         self.leave_attrs(attrs);
     }
 
     fn visit_item_static(&mut self, s: &'ast syn::ItemStatic) {
-        let attrs = self.enter_attrs(&s.attrs);
+        let attrs = self.enter_attrs(&s.attrs, s);
         visit::visit_item_static(self, s);
         self.leave_attrs(attrs);
     }
 
     fn visit_item_macro(&mut self, m: &'ast syn::ItemMacro) {
-        let attrs = self.enter_attrs(&m.attrs);
+        let attrs = self.enter_attrs(&m.attrs, m);
         self.check_macro(&m.mac);
         self.leave_attrs(attrs);
     }
@@ -1000,7 +1026,7 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
-        let attrs = self.enter_attrs(&l.attrs);
+        let attrs = self.enter_attrs(&l.attrs, l);
         let mut ty = None;
         if let Some(init) = &l.init {
             self.visit_expr(&init.expr);
@@ -1014,13 +1040,13 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_stmt_macro(&mut self, m: &'ast syn::StmtMacro) {
-        let attrs = self.enter_attrs(&m.attrs);
+        let attrs = self.enter_attrs(&m.attrs, m);
         self.check_macro(&m.mac);
         self.leave_attrs(attrs);
     }
 
     fn visit_expr_macro(&mut self, m: &'ast syn::ExprMacro) {
-        let attrs = self.enter_attrs(&m.attrs);
+        let attrs = self.enter_attrs(&m.attrs, m);
         self.check_macro(&m.mac);
         self.leave_attrs(attrs);
     }
@@ -1030,7 +1056,7 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
-        let attrs = self.enter_attrs(&c.attrs);
+        let attrs = self.enter_attrs(&c.attrs, c);
         self.blocks.push(Block::default());
         for input in &c.inputs {
             self.bind_pat(input, None);
@@ -1064,13 +1090,13 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_expr_block(&mut self, b: &'ast syn::ExprBlock) {
-        let attrs = self.enter_attrs(&b.attrs);
+        let attrs = self.enter_attrs(&b.attrs, b);
         self.visit_block(&b.block);
         self.leave_attrs(attrs);
     }
 
     fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
-        let attrs = self.enter_attrs(&call.attrs);
+        let attrs = self.enter_attrs(&call.attrs, call);
         if let Expr::Path(p) = &*call.func
             && let Some(id) = self.match_expr_path(p)
         {
@@ -1094,7 +1120,7 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-        let attrs = self.enter_attrs(&m.attrs);
+        let attrs = self.enter_attrs(&m.attrs, m);
         let name = m.method.to_string();
         let mut hit = None;
         if let Some(Ty::Named(ty)) = self.type_of(&m.receiver) {

@@ -31,7 +31,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use catalogue::Index;
-use finding::{Finding, Scope, Unanalysed};
+use finding::{Finding, Region, Scope, Unanalysed};
 
 /// What one run found: findings (including suppressed ones, marked), files
 /// that could not be analysed, and the sources (for rendering).
@@ -45,6 +45,8 @@ pub struct Analysis {
     pub sources: BTreeMap<String, String>,
     /// Lines of source analysed.
     pub lines: usize,
+    /// Suppressed and test regions, for findings of the precise tier.
+    pub regions: Vec<Region>,
 }
 
 impl Analysis {
@@ -54,6 +56,7 @@ impl Analysis {
         self.unanalysed.extend(other.unanalysed);
         self.sources.extend(other.sources);
         self.lines += other.lines;
+        self.regions.extend(other.regions);
     }
 
     /// Sorts findings by file and position and drops exact duplicates.
@@ -73,7 +76,7 @@ impl Analysis {
 
 fn finish(
     tree: &tree::CrateTree,
-    findings: Vec<Finding>,
+    (findings, regions): (Vec<Finding>, Vec<Region>),
     label: &dyn Fn(&Path) -> String,
 ) -> Analysis {
     let mut analysis = Analysis::default();
@@ -99,6 +102,15 @@ fn finish(
                 f.file.clone_from(l);
             }
             f
+        })
+        .collect();
+    analysis.regions = regions
+        .into_iter()
+        .map(|mut r| {
+            if let Some(l) = labels.get(&r.file) {
+                r.file.clone_from(l);
+            }
+            r
         })
         .collect();
     analysis.sort();

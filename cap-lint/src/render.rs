@@ -165,8 +165,20 @@ fn render_finding(out: &mut String, f: &Finding, source: Option<&str>, deny: Sev
         let _ = writeln!(out, "{pad} |");
     }
     let _ = writeln!(out, "{pad} = help: {}", f.help);
-    if f.tier != Tier::Syntactic {
-        let _ = writeln!(out, "{pad} = note: found by the {} tier", f.tier.as_str());
+    match f.tier {
+        Tier::Syntactic => {}
+        Tier::Precise => {
+            let _ = writeln!(
+                out,
+                "{pad} = note: found by the precise tier (cargo clippy)"
+            );
+        }
+        Tier::Both => {
+            let _ = writeln!(
+                out,
+                "{pad} = note: found by both tiers (syntactic and precise)"
+            );
+        }
     }
     if let Some(reason) = &f.suppressed {
         let _ = writeln!(out, "{pad} = note: {reason}");
