@@ -3,7 +3,7 @@
 //! items, re-exports across modules, block-local `use`), infers the few
 //! receiver types that matter, and reports calls into the catalogue.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use syn::punctuated::Punctuated;
@@ -48,6 +48,54 @@ struct Block {
 }
 
 const MAX_DEPTH: usize = 24;
+
+/// Functions whose return type [`Checker::returns`] knows.
+const RETURNING: &[&str] = &[
+    "new",
+    "from",
+    "default",
+    "bind",
+    "unbound",
+    "new_v4",
+    "new_v6",
+    "with_capacity",
+    "options",
+    "current_dir",
+    "temp_dir",
+    "home_dir",
+    "current_exe",
+    "canonicalize",
+    "read_link",
+    "absolute",
+];
+
+/// Methods whose return type [`Checker::method_returns`] knows.
+const TYPED_METHODS: &[&str] = &[
+    "unwrap",
+    "expect",
+    "clone",
+    "unwrap_or_default",
+    "as_ref",
+    "join",
+    "with_file_name",
+    "with_extension",
+    "to_path_buf",
+    "to_owned",
+    "canonicalize",
+    "read_link",
+    "parent",
+    "as_path",
+    "strip_prefix",
+    "read",
+    "write",
+    "append",
+    "truncate",
+    "create",
+    "create_new",
+    "mode",
+    "custom_flags",
+    "recursive",
+];
 
 /// Macros whose input is a comma-separated list of expressions.
 const EXPR_MACROS: &[&str] = &[
@@ -101,6 +149,7 @@ pub(crate) fn check_crate(
         base_scope: scope,
         out: Vec::new(),
         regions: Vec::new(),
+        aliases: tree.aliases.clone(),
     };
     checker.collect_struct_fields();
     for (i, file) in tree.files.iter().enumerate() {
@@ -130,6 +179,8 @@ struct Checker<'a> {
     base_scope: Scope,
     out: Vec<Finding>,
     regions: Vec<Region>,
+    /// Names bound by renaming imports (`use a::b as c`) anywhere in the crate.
+    aliases: HashSet<String>,
 }
 
 fn path_segments(path: &syn::Path) -> Vec<String> {
@@ -287,6 +338,12 @@ impl Checker<'_> {
     /// The catalogue entry an expression path names, if any (plain paths,
     /// UFCS `<T>::m` and `<T as Trait>::m`).
     fn match_expr_path(&self, p: &syn::ExprPath) -> Option<usize> {
+        // Most paths are variables and local items: a path whose last name is
+        // neither a catalogue name nor an import alias cannot match.
+        let last = p.path.segments.last()?.ident.to_string();
+        if !self.index.is_name(&last) && !self.aliases.contains(&last) {
+            return None;
+        }
         let Some(qself) = &p.qself else {
             return self
                 .extern_path(&p.path)
@@ -419,13 +476,18 @@ impl Checker<'_> {
             }
             Expr::Call(c) => {
                 let Expr::Path(p) = &*c.func else { return None };
-                if p.qself.is_some() {
+                let last = p.path.segments.last()?.ident.to_string();
+                if p.qself.is_some() || !RETURNING.contains(&last.as_str()) {
                     return None;
                 }
                 self.returns(&self.extern_path(&p.path)?)
             }
             Expr::MethodCall(m) => {
-                Self::method_returns(self.type_of(&m.receiver), &m.method.to_string())
+                let name = m.method.to_string();
+                if !TYPED_METHODS.contains(&name.as_str()) {
+                    return None;
+                }
+                Self::method_returns(self.type_of(&m.receiver), &name)
             }
             _ => None,
         }
@@ -567,6 +629,11 @@ impl Checker<'_> {
             syn::Stmt::Item(i) => Some(i),
             _ => None,
         }));
+        for (name, target) in &block.bindings.uses {
+            if target.last() != Some(name) {
+                self.aliases.insert(name.clone());
+            }
+        }
         self.blocks.push(block);
     }
 
@@ -1013,6 +1080,14 @@ impl<'ast> Visit<'ast> for Checker<'_> {
 
     fn visit_item_macro(&mut self, m: &'ast syn::ItemMacro) {
         let attrs = self.enter_attrs(&m.attrs, m);
+        if let Some(items) = crate::tree::macro_items(m) {
+            // Items of the enclosing module (their names were collected with it).
+            for item in &items {
+                self.visit_item(item);
+            }
+            self.leave_attrs(attrs);
+            return;
+        }
         self.check_macro(&m.mac);
         self.leave_attrs(attrs);
     }
@@ -1123,10 +1198,12 @@ impl<'ast> Visit<'ast> for Checker<'_> {
         let attrs = self.enter_attrs(&m.attrs, m);
         let name = m.method.to_string();
         let mut hit = None;
-        if let Some(Ty::Named(ty)) = self.type_of(&m.receiver) {
+        if self.index.is_method_name(&name)
+            && let Some(Ty::Named(ty)) = self.type_of(&m.receiver)
+        {
             hit = self.index.method_on(&ty, &name);
         }
-        if hit.is_none() {
+        if hit.is_none() && !self.index.trait_methods(&name).is_empty() {
             hit = self
                 .index
                 .trait_methods(&name)

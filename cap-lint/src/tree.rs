@@ -169,6 +169,8 @@ pub(crate) struct CrateTree {
     pub(crate) mod_items: HashMap<(usize, usize, usize), ModId>,
     /// Whether `mod x;` declarations are followed to files.
     follow_files: bool,
+    /// Names bound by renaming imports anywhere in the crate.
+    pub(crate) aliases: HashSet<String>,
 }
 
 impl CrateTree {
@@ -181,6 +183,7 @@ impl CrateTree {
             files: Vec::new(),
             mod_items: HashMap::new(),
             follow_files: true,
+            aliases: HashSet::new(),
         };
         tree.modules.push(Module {
             parent: None,
@@ -199,6 +202,7 @@ impl CrateTree {
             files: Vec::new(),
             mod_items: HashMap::new(),
             follow_files: false,
+            aliases: HashSet::new(),
         };
         tree.modules.push(Module {
             parent: None,
@@ -280,7 +284,20 @@ impl CrateTree {
         skip: &dyn Fn(&Path) -> bool,
     ) {
         self.modules[module].bindings.collect(items);
+        for (name, target) in &self.modules[module].bindings.uses {
+            if target.last() != Some(name) {
+                self.aliases.insert(name.clone());
+            }
+        }
         for item in items {
+            if let syn::Item::Macro(mac) = item {
+                // `cfg_fs! { pub mod fs; }`: items wrapped in a macro call
+                // (tokio's style) are items of this module as far as we can tell.
+                if let Some(inner) = macro_items(mac) {
+                    self.collect_module(file, file_path, module, &inner, dir, skip);
+                }
+                continue;
+            }
             let syn::Item::Mod(m) = item else { continue };
             let name = m.ident.to_string();
             let id = self.modules.len();
@@ -339,4 +356,21 @@ fn path_attr(attrs: &[syn::Attribute]) -> Option<String> {
         };
         Some(s.value())
     })
+}
+
+/// The items inside an item-position macro call whose body is a list of items
+/// (not `macro_rules!`, whose body is patterns).
+pub(crate) fn macro_items(mac: &syn::ItemMacro) -> Option<Vec<syn::Item>> {
+    if mac.ident.is_some() || mac.mac.path.is_ident("macro_rules") || mac.mac.tokens.is_empty() {
+        return None;
+    }
+    mac.mac
+        .parse_body_with(|input: syn::parse::ParseStream<'_>| {
+            let mut items = Vec::new();
+            while !input.is_empty() {
+                items.push(input.parse::<syn::Item>()?);
+            }
+            Ok(items)
+        })
+        .ok()
 }
