@@ -4,4 +4,6 @@
 pub mod book {
     #[doc = include_str!("../../book/src/handles-and-rights.md")]
     pub mod handles_and_rights {}
+    #[doc = include_str!("../../book/src/cap-lint.md")]
+    pub mod cap_lint {}
 }
