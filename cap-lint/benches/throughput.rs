@@ -7,6 +7,9 @@
 //! - `generated_100k`: a generated 100k-line crate, for a stable number.
 //! - `tiers_10k`: plain (syntactic) against `--precise` (`cargo clippy` with
 //!   the generated configuration) on the same generated 10k-line crate.
+//! - `tiers_workspace`: the same comparison on a copy of this workspace (real
+//!   code with dependencies; the copy's dependencies are checked once before
+//!   timing, then every source file is touched before each clippy run).
 //!   Budget: the syntactic tier at least 20x faster than clippy.
 //!
 //! Run with `cargo bench -p cap-lint`; counters show lines per second.
@@ -216,5 +219,87 @@ mod tiers_10k {
                 std::fs::write(&c.root, text).unwrap();
             })
             .bench_values(|()| cap_lint::precise::run(&dir, None, &INDEX).unwrap().len());
+    }
+}
+
+/// A copy of this workspace (sources only), with clippy's dependencies warm.
+struct WorkspaceCopy {
+    dir: PathBuf,
+    rs_files: Vec<PathBuf>,
+    lines: usize,
+    _tmp: tempfile::TempDir,
+}
+
+fn copy_tree(from: &Path, to: &Path, rs: &mut Vec<PathBuf>) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let name = entry.file_name();
+        let (src, dst) = (entry.path(), to.join(&name));
+        if entry.file_type().unwrap().is_dir() {
+            if name != "target" && !name.to_string_lossy().starts_with('.') {
+                copy_tree(&src, &dst, rs);
+            }
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+            if dst.extension().is_some_and(|e| e == "rs") {
+                rs.push(dst);
+            }
+        }
+    }
+}
+
+static WORKSPACE: LazyLock<WorkspaceCopy> = LazyLock::new(|| {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ambit");
+    let mut rs_files = Vec::new();
+    copy_tree(
+        Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap(),
+        &dir,
+        &mut rs_files,
+    );
+    let ws = cap_lint::workspace::Workspace::discover(&dir, None).unwrap();
+    let lines = cap_lint::workspace::check_targets(
+        &ws.targets,
+        &ws.root,
+        &INDEX,
+        &cap_lint::config::Config::default(),
+    )
+    .lines;
+    // Warm: check the dependencies once, outside the timing.
+    cap_lint::precise::run(&dir, None, &INDEX).unwrap();
+    WorkspaceCopy {
+        dir,
+        rs_files,
+        lines,
+        _tmp: tmp,
+    }
+});
+
+mod tiers_workspace {
+    use super::{Bencher, INDEX, ItemsCount, WORKSPACE};
+
+    #[divan::bench(sample_count = 5)]
+    fn plain(b: Bencher<'_, '_>) {
+        let w = &*WORKSPACE;
+        let ws = cap_lint::workspace::Workspace::discover(&w.dir, None).unwrap();
+        let config = cap_lint::config::Config::default();
+        b.counter(ItemsCount::new(w.lines)).bench(|| {
+            cap_lint::workspace::check_targets(&ws.targets, &ws.root, &INDEX, &config)
+                .findings
+                .len()
+        });
+    }
+
+    #[divan::bench(sample_count = 3, sample_size = 1)]
+    fn precise(b: Bencher<'_, '_>) {
+        let w = &*WORKSPACE;
+        b.counter(ItemsCount::new(w.lines))
+            .with_inputs(|| {
+                for f in &w.rs_files {
+                    let text = std::fs::read(f).unwrap();
+                    std::fs::write(f, text).unwrap();
+                }
+            })
+            .bench_values(|()| cap_lint::precise::run(&w.dir, None, &INDEX).unwrap().len());
     }
 }

@@ -30,7 +30,7 @@ enum Res {
 
 /// A receiver type the checker tracks.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Ty {
+pub(crate) enum Ty {
     /// A catalogued type, by canonical path (`std::path::PathBuf`).
     Named(String),
     /// `impl AsRef<T>` or a generic `P: AsRef<T>`: `.as_ref()` gives `T`.
@@ -130,12 +130,11 @@ const EXPR_MACROS: &[&str] = &[
 ];
 
 /// Checks one crate: every file of `tree`, with `scope` as the base scope.
-pub(crate) fn check_crate(
-    tree: &CrateTree,
-    index: &Index,
-    scope: Scope,
-) -> (Vec<Finding>, Vec<Region>) {
-    let mut checker = Checker {
+/// Struct name → field name → tracked type, for `self.field.method()`.
+pub(crate) type FieldMap = HashMap<String, HashMap<String, Ty>>;
+
+fn checker<'a>(tree: &'a CrateTree, index: &'a Index, scope: Scope) -> Checker<'a> {
+    Checker {
         tree,
         index,
         file: 0,
@@ -150,16 +149,41 @@ pub(crate) fn check_crate(
         out: Vec::new(),
         regions: Vec::new(),
         aliases: tree.aliases.clone(),
-    };
-    checker.collect_struct_fields();
-    for (i, file) in tree.files.iter().enumerate() {
-        let Ok(ast) = &file.ast else { continue };
-        checker.file = i;
-        checker.module = file.module;
-        checker.blocks.clear();
-        checker.visit_file(ast);
     }
-    (checker.out, checker.regions)
+}
+
+/// The tracked field types of the structs declared in `files`.
+pub(crate) fn struct_fields(
+    tree: &CrateTree,
+    index: &Index,
+    files: &[(usize, syn::File)],
+) -> FieldMap {
+    let mut c = checker(tree, index, Scope::Lib);
+    for (i, ast) in files {
+        c.file = *i;
+        c.module = tree.files[*i].module;
+        c.collect_fields_in(&ast.items);
+    }
+    c.struct_fields
+}
+
+/// Checks `files` (index into the tree's files, syntax tree) of a crate.
+pub(crate) fn check_files(
+    tree: &CrateTree,
+    index: &Index,
+    scope: Scope,
+    files: &[(usize, syn::File)],
+    fields: &FieldMap,
+) -> (Vec<Finding>, Vec<Region>) {
+    let mut c = checker(tree, index, scope);
+    c.struct_fields.clone_from(fields);
+    for (i, ast) in files {
+        c.file = *i;
+        c.module = tree.files[*i].module;
+        c.blocks.clear();
+        c.visit_file(ast);
+    }
+    (c.out, c.regions)
 }
 
 struct Checker<'a> {
@@ -568,15 +592,6 @@ impl Checker<'_> {
                 };
                 builder.then_some(Ty::Named(t))
             }
-        }
-    }
-
-    fn collect_struct_fields(&mut self) {
-        for (i, file) in self.tree.files.iter().enumerate() {
-            let Ok(ast) = &file.ast else { continue };
-            self.file = i;
-            self.module = file.module;
-            self.collect_fields_in(&ast.items);
         }
     }
 
