@@ -201,50 +201,24 @@ fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Checks `targets` in parallel (one crate per task), each file once; labels
-/// files relative to `base`; applies `config`.
+/// Checks `targets` in order, each file once (a file reached from an
+/// earlier target, say a bin that `mod`s a library file, belongs to that
+/// target); labels files relative to `base`; applies `config`. Each crate's
+/// files are parsed and checked in parallel; targets go in order so that which
+/// crate a shared file belongs to does not depend on timing.
 pub fn check_targets(targets: &[Target], base: &Path, index: &Index, config: &Config) -> Analysis {
     let label = |p: &Path| {
         let rel = p.strip_prefix(base).unwrap_or(p);
         rel.display().to_string()
     };
-    // Files that belong to an earlier target (a bin that `mod`s a lib file) are
-    // checked once: a first pass over roots decides ownership cheaply.
-    let seen = std::sync::Mutex::new(HashSet::<PathBuf>::new());
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(targets.len().max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<(usize, Analysis)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(t) = targets.get(i) else { break };
-                        let skip = |p: &Path| {
-                            let canonical = p.to_path_buf();
-                            !seen.lock().map_or(true, |mut s| s.insert(canonical))
-                        };
-                        let mut a = crate::check_crate(&t.root, t.scope, index, &label, &skip);
-                        for f in &mut a.findings {
-                            f.package.clone_from(&t.package);
-                        }
-                        mine.push((i, a));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    results.sort_by_key(|(i, _)| *i);
+    let seen = std::cell::RefCell::new(HashSet::<PathBuf>::new());
+    let skip = |p: &Path| !seen.borrow_mut().insert(p.to_path_buf());
     let mut all = Analysis::default();
-    for (_, a) in results {
+    for t in targets {
+        let mut a = crate::check_crate(&t.root, t.scope, index, &label, &skip);
+        for f in &mut a.findings {
+            f.package.clone_from(&t.package);
+        }
         all.merge(a);
     }
     config.apply(&mut all.findings);
