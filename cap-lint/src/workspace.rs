@@ -30,6 +30,8 @@ pub struct Workspace {
     pub targets: Vec<Target>,
     /// `[package.metadata.cap-lint]` tables: (package, manifest path, table).
     pub package_tables: Vec<(String, String, serde_json::Value)>,
+    /// Each package's directory.
+    pub package_dirs: Vec<(String, PathBuf)>,
 }
 
 fn scope_of(kinds: &[serde_json::Value]) -> Scope {
@@ -81,7 +83,28 @@ impl Workspace {
                 String::from_utf8_lossy(&out.stderr).trim_end()
             ));
         }
-        Self::from_metadata(&out.stdout)
+        let mut ws = Self::from_metadata(&out.stdout)?;
+        // Like cargo: inside a member package (or given its manifest), check
+        // that package; at the workspace root, every member.
+        let anchor = match manifest {
+            Some(m) => std::path::absolute(m)
+                .ok()
+                .and_then(|m| m.parent().map(Path::to_path_buf)),
+            None => std::path::absolute(dir).ok(),
+        };
+        if let Some(anchor) = anchor {
+            let member = ws
+                .package_dirs
+                .iter()
+                .filter(|(_, pdir)| anchor.starts_with(pdir) && *pdir != ws.root)
+                .max_by_key(|(_, pdir)| pdir.components().count())
+                .map(|(name, _)| name.clone());
+            if let Some(member) = member {
+                ws.targets
+                    .retain(|t| t.package.as_deref() == Some(member.as_str()));
+            }
+        }
+        Ok(ws)
     }
 
     /// Parses `cargo metadata` JSON.
@@ -95,8 +118,15 @@ impl Workspace {
         );
         let mut targets = Vec::new();
         let mut package_tables = Vec::new();
+        let mut package_dirs = Vec::new();
         for p in v["packages"].as_array().into_iter().flatten() {
             let name = p["name"].as_str().unwrap_or_default().to_owned();
+            if let Some(dir) = p["manifest_path"]
+                .as_str()
+                .and_then(|m| Path::new(m).parent())
+            {
+                package_dirs.push((name.clone(), dir.to_path_buf()));
+            }
             if let Some(table) = p["metadata"].get("cap-lint") {
                 package_tables.push((
                     name.clone(),
@@ -121,14 +151,17 @@ impl Workspace {
             root,
             targets,
             package_tables,
+            package_dirs,
         })
     }
 
     /// The configuration: `cap-lint.toml` at the root (or `config`) plus the
     /// package tables.
     pub fn config(&self, config: Option<&Path>) -> Result<Config, String> {
-        let path = config.map_or_else(|| self.root.join("cap-lint.toml"), Path::to_path_buf);
-        let mut c = Config::load_file(&path)?;
+        let mut c = match config {
+            Some(path) => Config::load_file(path)?,
+            None => Config::load_file_as(&self.root.join("cap-lint.toml"), "cap-lint.toml")?,
+        };
         for (package, manifest, table) in &self.package_tables {
             c.add_package_table(package, manifest, table)?;
         }
