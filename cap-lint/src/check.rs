@@ -35,6 +35,9 @@ pub(crate) enum Ty {
     Named(String),
     /// `impl AsRef<T>` or a generic `P: AsRef<T>`: `.as_ref()` gives `T`.
     AsRef(String),
+    /// A struct field holding the `AmbientAuthority` token: the struct's
+    /// methods are authority roots.
+    AmbientToken,
 }
 
 /// Names bound in a block (or a function's parameters).
@@ -555,6 +558,7 @@ impl Checker<'_> {
             return receiver;
         }
         match receiver? {
+            Ty::AmbientToken => None,
             Ty::AsRef(t) => (method == "as_ref").then_some(Ty::Named(t)),
             Ty::Named(t) => {
                 let family = t
@@ -603,7 +607,12 @@ impl Checker<'_> {
                         .fields
                         .iter()
                         .filter_map(|f| {
-                            Some((f.ident.as_ref()?.to_string(), self.resolve_type(&f.ty)?))
+                            let ty = if type_mentions(&f.ty, "AmbientAuthority") {
+                                Ty::AmbientToken
+                            } else {
+                                self.resolve_type(&f.ty)?
+                            };
+                            Some((f.ident.as_ref()?.to_string(), ty))
                         })
                         .collect();
                     if !fields.is_empty() {
@@ -1041,6 +1050,17 @@ impl<'ast> Visit<'ast> for Checker<'_> {
         if let Type::Path(tp) = &*i.self_ty {
             self.self_ty = tp.path.segments.last().map(|s| s.ident.to_string());
         }
+        let holder = self.self_ty.as_ref().is_some_and(|name| {
+            self.struct_fields
+                .get(name)
+                .is_some_and(|f| f.values().any(|t| *t == Ty::AmbientToken))
+        });
+        if holder {
+            self.enter_root(
+                "authority root: its type holds an `AmbientAuthority` token",
+                i,
+            );
+        }
         self.preopen_impl = i
             .trait_
             .as_ref()
@@ -1050,6 +1070,9 @@ impl<'ast> Visit<'ast> for Checker<'_> {
         }
         self.self_ty = saved_self;
         self.preopen_impl = saved_preopen;
+        if holder {
+            self.suppress.pop();
+        }
         self.leave_attrs(attrs);
     }
 
