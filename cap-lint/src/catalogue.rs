@@ -737,6 +737,8 @@ pub struct Index {
     prefixes: std::collections::HashSet<String>,
     trait_methods: std::collections::HashMap<String, Vec<usize>>,
     tracked_types: std::collections::HashSet<String>,
+    names: std::collections::HashSet<String>,
+    method_names: std::collections::HashSet<String>,
 }
 
 impl Index {
@@ -749,6 +751,8 @@ impl Index {
             prefixes: std::collections::HashSet::new(),
             trait_methods: std::collections::HashMap::new(),
             tracked_types: std::collections::HashSet::new(),
+            names: std::collections::HashSet::new(),
+            method_names: std::collections::HashSet::new(),
         };
         for api in apis {
             if let Some(&i) = index.by_path.get(&api.path) {
@@ -764,6 +768,7 @@ impl Index {
                 prefix.push_str(seg);
                 index.prefixes.insert(prefix.clone());
             }
+            index.names.insert(api.name().to_owned());
             match api.kind {
                 Kind::TraitMethod => index
                     .trait_methods
@@ -772,6 +777,7 @@ impl Index {
                     .push(id),
                 Kind::Method => {
                     index.tracked_types.insert(api.owner().to_owned());
+                    index.method_names.insert(api.name().to_owned());
                 }
                 Kind::Function | Kind::Value => {}
             }
@@ -832,6 +838,16 @@ impl Index {
     /// Whether some entry's path starts with (or is) `prefix`.
     pub fn has_prefix(&self, prefix: &str) -> bool {
         self.prefixes.contains(prefix)
+    }
+
+    /// Whether some entry's path ends in `name`.
+    pub fn is_name(&self, name: &str) -> bool {
+        self.names.contains(name)
+    }
+
+    /// Whether some inherent-method entry is named `name`.
+    pub fn is_method_name(&self, name: &str) -> bool {
+        self.method_names.contains(name)
     }
 
     /// Whether method calls on values of this type are checked.

@@ -3,7 +3,7 @@
 //! items, re-exports across modules, block-local `use`), infers the few
 //! receiver types that matter, and reports calls into the catalogue.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use syn::punctuated::Punctuated;
@@ -12,7 +12,7 @@ use syn::visit::{self, Visit};
 use syn::{Expr, Pat, Type};
 
 use crate::catalogue::{Index, Kind, canonical_alias};
-use crate::finding::{Finding, Range, Scope, Tier};
+use crate::finding::{Finding, Range, Region, Scope, Tier};
 use crate::tree::{Bindings, CrateTree, ModId};
 
 /// The result of resolving a path.
@@ -30,11 +30,14 @@ enum Res {
 
 /// A receiver type the checker tracks.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Ty {
+pub(crate) enum Ty {
     /// A catalogued type, by canonical path (`std::path::PathBuf`).
     Named(String),
     /// `impl AsRef<T>` or a generic `P: AsRef<T>`: `.as_ref()` gives `T`.
     AsRef(String),
+    /// A struct field holding the `AmbientAuthority` token: the struct's
+    /// methods are authority roots.
+    AmbientToken,
 }
 
 /// Names bound in a block (or a function's parameters).
@@ -48,6 +51,54 @@ struct Block {
 }
 
 const MAX_DEPTH: usize = 24;
+
+/// Functions whose return type [`Checker::returns`] knows.
+const RETURNING: &[&str] = &[
+    "new",
+    "from",
+    "default",
+    "bind",
+    "unbound",
+    "new_v4",
+    "new_v6",
+    "with_capacity",
+    "options",
+    "current_dir",
+    "temp_dir",
+    "home_dir",
+    "current_exe",
+    "canonicalize",
+    "read_link",
+    "absolute",
+];
+
+/// Methods whose return type [`Checker::method_returns`] knows.
+const TYPED_METHODS: &[&str] = &[
+    "unwrap",
+    "expect",
+    "clone",
+    "unwrap_or_default",
+    "as_ref",
+    "join",
+    "with_file_name",
+    "with_extension",
+    "to_path_buf",
+    "to_owned",
+    "canonicalize",
+    "read_link",
+    "parent",
+    "as_path",
+    "strip_prefix",
+    "read",
+    "write",
+    "append",
+    "truncate",
+    "create",
+    "create_new",
+    "mode",
+    "custom_flags",
+    "recursive",
+];
 
 /// Macros whose input is a comma-separated list of expressions.
 const EXPR_MACROS: &[&str] = &[
@@ -82,8 +133,11 @@ const EXPR_MACROS: &[&str] = &[
 ];
 
 /// Checks one crate: every file of `tree`, with `scope` as the base scope.
-pub(crate) fn check_crate(tree: &CrateTree, index: &Index, scope: Scope) -> Vec<Finding> {
-    let mut checker = Checker {
+/// Struct name → field name → tracked type, for `self.field.method()`.
+pub(crate) type FieldMap = HashMap<String, HashMap<String, Ty>>;
+
+fn checker<'a>(tree: &'a CrateTree, index: &'a Index, scope: Scope) -> Checker<'a> {
+    Checker {
         tree,
         index,
         file: 0,
@@ -96,16 +150,43 @@ pub(crate) fn check_crate(tree: &CrateTree, index: &Index, scope: Scope) -> Vec<
         preopen_impl: false,
         base_scope: scope,
         out: Vec::new(),
-    };
-    checker.collect_struct_fields();
-    for (i, file) in tree.files.iter().enumerate() {
-        let Ok(ast) = &file.ast else { continue };
-        checker.file = i;
-        checker.module = file.module;
-        checker.blocks.clear();
-        checker.visit_file(ast);
+        regions: Vec::new(),
+        aliases: tree.aliases.clone(),
     }
-    checker.out
+}
+
+/// The tracked field types of the structs declared in `files`.
+pub(crate) fn struct_fields(
+    tree: &CrateTree,
+    index: &Index,
+    files: &[(usize, syn::File)],
+) -> FieldMap {
+    let mut c = checker(tree, index, Scope::Lib);
+    for (i, ast) in files {
+        c.file = *i;
+        c.module = tree.files[*i].module;
+        c.collect_fields_in(&ast.items);
+    }
+    c.struct_fields
+}
+
+/// Checks `files` (index into the tree's files, syntax tree) of a crate.
+pub(crate) fn check_files(
+    tree: &CrateTree,
+    index: &Index,
+    scope: Scope,
+    files: &[(usize, syn::File)],
+    fields: &FieldMap,
+) -> (Vec<Finding>, Vec<Region>) {
+    let mut c = checker(tree, index, scope);
+    c.struct_fields.clone_from(fields);
+    for (i, ast) in files {
+        c.file = *i;
+        c.module = tree.files[*i].module;
+        c.blocks.clear();
+        c.visit_file(ast);
+    }
+    (c.out, c.regions)
 }
 
 struct Checker<'a> {
@@ -124,6 +205,9 @@ struct Checker<'a> {
     preopen_impl: bool,
     base_scope: Scope,
     out: Vec<Finding>,
+    regions: Vec<Region>,
+    /// Names bound by renaming imports (`use a::b as c`) anywhere in the crate.
+    aliases: HashSet<String>,
 }
 
 fn path_segments(path: &syn::Path) -> Vec<String> {
@@ -281,6 +365,12 @@ impl Checker<'_> {
     /// The catalogue entry an expression path names, if any (plain paths,
     /// UFCS `<T>::m` and `<T as Trait>::m`).
     fn match_expr_path(&self, p: &syn::ExprPath) -> Option<usize> {
+        // Most paths are variables and local items: a path whose last name is
+        // neither a catalogue name nor an import alias cannot match.
+        let last = p.path.segments.last()?.ident.to_string();
+        if !self.index.is_name(&last) && !self.aliases.contains(&last) {
+            return None;
+        }
         let Some(qself) = &p.qself else {
             return self
                 .extern_path(&p.path)
@@ -413,13 +503,18 @@ impl Checker<'_> {
             }
             Expr::Call(c) => {
                 let Expr::Path(p) = &*c.func else { return None };
-                if p.qself.is_some() {
+                let last = p.path.segments.last()?.ident.to_string();
+                if p.qself.is_some() || !RETURNING.contains(&last.as_str()) {
                     return None;
                 }
                 self.returns(&self.extern_path(&p.path)?)
             }
             Expr::MethodCall(m) => {
-                Self::method_returns(self.type_of(&m.receiver), &m.method.to_string())
+                let name = m.method.to_string();
+                if !TYPED_METHODS.contains(&name.as_str()) {
+                    return None;
+                }
+                Self::method_returns(self.type_of(&m.receiver), &name)
             }
             _ => None,
         }
@@ -463,6 +558,7 @@ impl Checker<'_> {
             return receiver;
         }
         match receiver? {
+            Ty::AmbientToken => None,
             Ty::AsRef(t) => (method == "as_ref").then_some(Ty::Named(t)),
             Ty::Named(t) => {
                 let family = t
@@ -503,15 +599,6 @@ impl Checker<'_> {
         }
     }
 
-    fn collect_struct_fields(&mut self) {
-        for (i, file) in self.tree.files.iter().enumerate() {
-            let Ok(ast) = &file.ast else { continue };
-            self.file = i;
-            self.module = file.module;
-            self.collect_fields_in(&ast.items);
-        }
-    }
-
     fn collect_fields_in(&mut self, items: &[syn::Item]) {
         for item in items {
             match item {
@@ -520,7 +607,12 @@ impl Checker<'_> {
                         .fields
                         .iter()
                         .filter_map(|f| {
-                            Some((f.ident.as_ref()?.to_string(), self.resolve_type(&f.ty)?))
+                            let ty = if type_mentions(&f.ty, "AmbientAuthority") {
+                                Ty::AmbientToken
+                            } else {
+                                self.resolve_type(&f.ty)?
+                            };
+                            Some((f.ident.as_ref()?.to_string(), ty))
                         })
                         .collect();
                     if !fields.is_empty() {
@@ -561,6 +653,11 @@ impl Checker<'_> {
             syn::Stmt::Item(i) => Some(i),
             _ => None,
         }));
+        for (name, target) in &block.bindings.uses {
+            if target.last() != Some(name) {
+                self.aliases.insert(name.clone());
+            }
+        }
         self.blocks.push(block);
     }
 
@@ -618,19 +715,39 @@ impl Checker<'_> {
     }
 
     /// Enters an item or statement with `attrs`; returns what to undo.
-    fn enter_attrs(&mut self, attrs: &[syn::Attribute]) -> (bool, bool) {
-        let suppressed = match self.ambient_reason(attrs) {
-            Some(reason) => {
-                self.suppress.push(reason);
-                true
-            }
-            None => false,
-        };
+    fn enter_attrs(&mut self, attrs: &[syn::Attribute], node: &dyn Spanned) -> (bool, bool) {
+        if attrs.is_empty() {
+            return (false, false);
+        }
+        let reason = self.ambient_reason(attrs);
+        let suppressed = reason.is_some();
         let test = attrs.iter().any(is_test_attr);
+        if suppressed || test {
+            self.regions.push(Region {
+                file: self.tree.files[self.file].path.display().to_string(),
+                range: Range::of(node.span()),
+                reason: reason.clone(),
+                test,
+            });
+        }
+        if let Some(reason) = reason {
+            self.suppress.push(reason);
+        }
         if test {
             self.test_depth += 1;
         }
         (suppressed, test)
+    }
+
+    /// Enters an authority root: code in `node` is suppressed with `reason`.
+    fn enter_root(&mut self, reason: &str, node: &dyn Spanned) {
+        self.regions.push(Region {
+            file: self.tree.files[self.file].path.display().to_string(),
+            range: Range::of(node.span()),
+            reason: Some(reason.to_owned()),
+            test: false,
+        });
+        self.suppress.push(reason.to_owned());
     }
 
     fn leave_attrs(&mut self, (suppressed, test): (bool, bool)) {
@@ -644,7 +761,7 @@ impl Checker<'_> {
 
     /// Pushes a scope with a function's parameters and generic bounds, and
     /// whether the function is an authority root.
-    fn enter_fn(&mut self, sig: &syn::Signature) -> bool {
+    fn enter_fn(&mut self, sig: &syn::Signature, node: &dyn Spanned) -> bool {
         let mut block = Block::default();
         for param in &sig.generics.params {
             if let syn::GenericParam::Type(tp) = param
@@ -679,8 +796,7 @@ impl Checker<'_> {
             self.bind_pat(&pt.pat, ty);
         }
         if root {
-            self.suppress
-                .push("authority root: takes an `AmbientAuthority` token".to_owned());
+            self.enter_root("authority root: takes an `AmbientAuthority` token", node);
         }
         root
     }
@@ -892,22 +1008,23 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
-        let attrs = self.enter_attrs(&f.attrs);
-        let root = self.enter_fn(&f.sig);
+        let attrs = self.enter_attrs(&f.attrs, f);
+        let root = self.enter_fn(&f.sig, f);
         self.visit_block(&f.block);
         self.leave_fn(root);
         self.leave_attrs(attrs);
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
-        let attrs = self.enter_attrs(&f.attrs);
+        let attrs = self.enter_attrs(&f.attrs, f);
         let preopen = self.preopen_impl && f.sig.ident == "preopen";
         if preopen {
-            self.suppress.push(
-                "authority root: `Preopen::preopen` runs before the sandbox is entered".to_owned(),
+            self.enter_root(
+                "authority root: `Preopen::preopen` runs before the sandbox is entered",
+                f,
             );
         }
-        let root = self.enter_fn(&f.sig);
+        let root = self.enter_fn(&f.sig, f);
         self.visit_block(&f.block);
         self.leave_fn(root);
         if preopen {
@@ -917,8 +1034,8 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
-        let attrs = self.enter_attrs(&f.attrs);
-        let root = self.enter_fn(&f.sig);
+        let attrs = self.enter_attrs(&f.attrs, f);
+        let root = self.enter_fn(&f.sig, f);
         if let Some(block) = &f.default {
             self.visit_block(block);
         }
@@ -927,11 +1044,22 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
-        let attrs = self.enter_attrs(&i.attrs);
+        let attrs = self.enter_attrs(&i.attrs, i);
         let saved_self = self.self_ty.take();
         let saved_preopen = self.preopen_impl;
         if let Type::Path(tp) = &*i.self_ty {
             self.self_ty = tp.path.segments.last().map(|s| s.ident.to_string());
+        }
+        let holder = self.self_ty.as_ref().is_some_and(|name| {
+            self.struct_fields
+                .get(name)
+                .is_some_and(|f| f.values().any(|t| *t == Ty::AmbientToken))
+        });
+        if holder {
+            self.enter_root(
+                "authority root: its type holds an `AmbientAuthority` token",
+                i,
+            );
         }
         self.preopen_impl = i
             .trait_
@@ -942,11 +1070,14 @@ impl<'ast> Visit<'ast> for Checker<'_> {
         }
         self.self_ty = saved_self;
         self.preopen_impl = saved_preopen;
+        if holder {
+            self.suppress.pop();
+        }
         self.leave_attrs(attrs);
     }
 
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
-        let attrs = self.enter_attrs(&m.attrs);
+        let attrs = self.enter_attrs(&m.attrs, m);
         if let Some((_, items)) = &m.content {
             let saved_module = self.module;
             let saved_blocks = std::mem::take(&mut self.blocks);
@@ -968,25 +1099,33 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
-        let attrs = self.enter_attrs(&t.attrs);
+        let attrs = self.enter_attrs(&t.attrs, t);
         visit::visit_item_trait(self, t);
         self.leave_attrs(attrs);
     }
 
     fn visit_item_const(&mut self, c: &'ast syn::ItemConst) {
-        let attrs = self.enter_attrs(&c.attrs);
+        let attrs = self.enter_attrs(&c.attrs, c);
         visit::visit_item_const(self, c);
         self.leave_attrs(attrs);
     }
 
     fn visit_item_static(&mut self, s: &'ast syn::ItemStatic) {
-        let attrs = self.enter_attrs(&s.attrs);
+        let attrs = self.enter_attrs(&s.attrs, s);
         visit::visit_item_static(self, s);
         self.leave_attrs(attrs);
     }
 
     fn visit_item_macro(&mut self, m: &'ast syn::ItemMacro) {
-        let attrs = self.enter_attrs(&m.attrs);
+        let attrs = self.enter_attrs(&m.attrs, m);
+        if let Some(items) = crate::tree::macro_items(m) {
+            // Items of the enclosing module (their names were collected with it).
+            for item in &items {
+                self.visit_item(item);
+            }
+            self.leave_attrs(attrs);
+            return;
+        }
         self.check_macro(&m.mac);
         self.leave_attrs(attrs);
     }
@@ -1000,7 +1139,7 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
-        let attrs = self.enter_attrs(&l.attrs);
+        let attrs = self.enter_attrs(&l.attrs, l);
         let mut ty = None;
         if let Some(init) = &l.init {
             self.visit_expr(&init.expr);
@@ -1014,13 +1153,13 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_stmt_macro(&mut self, m: &'ast syn::StmtMacro) {
-        let attrs = self.enter_attrs(&m.attrs);
+        let attrs = self.enter_attrs(&m.attrs, m);
         self.check_macro(&m.mac);
         self.leave_attrs(attrs);
     }
 
     fn visit_expr_macro(&mut self, m: &'ast syn::ExprMacro) {
-        let attrs = self.enter_attrs(&m.attrs);
+        let attrs = self.enter_attrs(&m.attrs, m);
         self.check_macro(&m.mac);
         self.leave_attrs(attrs);
     }
@@ -1030,7 +1169,7 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
-        let attrs = self.enter_attrs(&c.attrs);
+        let attrs = self.enter_attrs(&c.attrs, c);
         self.blocks.push(Block::default());
         for input in &c.inputs {
             self.bind_pat(input, None);
@@ -1064,13 +1203,13 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_expr_block(&mut self, b: &'ast syn::ExprBlock) {
-        let attrs = self.enter_attrs(&b.attrs);
+        let attrs = self.enter_attrs(&b.attrs, b);
         self.visit_block(&b.block);
         self.leave_attrs(attrs);
     }
 
     fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
-        let attrs = self.enter_attrs(&call.attrs);
+        let attrs = self.enter_attrs(&call.attrs, call);
         if let Expr::Path(p) = &*call.func
             && let Some(id) = self.match_expr_path(p)
         {
@@ -1094,13 +1233,15 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-        let attrs = self.enter_attrs(&m.attrs);
+        let attrs = self.enter_attrs(&m.attrs, m);
         let name = m.method.to_string();
         let mut hit = None;
-        if let Some(Ty::Named(ty)) = self.type_of(&m.receiver) {
+        if self.index.is_method_name(&name)
+            && let Some(Ty::Named(ty)) = self.type_of(&m.receiver)
+        {
             hit = self.index.method_on(&ty, &name);
         }
-        if hit.is_none() {
+        if hit.is_none() && !self.index.trait_methods(&name).is_empty() {
             hit = self
                 .index
                 .trait_methods(&name)

@@ -126,15 +126,20 @@ fn default_severity() -> String {
 impl Config {
     /// Reads `cap-lint.toml` (a missing file is an empty configuration).
     pub fn load_file(path: &Path) -> Result<Self, String> {
+        Self::load_file_as(path, &path.display().to_string())
+    }
+
+    /// Reads `cap-lint.toml`, naming it `origin` in reasons and errors.
+    pub fn load_file_as(path: &Path, origin: &str) -> Result<Self, String> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(e) => return Err(format!("{}: {e}", path.display())),
         };
-        let raw: RawConfig = toml::from_str(&text)
-            .map_err(|e| format!("{}: {}", path.display(), e.to_string().trim_end()))?;
+        let raw: RawConfig =
+            toml::from_str(&text).map_err(|e| format!("{origin}: {}", e.to_string().trim_end()))?;
         let mut config = Config::default();
-        config.add(raw, &path.display().to_string(), None)?;
+        config.add(raw, origin, None)?;
         Ok(config)
     }
 

@@ -154,3 +154,25 @@ pub struct Unanalysed {
     /// Why.
     pub error: String,
 }
+
+/// A stretch of code that is suppressed (with the reason) or is test code:
+/// recorded so that findings of the precise tier, which knows neither, get the
+/// same treatment as the syntactic tier's.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Region {
+    /// The file.
+    pub file: String,
+    /// The item or statement carrying the attribute.
+    pub range: Range,
+    /// The suppression reason, if this region is suppressed.
+    pub reason: Option<String>,
+    /// Whether this is test code (`#[test]`, `#[cfg(test)]`).
+    pub test: bool,
+}
+
+impl Range {
+    /// Whether `pos` lies within this range.
+    pub fn contains(&self, pos: Pos) -> bool {
+        self.start <= pos && pos < self.end
+    }
+}

@@ -21,6 +21,7 @@ pub mod baseline;
 pub mod catalogue;
 mod check;
 pub mod config;
+mod driver;
 pub mod finding;
 pub mod precise;
 pub mod render;
@@ -31,7 +32,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use catalogue::Index;
-use finding::{Finding, Scope, Unanalysed};
+use finding::{Finding, Region, Scope, Unanalysed};
 
 /// What one run found: findings (including suppressed ones, marked), files
 /// that could not be analysed, and the sources (for rendering).
@@ -45,6 +46,8 @@ pub struct Analysis {
     pub sources: BTreeMap<String, String>,
     /// Lines of source analysed.
     pub lines: usize,
+    /// Suppressed and test regions, for findings of the precise tier.
+    pub regions: Vec<Region>,
 }
 
 impl Analysis {
@@ -54,6 +57,7 @@ impl Analysis {
         self.unanalysed.extend(other.unanalysed);
         self.sources.extend(other.sources);
         self.lines += other.lines;
+        self.regions.extend(other.regions);
     }
 
     /// Sorts findings by file and position and drops exact duplicates.
@@ -73,7 +77,7 @@ impl Analysis {
 
 fn finish(
     tree: &tree::CrateTree,
-    findings: Vec<Finding>,
+    (findings, regions): (Vec<Finding>, Vec<Region>),
     label: &dyn Fn(&Path) -> String,
 ) -> Analysis {
     let mut analysis = Analysis::default();
@@ -81,9 +85,9 @@ fn finish(
     for file in &tree.files {
         let name = label(&file.path);
         labels.insert(file.path.display().to_string(), name.clone());
-        match &file.ast {
-            Ok(_) => analysis.lines += file.text.lines().count(),
-            Err(e) => analysis.unanalysed.push(Unanalysed {
+        match &file.error {
+            None => analysis.lines += file.text.lines().count(),
+            Some(e) => analysis.unanalysed.push(Unanalysed {
                 file: name.clone(),
                 line: e.line,
                 column: e.column,
@@ -92,13 +96,23 @@ fn finish(
         }
         analysis.sources.insert(name, file.text.clone());
     }
+    let relabel = |file: &mut String| {
+        if let Some(l) = labels.get(file.as_str()) {
+            file.clone_from(l);
+        }
+    };
     analysis.findings = findings
         .into_iter()
         .map(|mut f| {
-            if let Some(l) = labels.get(&f.file) {
-                f.file.clone_from(l);
-            }
+            relabel(&mut f.file);
             f
+        })
+        .collect();
+    analysis.regions = regions
+        .into_iter()
+        .map(|mut r| {
+            relabel(&mut r.file);
+            r
         })
         .collect();
     analysis.sort();
@@ -108,14 +122,20 @@ fn finish(
 /// Checks one source text as a single-file crate (its `mod x;` declarations
 /// are not followed).
 pub fn check_source(file: &str, text: &str, index: &Index) -> Analysis {
-    let tree = tree::CrateTree::from_source(Path::new(file), text.to_owned());
-    let findings = check::check_crate(&tree, index, Scope::Lib);
-    finish(&tree, findings, &|p| p.display().to_string())
+    let path = Path::new(file);
+    let (tree, findings, regions) = driver::check_crate(
+        driver::Root::Text(path, text.to_owned()),
+        index,
+        Scope::Lib,
+        &|_| false,
+    );
+    finish(&tree, (findings, regions), &|p| p.display().to_string())
 }
 
 /// Checks the crate whose root file is `root` (following `mod` declarations),
 /// labelling files with `label`. Files for which `skip` is true are not loaded
-/// (they were checked as part of another crate).
+/// (they were checked as part of another crate). Files are parsed and checked
+/// on as many threads as the machine has cores.
 pub fn check_crate(
     root: &Path,
     scope: Scope,
@@ -123,7 +143,7 @@ pub fn check_crate(
     label: &dyn Fn(&Path) -> String,
     skip: &dyn Fn(&Path) -> bool,
 ) -> Analysis {
-    let tree = tree::CrateTree::load(root, skip);
-    let findings = check::check_crate(&tree, index, scope);
-    finish(&tree, findings, label)
+    let (tree, findings, regions) =
+        driver::check_crate(driver::Root::File(root), index, scope, skip);
+    finish(&tree, (findings, regions), label)
 }

@@ -159,7 +159,7 @@ fn run(args: Vec<String>) -> Result<u8, String> {
         print!("{}", render::catalogue_table(&index));
         return Ok(0);
     }
-    let (targets, base, mut config, workspace_dir) = if o.paths.is_empty() {
+    let (targets, base, config, workspace_dir) = if o.paths.is_empty() {
         let ws = Workspace::discover(&cwd, o.manifest.as_deref())?;
         let config = ws.config(o.config.as_deref())?;
         (ws.targets.clone(), ws.root.clone(), config, Some(ws.root))
@@ -181,7 +181,7 @@ fn run(args: Vec<String>) -> Result<u8, String> {
         let dir = workspace_dir
             .as_deref()
             .ok_or("--precise checks a cargo workspace: give no PATH (use --manifest-path)")?;
-        let found = precise::run(dir, o.manifest.as_deref(), &index, &mut config)?;
+        let found = precise::run(dir, o.manifest.as_deref(), &index)?;
         precise::merge(&mut analysis, found, &config);
     }
     if let Some(b) = &o.baseline {

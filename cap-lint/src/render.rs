@@ -119,7 +119,7 @@ fn render_finding(out: &mut String, f: &Finding, source: Option<&str>, deny: Sev
     let width = max_line.to_string().len();
     let pad = " ".repeat(width);
     let _ = writeln!(out, "{pad}--> {}:{}:{}", f.file, start.line, start.column);
-    if let Some(text) = lines.get(start.line - 1) {
+    if let Some(text) = lines.get(start.line.wrapping_sub(1)) {
         let _ = writeln!(out, "{pad} |");
         let _ = writeln!(out, "{:>width$} | {}", start.line, text);
         // A span over several lines is marked at its start, and says where it ends.
@@ -141,14 +141,14 @@ fn render_finding(out: &mut String, f: &Finding, source: Option<&str>, deny: Sev
         let _ = writeln!(
             out,
             "{pad} | {}{} {}",
-            " ".repeat(start.column - 1),
+            " ".repeat(start.column.saturating_sub(1)),
             carets,
             label
         );
         if let (Some(sec), true) = (
             secondary,
             secondary.is_some_and(|s| s.start.line > start.line),
-        ) && let Some(sec_text) = lines.get(sec.start.line - 1)
+        ) && let Some(sec_text) = lines.get(sec.start.line.wrapping_sub(1))
         {
             if sec.start.line > start.line + 1 {
                 let _ = writeln!(out, "{pad}...");
@@ -158,15 +158,27 @@ fn render_finding(out: &mut String, f: &Finding, source: Option<&str>, deny: Sev
             let _ = writeln!(
                 out,
                 "{pad} | {}{} `{name}` called here",
-                " ".repeat(sec.start.column - 1),
+                " ".repeat(sec.start.column.saturating_sub(1)),
                 dashes
             );
         }
         let _ = writeln!(out, "{pad} |");
     }
     let _ = writeln!(out, "{pad} = help: {}", f.help);
-    if f.tier != Tier::Syntactic {
-        let _ = writeln!(out, "{pad} = note: found by the {} tier", f.tier.as_str());
+    match f.tier {
+        Tier::Syntactic => {}
+        Tier::Precise => {
+            let _ = writeln!(
+                out,
+                "{pad} = note: found by the precise tier (cargo clippy)"
+            );
+        }
+        Tier::Both => {
+            let _ = writeln!(
+                out,
+                "{pad} = note: found by both tiers (syntactic and precise)"
+            );
+        }
     }
     if let Some(reason) = &f.suppressed {
         let _ = writeln!(out, "{pad} = note: {reason}");

@@ -10,14 +10,15 @@ use std::path::{Path, PathBuf};
 /// An index into [`CrateTree::modules`].
 pub(crate) type ModId = usize;
 
-/// A source file of the crate and its parse result.
+/// A source file of the crate. Its syntax tree lives on the worker thread
+/// that parsed it (syntax trees cannot cross threads); this is the rest.
 pub(crate) struct SourceFile {
     /// The path as given (joined from the crate root).
     pub(crate) path: PathBuf,
     /// The full text.
     pub(crate) text: String,
-    /// The syntax tree, or why there is none.
-    pub(crate) ast: Result<syn::File, FileError>,
+    /// Why the file was not analysed, if it was not.
+    pub(crate) error: Option<FileError>,
     /// The module this file is the body of.
     pub(crate) module: ModId,
 }
@@ -158,6 +159,70 @@ pub(crate) struct Module {
     pub(crate) children: HashMap<String, ModId>,
 }
 
+/// The parts of a parsed file that the module tree needs: plain data, so it
+/// can be sent from the thread that parsed the file.
+#[derive(Default, Debug)]
+pub(crate) struct Skeleton {
+    bindings: Bindings,
+    mods: Vec<ModDecl>,
+}
+
+#[derive(Debug)]
+struct ModDecl {
+    name: String,
+    /// Line and column of the module's name (with the file, its key).
+    key: (usize, usize),
+    path_attr: Option<String>,
+    inline: Option<Skeleton>,
+}
+
+impl Bindings {
+    fn extend(&mut self, other: Bindings) {
+        self.items.extend(other.items);
+        self.uses.extend(other.uses);
+        self.globs.extend(other.globs);
+        self.anonymous.extend(other.anonymous);
+    }
+}
+
+/// The skeleton of a list of items (a file, or an inline module's body).
+pub(crate) fn skeleton(items: &[syn::Item]) -> Skeleton {
+    let mut sk = Skeleton::default();
+    sk.bindings.collect(items);
+    for item in items {
+        match item {
+            syn::Item::Macro(mac) => {
+                // `cfg_fs! { pub mod fs; }`: items wrapped in a macro call
+                // (tokio's style) are items of this module as far as we can tell.
+                if let Some(inner) = macro_items(mac) {
+                    let inner = skeleton(&inner);
+                    sk.bindings.extend(inner.bindings);
+                    sk.mods.extend(inner.mods);
+                }
+            }
+            syn::Item::Mod(m) => {
+                let start = m.ident.span().start();
+                sk.mods.push(ModDecl {
+                    name: m.ident.to_string(),
+                    key: (start.line, start.column),
+                    path_attr: path_attr(&m.attrs),
+                    inline: m.content.as_ref().map(|(_, items)| skeleton(items)),
+                });
+            }
+            _ => {}
+        }
+    }
+    sk
+}
+
+/// A file reached through a `mod x;` declaration, to be read and parsed.
+pub(crate) struct Pending {
+    /// Its index in [`CrateTree::files`].
+    pub(crate) file: usize,
+    /// Its path.
+    pub(crate) path: PathBuf,
+}
+
 /// A crate: its modules and files.
 pub(crate) struct CrateTree {
     /// Modules; index 0 is the crate root.
@@ -167,158 +232,149 @@ pub(crate) struct CrateTree {
     /// Inline and out-of-line `mod` items, keyed by (file index, line, column of
     /// the `mod` name), to the module they declare.
     pub(crate) mod_items: HashMap<(usize, usize, usize), ModId>,
+    /// Names bound by renaming imports anywhere in the crate.
+    pub(crate) aliases: HashSet<String>,
+    /// Where each file's child modules live (`mod x;` → `dir/x.rs`).
+    child_dirs: HashMap<usize, PathBuf>,
     /// Whether `mod x;` declarations are followed to files.
     follow_files: bool,
 }
 
 impl CrateTree {
-    /// Loads the crate whose root file is `root`, following `mod` declarations
-    /// (including those under any `cfg`). `skip` says which files were already
-    /// analysed as part of another crate and are not to be loaded again.
-    pub(crate) fn load(root: &Path, skip: &dyn Fn(&Path) -> bool) -> Self {
+    /// An empty tree whose root file is `root` (index 0, module 0).
+    /// `follow_files` says whether `mod x;` declarations are followed.
+    pub(crate) fn new(root: &Path, follow_files: bool) -> Self {
         let mut tree = CrateTree {
-            modules: Vec::new(),
+            modules: vec![Module {
+                parent: None,
+                bindings: Bindings::default(),
+                children: HashMap::new(),
+            }],
             files: Vec::new(),
             mod_items: HashMap::new(),
-            follow_files: true,
+            aliases: HashSet::new(),
+            child_dirs: HashMap::new(),
+            follow_files,
         };
-        tree.modules.push(Module {
-            parent: None,
-            bindings: Bindings::default(),
-            children: HashMap::new(),
-        });
         let dir = root.parent().unwrap_or(Path::new(".")).to_path_buf();
-        tree.load_file(root, 0, &dir, skip);
+        tree.register(root, 0, dir);
         tree
     }
 
-    /// Builds a tree from one source text (used by tests and for single files).
-    pub(crate) fn from_source(path: &Path, text: String) -> Self {
-        let mut tree = CrateTree {
-            modules: Vec::new(),
-            files: Vec::new(),
-            mod_items: HashMap::new(),
-            follow_files: false,
-        };
-        tree.modules.push(Module {
-            parent: None,
-            bindings: Bindings::default(),
-            children: HashMap::new(),
-        });
-        tree.add_file(path, Ok(text), 0, Path::new(""), &|_| true);
-        tree
+    /// The same tree with no files (for a root already checked elsewhere).
+    pub(crate) fn without_files(mut self) -> Self {
+        self.files.clear();
+        self
     }
 
-    fn load_file(
-        &mut self,
-        path: &Path,
-        module: ModId,
-        child_dir: &Path,
-        skip: &dyn Fn(&Path) -> bool,
-    ) {
-        if self.files.iter().any(|f| f.path == path) || skip(path) {
-            return;
-        }
-        let text = std::fs::read_to_string(path);
-        self.add_file(path, text, module, child_dir, skip);
-    }
-
-    fn add_file(
-        &mut self,
-        path: &Path,
-        text: std::io::Result<String>,
-        module: ModId,
-        child_dir: &Path,
-        skip: &dyn Fn(&Path) -> bool,
-    ) {
-        let (text, ast) = match text {
-            Ok(text) => {
-                let ast = syn::parse_file(&text).map_err(|e| {
-                    let start = e.span().start();
-                    FileError {
-                        line: start.line,
-                        column: start.column + 1,
-                        message: e.to_string(),
-                    }
-                });
-                (text, ast)
-            }
-            Err(e) => (
-                String::new(),
-                Err(FileError {
-                    line: 0,
-                    column: 0,
-                    message: e.to_string(),
-                }),
-            ),
-        };
+    fn register(&mut self, path: &Path, module: ModId, child_dir: PathBuf) -> usize {
         let index = self.files.len();
-        let placeholder = Err(FileError {
-            line: 0,
-            column: 0,
-            message: String::new(),
-        });
         self.files.push(SourceFile {
             path: path.to_path_buf(),
-            text,
-            ast: placeholder,
+            text: String::new(),
+            error: None,
             module,
         });
-        if let Ok(file) = &ast {
-            self.collect_module(index, path, module, &file.items, child_dir, skip);
-        }
-        self.files[index].ast = ast;
+        self.child_dirs.insert(index, child_dir);
+        index
     }
 
+    /// Records a parsed file: its text and skeleton (or why it has none).
+    /// Returns the files its `mod` declarations reach that are new and not
+    /// claimed by `skip`, already registered.
+    pub(crate) fn add_parsed(
+        &mut self,
+        file: usize,
+        text: String,
+        result: Result<Skeleton, FileError>,
+        skip: &dyn Fn(&Path) -> bool,
+    ) -> Vec<Pending> {
+        self.files[file].text = text;
+        let mut pending = Vec::new();
+        match result {
+            Ok(sk) => {
+                let module = self.files[file].module;
+                let dir = self.child_dirs.get(&file).cloned().unwrap_or_default();
+                let path = self.files[file].path.clone();
+                self.collect_module(file, &path, module, sk, &dir, skip, &mut pending);
+            }
+            Err(e) => self.files[file].error = Some(e),
+        }
+        pending
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn collect_module(
         &mut self,
         file: usize,
         file_path: &Path,
         module: ModId,
-        items: &[syn::Item],
+        sk: Skeleton,
         dir: &Path,
         skip: &dyn Fn(&Path) -> bool,
+        pending: &mut Vec<Pending>,
     ) {
-        self.modules[module].bindings.collect(items);
-        for item in items {
-            let syn::Item::Mod(m) = item else { continue };
-            let name = m.ident.to_string();
+        for (name, target) in &sk.bindings.uses {
+            if target.last() != Some(name) {
+                self.aliases.insert(name.clone());
+            }
+        }
+        self.modules[module].bindings.extend(sk.bindings);
+        for m in sk.mods {
             let id = self.modules.len();
             self.modules.push(Module {
                 parent: Some(module),
                 bindings: Bindings::default(),
                 children: HashMap::new(),
             });
-            self.modules[module].children.insert(name.clone(), id);
-            let start = m.ident.span().start();
-            self.mod_items.insert((file, start.line, start.column), id);
-            let explicit = path_attr(&m.attrs);
-            if let Some((_, content)) = &m.content {
-                let child_dir = match &explicit {
+            self.modules[module].children.insert(m.name.clone(), id);
+            self.mod_items.insert((file, m.key.0, m.key.1), id);
+            if let Some(inner) = m.inline {
+                let child_dir = match &m.path_attr {
                     Some(p) => dir.join(p),
-                    None => dir.join(&name),
+                    None => dir.join(&m.name),
                 };
-                self.collect_module(file, file_path, id, content, &child_dir, skip);
+                self.collect_module(file, file_path, id, inner, &child_dir, skip, pending);
             } else if self.follow_files {
-                let candidates = match &explicit {
+                let candidates = match &m.path_attr {
                     Some(p) => vec![file_path.parent().unwrap_or(Path::new(".")).join(p)],
                     None => vec![
-                        dir.join(format!("{name}.rs")),
-                        dir.join(&name).join("mod.rs"),
+                        dir.join(format!("{}.rs", m.name)),
+                        dir.join(&m.name).join("mod.rs"),
                     ],
                 };
-                if let Some(found) = candidates.iter().find(|c| c.is_file()) {
-                    let child_dir =
-                        if found.file_name().is_some_and(|f| f == "mod.rs") || explicit.is_some() {
-                            found.parent().unwrap_or(Path::new(".")).to_path_buf()
-                        } else {
-                            dir.join(&name)
-                        };
-                    self.load_file(found, id, &child_dir, skip);
+                let Some(found) = candidates.into_iter().find(|c| c.is_file()) else {
+                    continue;
+                };
+                if self.files.iter().any(|f| f.path == found) || skip(&found) {
+                    continue;
                 }
+                let child_dir =
+                    if found.file_name().is_some_and(|f| f == "mod.rs") || m.path_attr.is_some() {
+                        found.parent().unwrap_or(Path::new(".")).to_path_buf()
+                    } else {
+                        dir.join(&m.name)
+                    };
+                let index = self.register(&found, id, child_dir);
+                pending.push(Pending {
+                    file: index,
+                    path: found,
+                });
             }
         }
     }
+}
+
+/// Parses a file's text into its syntax tree, or the parse error.
+pub(crate) fn parse(text: &str) -> Result<syn::File, FileError> {
+    syn::parse_file(text).map_err(|e| {
+        let start = e.span().start();
+        FileError {
+            line: start.line,
+            column: start.column + 1,
+            message: e.to_string(),
+        }
+    })
 }
 
 /// The value of a `#[path = "..."]` attribute.
@@ -339,4 +395,21 @@ fn path_attr(attrs: &[syn::Attribute]) -> Option<String> {
         };
         Some(s.value())
     })
+}
+
+/// The items inside an item-position macro call whose body is a list of items
+/// (not `macro_rules!`, whose body is patterns).
+pub(crate) fn macro_items(mac: &syn::ItemMacro) -> Option<Vec<syn::Item>> {
+    if mac.ident.is_some() || mac.mac.path.is_ident("macro_rules") || mac.mac.tokens.is_empty() {
+        return None;
+    }
+    mac.mac
+        .parse_body_with(|input: syn::parse::ParseStream<'_>| {
+            let mut items = Vec::new();
+            while !input.is_empty() {
+                items.push(input.parse::<syn::Item>()?);
+            }
+            Ok(items)
+        })
+        .ok()
 }

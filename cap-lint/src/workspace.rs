@@ -30,6 +30,8 @@ pub struct Workspace {
     pub targets: Vec<Target>,
     /// `[package.metadata.cap-lint]` tables: (package, manifest path, table).
     pub package_tables: Vec<(String, String, serde_json::Value)>,
+    /// Each package's directory.
+    pub package_dirs: Vec<(String, PathBuf)>,
 }
 
 fn scope_of(kinds: &[serde_json::Value]) -> Scope {
@@ -81,7 +83,28 @@ impl Workspace {
                 String::from_utf8_lossy(&out.stderr).trim_end()
             ));
         }
-        Self::from_metadata(&out.stdout)
+        let mut ws = Self::from_metadata(&out.stdout)?;
+        // Like cargo: inside a member package (or given its manifest), check
+        // that package; at the workspace root, every member.
+        let anchor = match manifest {
+            Some(m) => std::path::absolute(m)
+                .ok()
+                .and_then(|m| m.parent().map(Path::to_path_buf)),
+            None => std::path::absolute(dir).ok(),
+        };
+        if let Some(anchor) = anchor {
+            let member = ws
+                .package_dirs
+                .iter()
+                .filter(|(_, pdir)| anchor.starts_with(pdir) && *pdir != ws.root)
+                .max_by_key(|(_, pdir)| pdir.components().count())
+                .map(|(name, _)| name.clone());
+            if let Some(member) = member {
+                ws.targets
+                    .retain(|t| t.package.as_deref() == Some(member.as_str()));
+            }
+        }
+        Ok(ws)
     }
 
     /// Parses `cargo metadata` JSON.
@@ -95,8 +118,15 @@ impl Workspace {
         );
         let mut targets = Vec::new();
         let mut package_tables = Vec::new();
+        let mut package_dirs = Vec::new();
         for p in v["packages"].as_array().into_iter().flatten() {
             let name = p["name"].as_str().unwrap_or_default().to_owned();
+            if let Some(dir) = p["manifest_path"]
+                .as_str()
+                .and_then(|m| Path::new(m).parent())
+            {
+                package_dirs.push((name.clone(), dir.to_path_buf()));
+            }
             if let Some(table) = p["metadata"].get("cap-lint") {
                 package_tables.push((
                     name.clone(),
@@ -121,14 +151,17 @@ impl Workspace {
             root,
             targets,
             package_tables,
+            package_dirs,
         })
     }
 
     /// The configuration: `cap-lint.toml` at the root (or `config`) plus the
     /// package tables.
     pub fn config(&self, config: Option<&Path>) -> Result<Config, String> {
-        let path = config.map_or_else(|| self.root.join("cap-lint.toml"), Path::to_path_buf);
-        let mut c = Config::load_file(&path)?;
+        let mut c = match config {
+            Some(path) => Config::load_file(path)?,
+            None => Config::load_file_as(&self.root.join("cap-lint.toml"), "cap-lint.toml")?,
+        };
         for (package, manifest, table) in &self.package_tables {
             c.add_package_table(package, manifest, table)?;
         }
@@ -201,50 +234,24 @@ fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Checks `targets` in parallel (one crate per task), each file once; labels
-/// files relative to `base`; applies `config`.
+/// Checks `targets` in order, each file once (a file reached from an
+/// earlier target, say a bin that `mod`s a library file, belongs to that
+/// target); labels files relative to `base`; applies `config`. Each crate's
+/// files are parsed and checked in parallel; targets go in order so that which
+/// crate a shared file belongs to does not depend on timing.
 pub fn check_targets(targets: &[Target], base: &Path, index: &Index, config: &Config) -> Analysis {
     let label = |p: &Path| {
         let rel = p.strip_prefix(base).unwrap_or(p);
         rel.display().to_string()
     };
-    // Files that belong to an earlier target (a bin that `mod`s a lib file) are
-    // checked once: a first pass over roots decides ownership cheaply.
-    let seen = std::sync::Mutex::new(HashSet::<PathBuf>::new());
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(targets.len().max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<(usize, Analysis)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(t) = targets.get(i) else { break };
-                        let skip = |p: &Path| {
-                            let canonical = p.to_path_buf();
-                            !seen.lock().map_or(true, |mut s| s.insert(canonical))
-                        };
-                        let mut a = crate::check_crate(&t.root, t.scope, index, &label, &skip);
-                        for f in &mut a.findings {
-                            f.package.clone_from(&t.package);
-                        }
-                        mine.push((i, a));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    results.sort_by_key(|(i, _)| *i);
+    let seen = std::cell::RefCell::new(HashSet::<PathBuf>::new());
+    let skip = |p: &Path| !seen.borrow_mut().insert(p.to_path_buf());
     let mut all = Analysis::default();
-    for (_, a) in results {
+    for t in targets {
+        let mut a = crate::check_crate(&t.root, t.scope, index, &label, &skip);
+        for f in &mut a.findings {
+            f.package.clone_from(&t.package);
+        }
         all.merge(a);
     }
     config.apply(&mut all.findings);

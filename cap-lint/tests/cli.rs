@@ -375,3 +375,44 @@ categories = ["env"]
     assert_eq!(got, expected);
     assert!(v.iter().all(|f| f["package"] == "demo"));
 }
+
+#[test]
+fn inside_a_member_only_that_package_is_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(
+        d,
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"a\", \"b\"]\nresolver = \"2\"\n",
+    );
+    for name in ["a", "b"] {
+        write(
+            d,
+            &format!("{name}/Cargo.toml"),
+            &format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"),
+        );
+        write(
+            d,
+            &format!("{name}/src/lib.rs"),
+            "pub fn f() { let _ = std::fs::read(\"x\"); }\n",
+        );
+    }
+    let packages = |dir: &Path, extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["cap-lint", "--message-format", "json"];
+        args.extend_from_slice(extra);
+        let o = bin().current_dir(dir).args(&args).output().unwrap();
+        let mut p: Vec<String> = json_lines(&o)
+            .iter()
+            .map(|v| v["package"].as_str().unwrap().to_owned())
+            .collect();
+        p.sort();
+        p
+    };
+    assert_eq!(packages(d, &[]), ["a", "b"], "at the root: every member");
+    assert_eq!(
+        packages(&d.join("b"), &[]),
+        ["b"],
+        "inside a member: that package"
+    );
+    assert_eq!(packages(d, &["--manifest-path", "a/Cargo.toml"]), ["a"]);
+}

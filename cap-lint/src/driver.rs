@@ -1,0 +1,257 @@
+//! Checks one crate on worker threads.
+//!
+//! Syntax trees cannot cross threads (their spans and identifiers are
+//! thread-bound), so each worker keeps the files it parsed: it sends back
+//! only their text and skeleton (imports, local items, `mod` declarations).
+//! This thread builds the module tree from the skeletons and hands out the
+//! files those declarations reach, level by level; then every worker checks
+//! its own files against the finished tree.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+use crate::catalogue::Index;
+use crate::check::{self, FieldMap};
+use crate::finding::{Finding, Region, Scope};
+use crate::tree::{CrateTree, FileError, Skeleton, parse, skeleton};
+
+/// Deeply nested expressions recurse deeply in the parser and the checker.
+const STACK: usize = 64 * 1024 * 1024;
+
+enum Job {
+    /// Read (unless the text is given) and parse a file.
+    Parse {
+        file: usize,
+        path: PathBuf,
+        text: Option<String>,
+    },
+    /// Report the struct fields of the files parsed here.
+    Fields(Arc<CrateTree>),
+    /// Check the files parsed here, then stop.
+    Check(Arc<CrateTree>, Arc<FieldMap>),
+}
+
+enum Reply {
+    Parsed {
+        worker: usize,
+        file: usize,
+        text: String,
+        result: Result<Skeleton, FileError>,
+    },
+    Fields(FieldMap),
+    Checked {
+        findings: Vec<Finding>,
+        regions: Vec<Region>,
+    },
+    /// The check of these files panicked: they are reported as not analysed.
+    CheckPanicked {
+        files: Vec<usize>,
+        message: String,
+    },
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+fn worker(id: usize, jobs: &Receiver<Job>, replies: &Sender<Reply>, index: &Index, scope: Scope) {
+    let mut asts: Vec<(usize, syn::File)> = Vec::new();
+    for job in jobs {
+        match job {
+            Job::Parse { file, path, text } => {
+                let text = match text.map_or_else(|| std::fs::read_to_string(&path), Ok) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        let result = Err(FileError {
+                            line: 0,
+                            column: 0,
+                            message: format!("cannot read: {e}"),
+                        });
+                        let _ = replies.send(Reply::Parsed {
+                            worker: id,
+                            file,
+                            text: String::new(),
+                            result,
+                        });
+                        continue;
+                    }
+                };
+                let parsed = catch_unwind(AssertUnwindSafe(|| {
+                    parse(&text).map(|ast| (skeleton(&ast.items), ast))
+                }));
+                let result = match parsed {
+                    Ok(Ok((sk, ast))) => {
+                        asts.push((file, ast));
+                        Ok(sk)
+                    }
+                    Ok(Err(e)) => Err(e),
+                    Err(p) => Err(FileError {
+                        line: 0,
+                        column: 0,
+                        message: format!("cap-lint panicked while parsing: {}", panic_message(&*p)),
+                    }),
+                };
+                let _ = replies.send(Reply::Parsed {
+                    worker: id,
+                    file,
+                    text,
+                    result,
+                });
+            }
+            Job::Fields(tree) => {
+                let fields = catch_unwind(AssertUnwindSafe(|| {
+                    check::struct_fields(&tree, index, &asts)
+                }))
+                .unwrap_or_default();
+                let _ = replies.send(Reply::Fields(fields));
+            }
+            Job::Check(tree, fields) => {
+                let reply = match catch_unwind(AssertUnwindSafe(|| {
+                    check::check_files(&tree, index, scope, &asts, &fields)
+                })) {
+                    Ok((findings, regions)) => Reply::Checked { findings, regions },
+                    Err(p) => Reply::CheckPanicked {
+                        files: asts.iter().map(|(i, _)| *i).collect(),
+                        message: panic_message(&*p),
+                    },
+                };
+                let _ = replies.send(reply);
+                return;
+            }
+        }
+    }
+}
+
+/// Where a crate's root comes from.
+pub(crate) enum Root<'a> {
+    /// A file to read; `mod x;` declarations are followed.
+    File(&'a Path),
+    /// A text already in memory; `mod x;` declarations are not followed.
+    Text(&'a Path, String),
+}
+
+/// Checks a crate; returns its tree (files, texts, parse errors), findings and regions.
+pub(crate) fn check_crate(
+    root: Root<'_>,
+    index: &Index,
+    scope: Scope,
+    skip: &dyn Fn(&Path) -> bool,
+) -> (CrateTree, Vec<Finding>, Vec<Region>) {
+    let (root_path, root_text, follow) = match root {
+        Root::File(p) => (p, None, true),
+        Root::Text(p, t) => (p, Some(t), false),
+    };
+    let mut tree = CrateTree::new(root_path, follow);
+    if follow && skip(root_path) {
+        return (
+            CrateTree::new(root_path, false).without_files(),
+            Vec::new(),
+            Vec::new(),
+        );
+    }
+    let threads = if follow {
+        std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .clamp(1, 8)
+    } else {
+        1
+    };
+    std::thread::scope(|s| {
+        let (reply_tx, reply_rx) = channel::<Reply>();
+        let mut job_txs = Vec::new();
+        for id in 0..threads {
+            let (tx, rx) = channel::<Job>();
+            let replies = reply_tx.clone();
+            std::thread::Builder::new()
+                .name(format!("cap-lint-{id}"))
+                .stack_size(STACK)
+                .spawn_scoped(s, move || worker(id, &rx, &replies, index, scope))
+                .expect("spawn a cap-lint worker thread");
+            job_txs.push(tx);
+        }
+        drop(reply_tx);
+        let mut load = vec![0usize; threads];
+        let mut pending = 1;
+        let _ = job_txs[0].send(Job::Parse {
+            file: 0,
+            path: root_path.to_path_buf(),
+            text: root_text,
+        });
+        load[0] += 1;
+        let mut findings = Vec::new();
+        let mut regions = Vec::new();
+        while pending > 0 {
+            let Ok(Reply::Parsed {
+                worker,
+                file,
+                text,
+                result,
+            }) = reply_rx.recv()
+            else {
+                break;
+            };
+            pending -= 1;
+            load[worker] -= 1;
+            for next in tree.add_parsed(file, text, result, skip) {
+                let w = (0..threads).min_by_key(|&w| load[w]).unwrap_or(0);
+                let _ = job_txs[w].send(Job::Parse {
+                    file: next.file,
+                    path: next.path,
+                    text: None,
+                });
+                load[w] += 1;
+                pending += 1;
+            }
+        }
+        let shared = Arc::new(tree);
+        for tx in &job_txs {
+            let _ = tx.send(Job::Fields(Arc::clone(&shared)));
+        }
+        let mut fields = FieldMap::new();
+        for _ in 0..threads {
+            if let Ok(Reply::Fields(f)) = reply_rx.recv() {
+                for (name, map) in f {
+                    fields.entry(name).or_default().extend(map);
+                }
+            }
+        }
+        let fields = Arc::new(fields);
+        for tx in &job_txs {
+            let _ = tx.send(Job::Check(Arc::clone(&shared), Arc::clone(&fields)));
+        }
+        drop(job_txs);
+        let mut panicked = Vec::new();
+        for reply in reply_rx {
+            match reply {
+                Reply::Checked {
+                    findings: f,
+                    regions: r,
+                } => {
+                    findings.extend(f);
+                    regions.extend(r);
+                }
+                Reply::CheckPanicked { files, message } => panicked.push((files, message)),
+                Reply::Parsed { .. } | Reply::Fields(_) => {}
+            }
+        }
+        let mut tree =
+            Arc::try_unwrap(shared).unwrap_or_else(|_| unreachable!("workers have stopped"));
+        for (files, message) in panicked {
+            for f in files {
+                // Never clean: a file whose check failed is not analysed.
+                tree.files[f].error = Some(FileError {
+                    line: 0,
+                    column: 0,
+                    message: format!("cap-lint panicked while checking: {message}"),
+                });
+                findings.retain(|x| x.file != tree.files[f].path.display().to_string());
+            }
+        }
+        (tree, findings, regions)
+    })
+}
