@@ -291,6 +291,10 @@ corpus! {
     twin_socketpair: OK, OK;
     tcp_connect_outside: errno(EACCES), OK;
     twin_tcp_connect_granted: OK, OK;
+    tcp_fastopen_sendto_outside: errno(EPERM), OK;
+    tcp_fastopen_sendmsg_outside: errno(EPERM), OK;
+    tcp_fastopen_connect_outside: errno(EACCES), OK;
+    twin_tcp_sendto_connected_granted: OK, OK;
     tcp_bind_outside: errno(EACCES), OK;
     twin_tcp_bind_granted: OK, OK;
     udp_socket: errno(EPERM), OK;

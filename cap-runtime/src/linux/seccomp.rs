@@ -5,7 +5,7 @@
 //! a binary search over the sorted syscall numbers that returns ALLOW for the
 //! plainly allowed ones (argument-free, so the kernel's constant-action cache
 //! skips the filter for them entirely), jumps to small argument-checking
-//! blocks for `socket`, `socketpair`, `clone`, `prlimit64`,
+//! blocks for `socket`, `socketpair`, `sendto`, `sendmsg`, `sendmmsg`, `clone`, `prlimit64`,
 //! `sched_setaffinity`, `ioctl` and `prctl`, returns `ENOSYS` for `clone3`,
 //! and `EPERM` for everything else.
 
@@ -185,9 +185,6 @@ const BASELINE: Table = sys![
     SYS_recvfrom,
     SYS_recvmsg,
     SYS_recvmmsg,
-    SYS_sendto,
-    SYS_sendmsg,
-    SYS_sendmmsg,
     SYS_shutdown,
     SYS_getsockopt,
     SYS_setsockopt,
@@ -608,6 +605,26 @@ pub fn build(needs: Needs) -> Result<Filter, &'static str> {
             asm.ret(eperm);
         }),
     ));
+    // sendto, sendmsg, sendmmsg: never with MSG_FASTOPEN, which connects a
+    // fresh TCP socket without passing Landlock's connect check.
+    for (sys, name, arg) in [
+        (libc::SYS_sendto, "SYS_sendto", 3),
+        (libc::SYS_sendmsg, "SYS_sendmsg", 2),
+        (libc::SYS_sendmmsg, "SYS_sendmmsg", 3),
+    ] {
+        blocks.push((
+            sys,
+            name,
+            Box::new(move |asm: &mut Asm| {
+                asm.ld(off_arg(arg));
+                let ok = asm.label();
+                asm.jset(k(libc::MSG_FASTOPEN), To::Next, To::Label(ok));
+                asm.ret(eperm);
+                asm.place(ok);
+                asm.ret(RET_ALLOW);
+            }),
+        ));
+    }
     // clone: threads and processes, never new namespaces.
     blocks.push((
         libc::SYS_clone,
@@ -830,6 +847,9 @@ mod tests {
             let checked = [
                 libc::SYS_socket,
                 libc::SYS_socketpair,
+                libc::SYS_sendto,
+                libc::SYS_sendmsg,
+                libc::SYS_sendmmsg,
                 libc::SYS_clone,
                 libc::SYS_prlimit64,
                 libc::SYS_sched_setaffinity,
@@ -952,6 +972,28 @@ mod tests {
             v(&udp, libc::SYS_socket, [inet, stream, 0, 0, 0, 0]),
             errno(libc::EPERM)
         );
+    }
+
+    #[test]
+    fn fast_open_is_refused_on_every_send() {
+        let f = build(Needs::default()).unwrap();
+        let fastopen = u64::try_from(libc::MSG_FASTOPEN).unwrap();
+        let nosignal = u64::try_from(libc::MSG_NOSIGNAL).unwrap();
+        for (sys, arg) in [
+            (libc::SYS_sendto, 3),
+            (libc::SYS_sendmsg, 2),
+            (libc::SYS_sendmmsg, 3),
+        ] {
+            let mut args = [0u64; 6];
+            args[arg] = nosignal;
+            assert_eq!(v(&f, sys, args), RET_ALLOW, "{sys} without MSG_FASTOPEN");
+            args[arg] = nosignal | fastopen;
+            assert_eq!(
+                v(&f, sys, args),
+                errno(libc::EPERM),
+                "{sys} with MSG_FASTOPEN"
+            );
+        }
     }
 
     #[test]

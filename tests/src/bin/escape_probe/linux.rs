@@ -253,6 +253,30 @@ fn attempt(name: &str, c: &Ctx) -> Res {
         "twin_socketpair" => io(UnixStream::pair()),
         "tcp_connect_outside" => io(TcpStream::connect(("127.0.0.1", c.outside_port))),
         "twin_tcp_connect_granted" => io(TcpStream::connect(("127.0.0.1", c.connect_port))),
+        // TCP Fast Open connects inside sendto/sendmsg, where Landlock's
+        // connect hook is not called: seccomp refuses MSG_FASTOPEN.
+        "tcp_fastopen_sendto_outside" => {
+            let s = probe::socket(libc::AF_INET, libc::SOCK_STREAM, 0)?;
+            probe::sendto_loopback(s.as_fd(), libc::MSG_FASTOPEN, c.outside_port)
+        }
+        "tcp_fastopen_sendmsg_outside" => {
+            let s = probe::socket(libc::AF_INET, libc::SOCK_STREAM, 0)?;
+            probe::sendmsg_loopback(s.as_fd(), libc::MSG_FASTOPEN, c.outside_port)
+        }
+        // TCP_FASTOPEN_CONNECT defers the SYN to the first write, but connect()
+        // itself still passes Landlock's hook.
+        "tcp_fastopen_connect_outside" => {
+            let s = probe::socket(libc::AF_INET, libc::SOCK_STREAM, 0)?;
+            probe::setsockopt_int(s.as_fd(), libc::IPPROTO_TCP, libc::TCP_FASTOPEN_CONNECT, 1)?;
+            probe::connect_loopback(s.as_fd(), c.outside_port)?;
+            io(fs::File::from(s).write_all(b"x"))
+        }
+        "twin_tcp_sendto_connected_granted" => {
+            let s = probe::socket(libc::AF_INET, libc::SOCK_STREAM, 0)?;
+            probe::connect_loopback(s.as_fd(), c.connect_port)?;
+            probe::sendto_loopback(s.as_fd(), libc::MSG_NOSIGNAL, c.connect_port)?;
+            probe::sendmsg_loopback(s.as_fd(), libc::MSG_NOSIGNAL, c.connect_port)
+        }
         "tcp_bind_outside" => io(TcpListener::bind(("127.0.0.1", c.free_port))),
         "twin_tcp_bind_granted" => io(TcpListener::bind(("127.0.0.1", c.bind_port))),
         "udp_socket" => io(UdpSocket::bind("127.0.0.1:0")),
