@@ -10,7 +10,7 @@
 use std::net::TcpListener;
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::net::{SocketAddr, UnixListener};
+use std::os::unix::net::{SocketAddr, UnixDatagram, UnixListener};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::Command;
@@ -69,6 +69,7 @@ struct Fixture {
     abstract_name: String,
     _abstract: UnixListener,
     _pathname: UnixListener,
+    _datagram: UnixDatagram,
 }
 
 /// A static x86_64 ELF that calls `exit(42)`: executable without a loader or libc.
@@ -135,6 +136,7 @@ fn fixture(tag: &str) -> Fixture {
         abstract_name,
         _abstract: abstract_listener,
         _pathname: pathname,
+        _datagram: UnixDatagram::bind(p.join("outside/dsock")).unwrap(),
         dir,
     }
 }
@@ -289,6 +291,8 @@ corpus! {
     unix_twin_abstract_inside: OK, OK;
     pathname_unix_connect: errno(EPERM), OK;
     twin_socketpair: OK, OK;
+    twin_socketpair_seqpacket: OK, OK;
+    dgram_socketpair_sendto_outside: errno(EPERM), OK;
     tcp_connect_outside: errno(EACCES), OK;
     twin_tcp_connect_granted: OK, OK;
     tcp_fastopen_sendto_outside: errno(EPERM), OK;
@@ -323,6 +327,7 @@ corpus! {
     gap_stat_outside: OK, OK;
     gap_tcp_granted_port_other_address: errno(ECONNREFUSED), errno(ECONNREFUSED);
     unix_gap_pathname_connect: OK, OK;
+    unix_gap_dgram_sendto_outside: OK, OK;
 }
 
 #[test]

@@ -595,14 +595,26 @@ pub fn build(needs: Needs) -> Result<Filter, &'static str> {
             }),
         ));
     }
-    // socketpair: unix only (anonymous, reaches nothing outside).
+    // socketpair: unix only. Without unix needs, stream and seqpacket only:
+    // an unconnected datagram socket could `sendto` any pathname socket (and
+    // pass held descriptors out with SCM_RIGHTS).
     blocks.push((
         libc::SYS_socketpair,
         "SYS_socketpair",
         Box::new(move |asm: &mut Asm| {
             asm.ld(off_arg(0));
-            asm.ret_if_eq(k(libc::AF_UNIX), RET_ALLOW);
+            let unix = asm.label();
+            asm.jeq(k(libc::AF_UNIX), To::Label(unix), To::Next);
             asm.ret(eperm);
+            asm.place(unix);
+            if !needs.unix {
+                asm.ld(off_arg(1));
+                asm.and(0xf); // SOCK_TYPE_MASK: without SOCK_NONBLOCK / SOCK_CLOEXEC
+                asm.ret_if_eq(k(libc::SOCK_STREAM), RET_ALLOW);
+                asm.ret_if_eq(k(libc::SOCK_SEQPACKET), RET_ALLOW);
+                asm.ret(eperm);
+            }
+            asm.ret(RET_ALLOW);
         }),
     ));
     // sendto, sendmsg, sendmmsg: never with MSG_FASTOPEN, which connects a
@@ -970,6 +982,31 @@ mod tests {
         );
         assert_eq!(
             v(&udp, libc::SYS_socket, [inet, stream, 0, 0, 0, 0]),
+            errno(libc::EPERM)
+        );
+    }
+
+    #[test]
+    fn datagram_socketpairs_need_unix() {
+        let unix = u64::try_from(libc::AF_UNIX).unwrap();
+        let inet = u64::try_from(libc::AF_INET).unwrap();
+        let flags = u64::try_from(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK).unwrap();
+        let ty = |t: libc::c_int| u64::try_from(t).unwrap() | flags;
+        let base = build(Needs::default()).unwrap();
+        let pair = |f: &Filter, family, t| v(f, libc::SYS_socketpair, [family, t, 0, 0, 0, 0]);
+        assert_eq!(pair(&base, unix, ty(libc::SOCK_STREAM)), RET_ALLOW);
+        assert_eq!(pair(&base, unix, ty(libc::SOCK_SEQPACKET)), RET_ALLOW);
+        assert_eq!(pair(&base, unix, ty(libc::SOCK_DGRAM)), errno(libc::EPERM));
+        assert_eq!(pair(&base, unix, ty(libc::SOCK_RAW)), errno(libc::EPERM));
+        assert_eq!(pair(&base, inet, ty(libc::SOCK_STREAM)), errno(libc::EPERM));
+        let with_unix = build(Needs {
+            unix: true,
+            ..Needs::default()
+        })
+        .unwrap();
+        assert_eq!(pair(&with_unix, unix, ty(libc::SOCK_DGRAM)), RET_ALLOW);
+        assert_eq!(
+            pair(&with_unix, inet, ty(libc::SOCK_DGRAM)),
             errno(libc::EPERM)
         );
     }

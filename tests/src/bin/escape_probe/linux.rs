@@ -19,7 +19,7 @@ use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::os::unix::net::UnixStream;
+use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::path::{Path, PathBuf};
 
 use cap_runtime::linux::probe;
@@ -251,6 +251,18 @@ fn attempt(name: &str, c: &Ctx) -> Res {
             io(UnixStream::connect(c.outside.join("sock")))
         }
         "twin_socketpair" => io(UnixStream::pair()),
+        "twin_socketpair_seqpacket" => rx(rustix::net::socketpair(
+            rustix::net::AddressFamily::UNIX,
+            rustix::net::SocketType::SEQPACKET,
+            rustix::net::SocketFlags::CLOEXEC,
+            None,
+        )),
+        // An unconnected datagram socket reaches any pathname datagram socket
+        // (such as /dev/log): without a unix grant, the pair is refused.
+        "dgram_socketpair_sendto_outside" | "unix_gap_dgram_sendto_outside" => {
+            let (a, _b) = UnixDatagram::pair().map_err(|e| e.raw_os_error().unwrap_or(-1))?;
+            io(a.send_to(b"x", c.outside.join("dsock")))
+        }
         "tcp_connect_outside" => io(TcpStream::connect(("127.0.0.1", c.outside_port))),
         "twin_tcp_connect_granted" => io(TcpStream::connect(("127.0.0.1", c.connect_port))),
         // TCP Fast Open connects inside sendto/sendmsg, where Landlock's
