@@ -301,6 +301,7 @@ corpus! {
     twin_tcp_sendto_connected_granted: OK, OK;
     tcp_bind_outside: errno(EACCES), OK;
     twin_tcp_bind_granted: OK, OK;
+    tcp_listen_autobind_connect_inside: errno(EACCES), OK;
     udp_socket: errno(EPERM), OK;
     raw_socket: errno(EPERM), OK;
     packet_socket: errno(EPERM), OK;
@@ -328,6 +329,7 @@ corpus! {
     gap_tcp_granted_port_other_address: errno(ECONNREFUSED), errno(ECONNREFUSED);
     unix_gap_pathname_connect: OK, OK;
     unix_gap_dgram_sendto_outside: OK, OK;
+    gap_tcp_listen_autobind: OK, OK;
 }
 
 #[test]
@@ -446,7 +448,7 @@ fn report_json_describes_the_sandbox() {
     );
     assert_eq!(
         v["seccomp"]["groups"],
-        serde_json::json!(["baseline", "fs", "inet"])
+        serde_json::json!(["baseline", "fs", "inet", "listen"])
     );
     assert!(v["seccomp"]["allowed_syscalls"].as_u64().unwrap() > 100);
     assert!(
@@ -460,6 +462,11 @@ fn report_json_describes_the_sandbox() {
     assert!(
         gaps.iter()
             .any(|g| g["right"] == "Stat" && g["permanent"] == true)
+    );
+    assert!(
+        gaps.iter()
+            .any(|g| g["right"] == "tcp listen" && g["permanent"] == true),
+        "the policy has a bind port: the listen auto-bind gap is stated"
     );
     assert!(
         gaps.iter().all(|g| g["permanent"] == true),

@@ -53,6 +53,10 @@ pub struct Needs {
     pub set_meta: bool,
     /// Any TCP grant or TCP socket handle.
     pub inet: bool,
+    /// Any grant with TCP bind ports (`listen` is allowed only then, or with
+    /// unix needs: on an unbound TCP socket it binds an ephemeral port without
+    /// Landlock's bind check).
+    pub tcp_bind: bool,
     /// Any UDP grant or UDP socket handle.
     pub udp: bool,
     /// Any unix grant or unix socket handle.
@@ -77,6 +81,7 @@ pub fn needs(policy: &Policy<'_>) -> Needs {
     }
     for g in policy.net_grants() {
         n.inet |= !g.tcp_connect_ports.is_empty() || !g.tcp_bind_ports.is_empty();
+        n.tcp_bind |= !g.tcp_bind_ports.is_empty();
         n.udp |= g.udp;
         n.unix |= g.unix;
     }
@@ -141,6 +146,9 @@ fn permanent_gaps(policy: &Policy<'_>, n: Needs, gaps: &mut Vec<Gap>) {
     }
     if n.inet {
         gaps.push(gap("process", "tcp address", "Landlock TCP rules match ports, not addresses: a granted port is reachable on every host", true));
+    }
+    if n.inet && (n.tcp_bind || n.unix) {
+        gaps.push(gap("process", "tcp listen", "listen() on an unbound TCP socket binds an ephemeral port on every address without Landlock's bind check, so the process can accept connections on a port outside the grant (listen is allowed because a grant has TCP bind ports or unix sockets)", true));
     }
     if n.udp {
         gaps.push(gap("process", "udp", "UDP sockets are allowed by seccomp; Landlock does not restrict UDP destinations or bound ports", true));

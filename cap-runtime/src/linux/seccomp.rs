@@ -57,6 +57,8 @@ pub enum Group {
     Inet,
     /// Unix-domain sockets.
     Unix,
+    /// `listen`: only with TCP bind ports or unix sockets.
+    Listen,
     /// execve, execveat: only when a handle has `Exec`.
     Exec,
 }
@@ -70,6 +72,7 @@ impl Group {
             Group::SetMeta => "setmeta",
             Group::Inet => "inet",
             Group::Unix => "unix",
+            Group::Listen => "listen",
             Group::Exec => "exec",
         }
     }
@@ -269,7 +272,11 @@ const SETMETA: Table = sys![
     SYS_fremovexattr,
 ];
 
-const SOCKETS: Table = sys![SYS_connect, SYS_bind, SYS_listen, SYS_accept, SYS_accept4];
+const SOCKETS: Table = sys![SYS_connect, SYS_bind, SYS_accept, SYS_accept4];
+
+/// `listen` on an unbound TCP socket binds an ephemeral port without
+/// Landlock's bind check: only with TCP bind ports or unix needs.
+const LISTEN: Table = sys![SYS_listen];
 
 const EXEC: Table = sys![SYS_execve, SYS_execveat];
 
@@ -354,6 +361,9 @@ pub fn groups(needs: Needs) -> Vec<Group> {
     }
     if needs.unix {
         groups.push(Group::Unix);
+    }
+    if needs.tcp_bind || needs.unix {
+        groups.push(Group::Listen);
     }
     if needs.exec {
         groups.push(Group::Exec);
@@ -539,6 +549,7 @@ pub fn build(needs: Needs) -> Result<Filter, &'static str> {
             Group::Fs => FS,
             Group::SetMeta => SETMETA,
             Group::Inet | Group::Unix => SOCKETS,
+            Group::Listen => LISTEN,
             Group::Exec => EXEC,
         };
         for entry in table {
@@ -812,6 +823,7 @@ mod tests {
             fs: true,
             set_meta: true,
             inet: true,
+            tcp_bind: true,
             udp: true,
             unix: true,
             exec: true,
@@ -839,6 +851,7 @@ mod tests {
                 fs: true,
                 set_meta: true,
                 inet: true,
+                tcp_bind: true,
                 udp: true,
                 unix: true,
                 exec: true,
@@ -852,6 +865,7 @@ mod tests {
                     Group::Fs => FS,
                     Group::SetMeta => SETMETA,
                     Group::Inet | Group::Unix => SOCKETS,
+                    Group::Listen => LISTEN,
                     Group::Exec => EXEC,
                 };
                 plain.extend(table.iter().map(|(_, n)| nr(*n)));
@@ -984,6 +998,39 @@ mod tests {
             v(&udp, libc::SYS_socket, [inet, stream, 0, 0, 0, 0]),
             errno(libc::EPERM)
         );
+    }
+
+    #[test]
+    fn listen_needs_bind_ports_or_unix() {
+        use crate::{NetGrant, Policy};
+        let mut connect_only = Policy::new();
+        connect_only.net(NetGrant {
+            label: "connect".into(),
+            tcp_connect_ports: vec![443],
+            ..NetGrant::default()
+        });
+        let f = build(super::super::needs(&connect_only)).unwrap();
+        assert!(!f.allowed.contains(&"SYS_listen"), "{:?}", f.allowed);
+        assert_eq!(
+            v(&f, libc::SYS_listen, [3, 1, 0, 0, 0, 0]),
+            errno(libc::EPERM)
+        );
+        assert_eq!(v(&f, libc::SYS_connect, [3, 0, 16, 0, 0, 0]), RET_ALLOW);
+        let mut bind = connect_only.clone();
+        bind.net(NetGrant {
+            label: "bind".into(),
+            tcp_bind_ports: vec![8080],
+            ..NetGrant::default()
+        });
+        let f = build(super::super::needs(&bind)).unwrap();
+        assert!(f.allowed.contains(&"SYS_listen"));
+        assert_eq!(v(&f, libc::SYS_listen, [3, 1, 0, 0, 0, 0]), RET_ALLOW);
+        let unix = build(Needs {
+            unix: true,
+            ..Needs::default()
+        })
+        .unwrap();
+        assert_eq!(v(&unix, libc::SYS_listen, [3, 1, 0, 0, 0, 0]), RET_ALLOW);
     }
 
     #[test]

@@ -291,6 +291,28 @@ fn attempt(name: &str, c: &Ctx) -> Res {
         }
         "tcp_bind_outside" => io(TcpListener::bind(("127.0.0.1", c.free_port))),
         "twin_tcp_bind_granted" => io(TcpListener::bind(("127.0.0.1", c.bind_port))),
+        // listen() on an unbound socket binds an ephemeral port without
+        // Landlock's bind check; allowed because the policy has a bind port.
+        "gap_tcp_listen_autobind" => {
+            let s = probe::socket(libc::AF_INET, libc::SOCK_STREAM, 0)?;
+            rx(rustix::net::listen(&s, 1))?;
+            let port = rustix::net::getsockname(&s)
+                .ok()
+                .and_then(|a| std::net::SocketAddr::try_from(a).ok())
+                .map_or(0, |a| a.port());
+            check(port != 0 && port != c.bind_port)
+        }
+        // The auto-bound port is not a connect port: the sandbox cannot reach
+        // it itself (other processes can).
+        "tcp_listen_autobind_connect_inside" => {
+            let s = probe::socket(libc::AF_INET, libc::SOCK_STREAM, 0)?;
+            rx(rustix::net::listen(&s, 1))?;
+            let port = rustix::net::getsockname(&s)
+                .ok()
+                .and_then(|a| std::net::SocketAddr::try_from(a).ok())
+                .map_or(0, |a| a.port());
+            io(TcpStream::connect(("127.0.0.1", port)))
+        }
         "udp_socket" => io(UdpSocket::bind("127.0.0.1:0")),
         "raw_socket" => fd(probe::socket(
             libc::AF_INET,
