@@ -448,7 +448,7 @@ fn report_json_describes_the_sandbox() {
     );
     assert_eq!(
         v["seccomp"]["groups"],
-        serde_json::json!(["baseline", "fs", "inet", "listen"])
+        serde_json::json!(["baseline", "fs", "inet", "listen", "accept"])
     );
     assert!(v["seccomp"]["allowed_syscalls"].as_u64().unwrap() > 100);
     assert!(

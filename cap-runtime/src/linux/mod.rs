@@ -51,16 +51,20 @@ pub struct Needs {
     pub fs: bool,
     /// Any file or directory handle with `SetMeta`.
     pub set_meta: bool,
-    /// Any TCP grant or TCP socket handle.
+    /// Any grant with TCP ports: new TCP sockets, `connect`, `bind`.
+    /// (Held TCP sockets need none of it.)
     pub inet: bool,
     /// Any grant with TCP bind ports (`listen` is allowed only then, or with
     /// unix needs: on an unbound TCP socket it binds an ephemeral port without
     /// Landlock's bind check).
     pub tcp_bind: bool,
-    /// Any UDP grant or UDP socket handle.
+    /// Any grant with UDP: new UDP sockets.
     pub udp: bool,
-    /// Any unix grant or unix socket handle.
+    /// Any grant with unix sockets, or any held unix socket (coarser than
+    /// it should be; a stated gap): new unix sockets, `connect`, `bind`.
     pub unix: bool,
+    /// Any held listener (or a grant that can make one): `accept`, `accept4`.
+    pub accept: bool,
     /// Any handle with `Exec`.
     pub exec: bool,
 }
@@ -71,9 +75,19 @@ pub fn needs(policy: &Policy<'_>) -> Needs {
     for e in policy.entries() {
         match e.kind {
             EntryKind::Dir | EntryKind::File => n.fs = true,
-            EntryKind::Socket(SocketKind::TcpListener | SocketKind::TcpStream) => n.inet = true,
-            EntryKind::Socket(SocketKind::Udp) => n.udp = true,
-            EntryKind::Socket(_) => n.unix = true,
+            // A held socket is used through its descriptor: send and recv
+            // are in the baseline, a listener adds accept. Making sockets
+            // is the authority of a grant only.
+            EntryKind::Socket(SocketKind::TcpListener) => n.accept = true,
+            EntryKind::Socket(SocketKind::TcpStream | SocketKind::Udp) => {}
+            // Held unix sockets still turn on the whole unix group: cap-core's
+            // `Dir` unix methods (bind beneath a dir with `Create`, connect
+            // beneath one) rely on it; a stated gap.
+            EntryKind::Socket(SocketKind::UnixListener) => {
+                n.unix = true;
+                n.accept = true;
+            }
+            EntryKind::Socket(SocketKind::UnixStream | SocketKind::UnixDatagram) => n.unix = true,
         }
         n.set_meta |=
             e.rights.contains(Rights::SET_META) && !matches!(e.kind, EntryKind::Socket(_));
@@ -85,6 +99,7 @@ pub fn needs(policy: &Policy<'_>) -> Needs {
         n.udp |= g.udp;
         n.unix |= g.unix;
     }
+    n.accept |= n.tcp_bind || n.unix;
     n
 }
 
@@ -153,8 +168,19 @@ fn permanent_gaps(policy: &Policy<'_>, n: Needs, gaps: &mut Vec<Gap>) {
     if n.udp {
         gaps.push(gap("process", "udp", "UDP sockets are allowed by seccomp; Landlock does not restrict UDP destinations or bound ports", true));
     }
+    for e in policy.entries() {
+        if matches!(
+            e.kind,
+            EntryKind::Socket(SocketKind::Udp | SocketKind::UnixDatagram)
+        ) {
+            gaps.push(gap(e.origin.display().to_string(), "send destination", "a held datagram socket that is not connected can send to any address its family reaches (sendto is not mediated by Landlock); the types only send to the connected peer", true));
+        }
+    }
     if n.unix {
         gaps.push(gap("process", "unix path", "connecting to a pathname unix socket is not mediated by Landlock (abstract sockets are scoped)", true));
+        if !policy.net_grants().iter().any(|g| g.unix) {
+            gaps.push(gap("process", "unix sockets", "a held unix socket turns on the whole unix group without a unix grant: new unix sockets, connect to any pathname socket, datagrams to any pathname socket, listen", true));
+        }
     }
 }
 

@@ -59,6 +59,8 @@ pub enum Group {
     Unix,
     /// `listen`: only with TCP bind ports or unix sockets.
     Listen,
+    /// `accept`, `accept4`: a held listener, or a grant that makes them.
+    Accept,
     /// execve, execveat: only when a handle has `Exec`.
     Exec,
 }
@@ -73,6 +75,7 @@ impl Group {
             Group::Inet => "inet",
             Group::Unix => "unix",
             Group::Listen => "listen",
+            Group::Accept => "accept",
             Group::Exec => "exec",
         }
     }
@@ -272,7 +275,10 @@ const SETMETA: Table = sys![
     SYS_fremovexattr,
 ];
 
-const SOCKETS: Table = sys![SYS_connect, SYS_bind, SYS_accept, SYS_accept4];
+const SOCKETS: Table = sys![SYS_connect, SYS_bind];
+
+/// Accepting on a listener: held ones, or those a grant can make.
+const ACCEPT: Table = sys![SYS_accept, SYS_accept4];
 
 /// `listen` on an unbound TCP socket binds an ephemeral port without
 /// Landlock's bind check: only with TCP bind ports or unix needs.
@@ -364,6 +370,9 @@ pub fn groups(needs: Needs) -> Vec<Group> {
     }
     if needs.tcp_bind || needs.unix {
         groups.push(Group::Listen);
+    }
+    if needs.accept {
+        groups.push(Group::Accept);
     }
     if needs.exec {
         groups.push(Group::Exec);
@@ -550,6 +559,7 @@ pub fn build(needs: Needs) -> Result<Filter, &'static str> {
             Group::SetMeta => SETMETA,
             Group::Inet | Group::Unix => SOCKETS,
             Group::Listen => LISTEN,
+            Group::Accept => ACCEPT,
             Group::Exec => EXEC,
         };
         for entry in table {
@@ -826,6 +836,7 @@ mod tests {
             tcp_bind: true,
             udp: true,
             unix: true,
+            accept: true,
             exec: true,
         })
         .unwrap();
@@ -854,6 +865,7 @@ mod tests {
                 tcp_bind: true,
                 udp: true,
                 unix: true,
+                accept: true,
                 exec: true,
             },
         ] {
@@ -866,6 +878,7 @@ mod tests {
                     Group::SetMeta => SETMETA,
                     Group::Inet | Group::Unix => SOCKETS,
                     Group::Listen => LISTEN,
+                    Group::Accept => ACCEPT,
                     Group::Exec => EXEC,
                 };
                 plain.extend(table.iter().map(|(_, n)| nr(*n)));
@@ -1031,6 +1044,42 @@ mod tests {
         })
         .unwrap();
         assert_eq!(v(&unix, libc::SYS_listen, [3, 1, 0, 0, 0, 0]), RET_ALLOW);
+    }
+
+    #[test]
+    fn held_inet_sockets_only_accept() {
+        use crate::{Policy, SocketKind};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut held = Policy::new();
+        held.socket(
+            std::os::fd::AsFd::as_fd(&listener),
+            SocketKind::TcpListener,
+            crate::Rights::ACCEPT,
+            "listener",
+        );
+        held.socket(
+            std::os::fd::AsFd::as_fd(&udp),
+            SocketKind::Udp,
+            crate::Rights::SEND,
+            "udp",
+        );
+        let f = build(super::super::needs(&held)).unwrap();
+        assert_eq!(v(&f, libc::SYS_accept4, [3, 0, 0, 0, 0, 0]), RET_ALLOW);
+        for sys in [libc::SYS_connect, libc::SYS_bind, libc::SYS_listen] {
+            assert_eq!(v(&f, sys, [3, 0, 0, 0, 0, 0]), errno(libc::EPERM), "{sys}");
+        }
+        for family in [libc::AF_INET, libc::AF_INET6, libc::AF_UNIX] {
+            let family = u64::try_from(family).unwrap();
+            for ty in [libc::SOCK_STREAM, libc::SOCK_DGRAM] {
+                let ty = u64::try_from(ty).unwrap();
+                assert_eq!(
+                    v(&f, libc::SYS_socket, [family, ty, 0, 0, 0, 0]),
+                    errno(libc::EPERM)
+                );
+            }
+        }
+        assert_eq!(f.groups, [Group::Baseline, Group::Accept]);
     }
 
     #[test]

@@ -256,12 +256,23 @@ pub(crate) fn run(name: &str, fixture: &Path) {
                 }),
             );
             c.check(
-                "inet group without a grant",
+                "accept group, no inet or unix group without a grant",
                 report.as_ref().is_ok_and(|r| {
-                    r.seccomp
-                        .as_ref()
-                        .is_some_and(|s| s.groups.contains(&"inet".to_string()))
+                    r.seccomp.as_ref().is_some_and(|s| {
+                        s.groups.contains(&"accept".to_string())
+                            && !s.groups.contains(&"inet".to_string())
+                            && !s.groups.contains(&"unix".to_string())
+                    })
                 }),
+            );
+            c.check(
+                "a new unix socket without a grant: EPERM",
+                std::os::unix::net::UnixStream::connect(fixture.join("outside/sock"))
+                    .is_err_and(|e| e.raw_os_error() == Some(libc::EPERM)),
+            );
+            c.check(
+                "a new TCP socket without a grant: EPERM",
+                probe::socket(libc::AF_INET, libc::SOCK_STREAM, 0).err() == Some(libc::EPERM),
             );
             let accepted = listener.accept();
             c.check("accept on the held listener", accepted.is_ok());
@@ -276,10 +287,10 @@ pub(crate) fn run(name: &str, fixture: &Path) {
             }
             let again = TcpStream::connect(("127.0.0.1", port));
             c.check(
-                "a new connect without a grant: EACCES",
+                "a new connect without a grant: EPERM (no socket)",
                 again
                     .as_ref()
-                    .is_err_and(|e| e.raw_os_error() == Some(libc::EACCES)),
+                    .is_err_and(|e| e.raw_os_error() == Some(libc::EPERM)),
             );
         }
         other => panic!("unknown case {other}"),
