@@ -340,7 +340,11 @@ pub(crate) fn enter(policy: &Policy<'_>, options: &Options) -> Result<Report, Er
 
     // Inherited descriptors (listed before we open any of our own).
     let keep: Vec<RawFd> = policy.entries().iter().map(|e| e.fd).collect();
-    let inherited = fds::undeclared(&keep);
+    let inherited = fds::undeclared(&keep).map_err(|errno| Error::Kernel {
+        step: "list open descriptors (/proc/self/fd)",
+        errno,
+        applied: Vec::new(),
+    })?;
     if options.inherited_fds == InheritedFds::Refuse && !inherited.is_empty() {
         return Err(Error::InheritedFds {
             fds: inherited
