@@ -383,6 +383,11 @@ fn close_inherited_fds() {
 }
 
 #[test]
+fn sandboxed_prologue_closes_inherited_fds_and_keeps_preopened_ones() {
+    case("sandboxed_with_field_file_kept");
+}
+
+#[test]
 fn invalid_policy_leaves_the_process_unchanged() {
     case("lib_invalid_entry_unchanged");
 }

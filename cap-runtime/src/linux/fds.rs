@@ -80,4 +80,18 @@ mod tests {
         );
         assert!(!undeclared(&[fd]).unwrap().iter().any(|(f, _)| *f == fd));
     }
+
+    #[test]
+    fn a_snapshot_knows_the_file_behind_each_descriptor() {
+        let file = std::fs::File::open("/proc/self/status").unwrap();
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
+        let snapshot = crate::FdSnapshot::take();
+        let (_, dev, ino) = sys::fstat_id(fd).unwrap();
+        assert_eq!(snapshot.error(), None);
+        assert!(snapshot.contains(fd, dev, ino));
+        assert!(
+            !snapshot.contains(fd, dev, ino + 1),
+            "another file under the same number"
+        );
+    }
 }

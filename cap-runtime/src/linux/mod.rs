@@ -21,6 +21,15 @@ use std::os::fd::RawFd;
 use crate::report::{FdAction, Gap, HandleReport, InheritedFd, Report, SeccompReport};
 use crate::{EntryKind, Error, InheritedFds, Mode, Options, Policy, Rights, SocketKind};
 
+/// Every descriptor above stdio with the identity of its file, for
+/// [`crate::FdSnapshot`].
+pub(crate) fn open_fds() -> Result<Vec<(RawFd, u64, u64)>, i32> {
+    Ok(fds::open_fds()?
+        .into_iter()
+        .filter_map(|fd| sys::fstat_id(fd).ok().map(|(_, dev, ino)| (fd, dev, ino)))
+        .collect())
+}
+
 /// The Landlock ABI of the running kernel (0 without Landlock).
 pub fn landlock_abi() -> u32 {
     sys::landlock_abi()
@@ -345,6 +354,15 @@ pub(crate) fn enter(policy: &Policy<'_>, options: &Options) -> Result<Report, Er
         errno,
         applied: Vec::new(),
     })?;
+    if let InheritedFds::CloseInherited(snapshot) = &options.inherited_fds
+        && let Some(errno) = snapshot.error()
+    {
+        return Err(Error::Kernel {
+            step: "snapshot of open descriptors (/proc/self/fd)",
+            errno,
+            applied: Vec::new(),
+        });
+    }
     if options.inherited_fds == InheritedFds::Refuse && !inherited.is_empty() {
         return Err(Error::InheritedFds {
             fds: inherited
@@ -357,6 +375,24 @@ pub(crate) fn enter(policy: &Policy<'_>, options: &Options) -> Result<Report, Er
                 .collect(),
         });
     }
+
+    // What becomes of each: decided now, done after Landlock.
+    let inherited: Vec<(RawFd, String, FdAction)> = inherited
+        .into_iter()
+        .map(|(fd, target)| {
+            let action = match &options.inherited_fds {
+                InheritedFds::Close => FdAction::Closed,
+                // Open at the snapshot and still the same file: inherited.
+                // Anything else was opened since, and a live object may own it.
+                InheritedFds::CloseInherited(snapshot) => match sys::fstat_id(fd) {
+                    Ok((_, dev, ino)) if snapshot.contains(fd, dev, ino) => FdAction::Closed,
+                    _ => FdAction::Kept,
+                },
+                InheritedFds::Keep | InheritedFds::Refuse => FdAction::Kept,
+            };
+            (fd, target, action)
+        })
+        .collect();
 
     // The Landlock ruleset: created and filled now, applied later.
     let kernel = |step: &'static str| {
@@ -441,13 +477,10 @@ pub(crate) fn enter(policy: &Policy<'_>, options: &Options) -> Result<Report, Er
     applied.push("capabilities");
     report.capabilities_dropped = dropped.into_iter().map(caps::name).collect();
 
-    for (fd, target) in inherited {
-        let action = if options.inherited_fds == InheritedFds::Close {
+    for (fd, target, action) in inherited {
+        if action == FdAction::Closed {
             sys::close_unowned(fd).map_err(|e| fail("close inherited descriptor", e, &applied))?;
-            FdAction::Closed
-        } else {
-            FdAction::Kept
-        };
+        }
         report
             .inherited_fds
             .push(InheritedFd { fd, target, action });

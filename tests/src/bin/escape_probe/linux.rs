@@ -400,6 +400,10 @@ pub(crate) fn main() {
         lib_cases::run(name, &fixture);
         return;
     }
+    if name.starts_with("sandboxed_") {
+        sandboxed_cases::run(name);
+        return;
+    }
     if name.starts_with("capcore_") {
         capcore::run(name, &fixture, sandboxed);
         return;
@@ -495,3 +499,5 @@ pub(crate) fn main() {
 mod capcore;
 #[path = "lib_cases.rs"]
 mod lib_cases;
+#[path = "sandboxed_cases.rs"]
+mod sandboxed_cases;
