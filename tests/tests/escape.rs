@@ -398,6 +398,11 @@ fn held_sockets_work_without_a_grant() {
 }
 
 #[test]
+fn securebits_locked_by_a_parent_do_not_stop_the_lock() {
+    case("lib_parent_locked_securebits");
+}
+
+#[test]
 fn threads_are_refused() {
     case("lib_threads_refused");
 }

@@ -452,6 +452,18 @@ pub(crate) fn enter(policy: &Policy<'_>, options: &Options) -> Result<Report, Er
     let last = caps::last_cap();
     let bounding = caps::bounding_set(last);
     let setpcap = caps::has_setpcap();
+    // Securebits a parent locked cannot change: plan around them now rather
+    // than fail after Landlock is applied.
+    let securebits = if setpcap {
+        let current = caps::securebits().map_err(kernel("read securebits"))?;
+        let (target, differ) = caps::securebits_plan(current);
+        if !differ.is_empty() {
+            gaps.push(gap("process", "securebits", format!("securebits {} were locked by a parent process to other values and stay so (capabilities are still dropped and no_new_privs set)", differ.join(", ")), true));
+        }
+        (target != current).then_some(target)
+    } else {
+        None
+    };
 
     // ---- From here on, every step is irreversible. ----
     let mut applied: Vec<&'static str> = Vec::new();
@@ -472,8 +484,8 @@ pub(crate) fn enter(policy: &Policy<'_>, options: &Options) -> Result<Report, Er
         applied.push("landlock");
     }
 
-    let dropped =
-        caps::drop_all(&bounding, setpcap).map_err(|(step, e)| fail(step, e, &applied))?;
+    let dropped = caps::drop_all(&bounding, setpcap, securebits)
+        .map_err(|(step, e)| fail(step, e, &applied))?;
     applied.push("capabilities");
     report.capabilities_dropped = dropped.into_iter().map(caps::name).collect();
 

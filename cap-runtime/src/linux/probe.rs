@@ -469,3 +469,9 @@ pub fn setsockopt_int(
         .into(),
     )
 }
+
+/// `prctl(PR_SET_SECUREBITS, bits)`.
+pub fn set_securebits(bits: libc::c_ulong) -> Answer {
+    // SAFETY: integer arguments.
+    answer(unsafe { libc::prctl(libc::PR_SET_SECUREBITS, bits, 0, 0, 0) }.into())
+}

@@ -63,7 +63,13 @@ pub(crate) fn close_unowned(fd: RawFd) -> Result<(), i32> {
     // SAFETY: closing a descriptor cannot violate memory safety; the I/O
     // safety contract (no owner left dangling) is the caller's, see above.
     let ret = unsafe { libc::close(fd) };
-    if ret < 0 { Err(errno()) } else { Ok(()) }
+    // Linux releases the descriptor whatever close() reports (EINTR, EIO
+    // from a deferred write error...): only EBADF means it was not closed
+    // here, and failing for anything else would stop the lock half-way.
+    match if ret < 0 { errno() } else { 0 } {
+        libc::EBADF => Err(libc::EBADF),
+        _ => Ok(()),
+    }
 }
 
 /// `struct landlock_ruleset_attr` (ABI 6 layout; older kernels accept a

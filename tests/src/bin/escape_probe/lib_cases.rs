@@ -293,6 +293,35 @@ pub(crate) fn run(name: &str, fixture: &Path) {
                     .is_err_and(|e| e.raw_os_error() == Some(libc::EPERM)),
             );
         }
+        "lib_parent_locked_securebits" => {
+            // A parent locked KEEP_CAPS on: setting ambit's bits wholesale
+            // would fail with EPERM after Landlock, leaving no seccomp.
+            c.check("lock KEEP_CAPS first", probe::set_securebits(0x30).is_ok());
+            let report =
+                cap_runtime::enter_with(&policy, &options(Mode::Strict, InheritedFds::Keep));
+            println!("{report:?}");
+            c.check("enters", report.is_ok());
+            c.check(
+                "seccomp is installed (reported, and socket() is refused)",
+                report
+                    .as_ref()
+                    .is_ok_and(|r| r.mechanisms.iter().any(|m| m == "seccomp"))
+                    && probe::socket(libc::AF_INET, libc::SOCK_STREAM, 0).err()
+                        == Some(libc::EPERM),
+            );
+            c.check(
+                "the report names the locked bit",
+                report.as_ref().is_ok_and(|r| {
+                    r.gaps
+                        .iter()
+                        .any(|g| g.right == "securebits" && g.reason.contains("keep_caps"))
+                }),
+            );
+            c.check(
+                "capabilities are empty",
+                probe::effective_caps() == Ok(0) && probe::permitted_caps() == Ok(0),
+            );
+        }
         other => panic!("unknown case {other}"),
     }
     println!("RESULT {}", if c.0 == 0 { "ok 0" } else { "errno -1" });
