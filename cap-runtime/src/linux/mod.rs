@@ -10,6 +10,7 @@
 pub mod caps;
 pub mod fds;
 pub mod landlock;
+#[cfg(feature = "probe")]
 #[doc(hidden)]
 pub mod probe;
 #[cfg(target_arch = "x86_64")]
