@@ -339,6 +339,9 @@ impl ReportFormat {
 /// The state of a `#[sandboxed]` prologue: the parsed command line, the
 /// report request (read before the lock) and the ambient token.
 pub struct Prologue {
+    /// The descriptors open before any pre-open code ran: the only
+    /// undeclared ones the lock closes.
+    inherited: InheritedFds,
     args: Args,
     report: Option<ReportFormat>,
     ambient: AmbientAuthority,
@@ -350,6 +353,7 @@ impl Prologue {
     /// Reads the command line and `AMBIT_REPORT`.
     pub fn new(flags: &[&'static str], report: bool) -> Self {
         Self {
+            inherited: InheritedFds::snapshot(),
             args: Args::from_env(flags),
             report: ReportFormat::from_env(report),
             ambient: crate::ambient_authority(),
@@ -409,7 +413,7 @@ impl Prologue {
             };
             sandbox = sandbox.grant(grant);
         }
-        match sandbox.inherited_fds(InheritedFds::Close).enter() {
+        match sandbox.inherited_fds(self.inherited.clone()).enter() {
             Ok(report) => match self.report {
                 Some(ReportFormat::Human) => eprintln!("{report}"),
                 Some(ReportFormat::Json) => match serde_json::to_string(&report) {

@@ -51,22 +51,74 @@ pub enum Mode {
 
 /// What to do with descriptors the process holds that are neither stdio
 /// (0, 1, 2) nor part of the policy: authority the policy does not know about.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InheritedFds {
     /// Refuse to enter, with the list of descriptors ([`Error::InheritedFds`]).
     /// The default for a library call, where live Rust objects may own them.
     #[default]
     Refuse,
-    /// Close them before the seccomp filter is installed. Only sound where no
-    /// live object owns them: the `#[sandboxed]` prologue, before user code runs.
+    /// Close them all before the seccomp filter is installed. Only sound
+    /// where no live object owns any of them; prefer
+    /// [`InheritedFds::CloseInherited`], which leaves alone what the program
+    /// opened after its snapshot.
     Close,
+    /// Close the undeclared descriptors that were already open when the
+    /// snapshot was taken (and still are the same file); keep, and list in
+    /// the report, undeclared ones opened later, which live Rust objects may
+    /// own. The `#[sandboxed]` prologue takes the snapshot first thing,
+    /// before any pre-open code runs ([`InheritedFds::snapshot`]).
+    CloseInherited(FdSnapshot),
     /// Keep them open; the report lists them.
     Keep,
 }
 
+impl InheritedFds {
+    /// [`InheritedFds::CloseInherited`] with a snapshot of the descriptors
+    /// open now. Reading `/proc/self/fd` cannot fail silently: if it fails,
+    /// the snapshot records the error and entering refuses.
+    pub fn snapshot() -> Self {
+        Self::CloseInherited(FdSnapshot::take())
+    }
+}
+
+/// The descriptors open at one moment, each with the identity (device and
+/// inode) of what it pointed to, so a number closed and reused later is not
+/// mistaken for the inherited one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FdSnapshot {
+    /// `(fd, st_dev, st_ino)` of each descriptor above 2.
+    fds: Vec<(i32, u64, u64)>,
+    /// The errno if the listing failed.
+    error: Option<i32>,
+}
+
+impl FdSnapshot {
+    /// Lists the descriptors open now (above stdio).
+    pub fn take() -> Self {
+        match backend::open_fds() {
+            Ok(fds) => Self { fds, error: None },
+            Err(errno) => Self {
+                fds: Vec::new(),
+                error: Some(errno),
+            },
+        }
+    }
+
+    /// Whether `fd` was open at the snapshot and pointed to the same file
+    /// (`dev`, `ino`) as now.
+    pub fn contains(&self, fd: i32, dev: u64, ino: u64) -> bool {
+        self.fds.contains(&(fd, dev, ino))
+    }
+
+    /// The errno, if listing the descriptors failed.
+    pub fn error(&self) -> Option<i32> {
+        self.error
+    }
+}
+
 /// Everything [`enter_with`] takes besides the policy.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Options {
     /// Strict or best-effort.
     pub mode: Mode,

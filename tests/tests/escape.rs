@@ -10,7 +10,7 @@
 use std::net::TcpListener;
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::net::{SocketAddr, UnixListener};
+use std::os::unix::net::{SocketAddr, UnixDatagram, UnixListener};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::Command;
@@ -69,6 +69,7 @@ struct Fixture {
     abstract_name: String,
     _abstract: UnixListener,
     _pathname: UnixListener,
+    _datagram: UnixDatagram,
 }
 
 /// A static x86_64 ELF that calls `exit(42)`: executable without a loader or libc.
@@ -135,6 +136,7 @@ fn fixture(tag: &str) -> Fixture {
         abstract_name,
         _abstract: abstract_listener,
         _pathname: pathname,
+        _datagram: UnixDatagram::bind(p.join("outside/dsock")).unwrap(),
         dir,
     }
 }
@@ -289,10 +291,17 @@ corpus! {
     unix_twin_abstract_inside: OK, OK;
     pathname_unix_connect: errno(EPERM), OK;
     twin_socketpair: OK, OK;
+    twin_socketpair_seqpacket: OK, OK;
+    dgram_socketpair_sendto_outside: errno(EPERM), OK;
     tcp_connect_outside: errno(EACCES), OK;
     twin_tcp_connect_granted: OK, OK;
+    tcp_fastopen_sendto_outside: errno(EPERM), OK;
+    tcp_fastopen_sendmsg_outside: errno(EPERM), OK;
+    tcp_fastopen_connect_outside: errno(EACCES), OK;
+    twin_tcp_sendto_connected_granted: OK, OK;
     tcp_bind_outside: errno(EACCES), OK;
     twin_tcp_bind_granted: OK, OK;
+    tcp_listen_autobind_connect_inside: errno(EACCES), OK;
     udp_socket: errno(EPERM), OK;
     raw_socket: errno(EPERM), OK;
     packet_socket: errno(EPERM), OK;
@@ -319,6 +328,8 @@ corpus! {
     gap_stat_outside: OK, OK;
     gap_tcp_granted_port_other_address: errno(ECONNREFUSED), errno(ECONNREFUSED);
     unix_gap_pathname_connect: OK, OK;
+    unix_gap_dgram_sendto_outside: OK, OK;
+    gap_tcp_listen_autobind: OK, OK;
 }
 
 #[test]
@@ -372,6 +383,11 @@ fn close_inherited_fds() {
 }
 
 #[test]
+fn sandboxed_prologue_closes_inherited_fds_and_keeps_preopened_ones() {
+    case("sandboxed_with_field_file_kept");
+}
+
+#[test]
 fn invalid_policy_leaves_the_process_unchanged() {
     case("lib_invalid_entry_unchanged");
 }
@@ -379,6 +395,11 @@ fn invalid_policy_leaves_the_process_unchanged() {
 #[test]
 fn held_sockets_work_without_a_grant() {
     case("lib_socket_entries");
+}
+
+#[test]
+fn securebits_locked_by_a_parent_do_not_stop_the_lock() {
+    case("lib_parent_locked_securebits");
 }
 
 #[test]
@@ -437,7 +458,7 @@ fn report_json_describes_the_sandbox() {
     );
     assert_eq!(
         v["seccomp"]["groups"],
-        serde_json::json!(["baseline", "fs", "inet"])
+        serde_json::json!(["baseline", "fs", "inet", "listen", "accept"])
     );
     assert!(v["seccomp"]["allowed_syscalls"].as_u64().unwrap() > 100);
     assert!(
@@ -451,6 +472,11 @@ fn report_json_describes_the_sandbox() {
     assert!(
         gaps.iter()
             .any(|g| g["right"] == "Stat" && g["permanent"] == true)
+    );
+    assert!(
+        gaps.iter()
+            .any(|g| g["right"] == "tcp listen" && g["permanent"] == true),
+        "the policy has a bind port: the listen auto-bind gap is stated"
     );
     assert!(
         gaps.iter().all(|g| g["permanent"] == true),

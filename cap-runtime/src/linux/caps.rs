@@ -86,12 +86,55 @@ pub fn has_setpcap() -> bool {
 /// SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE | _LOCKED`.
 const SECUREBITS: libc::c_ulong = 0xef;
 
-/// Drops everything. Returns the bounding-set capabilities dropped.
-/// `Err((step, errno))` names the step that failed.
-pub fn drop_all(bounding: &[u32], setpcap: bool) -> Result<Vec<u32>, (&'static str, i32)> {
+/// The securebits to set, given the current ones: [`SECUREBITS`] for the
+/// four pairs (flag, lock) in the low byte, except that a pair whose lock a
+/// parent already set keeps its value (changing it would fail with `EPERM`
+/// after Landlock is applied); bits above the low byte (such as
+/// `SECBIT_EXEC_RESTRICT_FILE`) are kept as they are. Returns the target and
+/// the names of the flags a parent locked to another value than ours.
+pub fn securebits_plan(current: libc::c_ulong) -> (libc::c_ulong, Vec<&'static str>) {
+    const PAIRS: [(u32, &str); 4] = [
+        (0, "noroot"),
+        (2, "no_setuid_fixup"),
+        (4, "keep_caps"),
+        (6, "no_cap_ambient_raise"),
+    ];
+    let mut target = current & !0xff;
+    let mut differ = Vec::new();
+    for (shift, name) in PAIRS {
+        let pair: libc::c_ulong = 0b11 << shift;
+        if current & (0b10 << shift) != 0 {
+            // Locked by a parent: keep flag and lock as they are.
+            target |= current & pair;
+            if current & pair != SECUREBITS & pair {
+                differ.push(name);
+            }
+        } else {
+            target |= SECUREBITS & pair;
+        }
+    }
+    (target, differ)
+}
+
+/// The calling thread's securebits (`PR_GET_SECUREBITS`).
+pub fn securebits() -> Result<libc::c_ulong, i32> {
+    sys::prctl(libc::PR_GET_SECUREBITS, 0, 0, 0, 0)
+        .map(|bits| libc::c_ulong::try_from(bits).unwrap_or(0))
+}
+
+/// Drops everything. `securebits`: the bits to set (from
+/// [`securebits_plan`]), `None` to leave them. Returns the bounding-set
+/// capabilities dropped. `Err((step, errno))` names the step that failed.
+pub fn drop_all(
+    bounding: &[u32],
+    setpcap: bool,
+    securebits: Option<libc::c_ulong>,
+) -> Result<Vec<u32>, (&'static str, i32)> {
     let mut dropped = Vec::new();
     if setpcap {
-        sys::prctl(libc::PR_SET_SECUREBITS, SECUREBITS, 0, 0, 0).map_err(|e| ("securebits", e))?;
+        if let Some(bits) = securebits {
+            sys::prctl(libc::PR_SET_SECUREBITS, bits, 0, 0, 0).map_err(|e| ("securebits", e))?;
+        }
         for cap in bounding {
             sys::prctl(libc::PR_CAPBSET_DROP, (*cap).into(), 0, 0, 0)
                 .map_err(|e| ("capability bounding set", e))?;
@@ -112,4 +155,21 @@ pub fn drop_all(bounding: &[u32], setpcap: bool) -> Result<Vec<u32>, (&'static s
     }
     sys::capset_clear().map_err(|e| ("capset", e))?;
     Ok(dropped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn securebits_keep_what_a_parent_locked() {
+        assert_eq!(securebits_plan(0), (SECUREBITS, Vec::new()));
+        assert_eq!(securebits_plan(SECUREBITS), (SECUREBITS, Vec::new()));
+        // KEEP_CAPS set and locked by a parent: kept, and named.
+        assert_eq!(securebits_plan(0x30), (0xff, vec!["keep_caps"]));
+        // NOROOT locked off: kept off.
+        assert_eq!(securebits_plan(0x02), (0xee, vec!["noroot"]));
+        // Bits above the low byte (SECBIT_EXEC_RESTRICT_FILE and its lock) stay.
+        assert_eq!(securebits_plan(0x300), (0x300 | SECUREBITS, Vec::new()));
+    }
 }

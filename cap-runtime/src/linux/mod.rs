@@ -10,6 +10,7 @@
 pub mod caps;
 pub mod fds;
 pub mod landlock;
+#[cfg(feature = "probe")]
 #[doc(hidden)]
 pub mod probe;
 #[cfg(target_arch = "x86_64")]
@@ -20,6 +21,15 @@ use std::os::fd::RawFd;
 
 use crate::report::{FdAction, Gap, HandleReport, InheritedFd, Report, SeccompReport};
 use crate::{EntryKind, Error, InheritedFds, Mode, Options, Policy, Rights, SocketKind};
+
+/// Every descriptor above stdio with the identity of its file, for
+/// [`crate::FdSnapshot`].
+pub(crate) fn open_fds() -> Result<Vec<(RawFd, u64, u64)>, i32> {
+    Ok(fds::open_fds()?
+        .into_iter()
+        .filter_map(|fd| sys::fstat_id(fd).ok().map(|(_, dev, ino)| (fd, dev, ino)))
+        .collect())
+}
 
 /// The Landlock ABI of the running kernel (0 without Landlock).
 pub fn landlock_abi() -> u32 {
@@ -51,12 +61,20 @@ pub struct Needs {
     pub fs: bool,
     /// Any file or directory handle with `SetMeta`.
     pub set_meta: bool,
-    /// Any TCP grant or TCP socket handle.
+    /// Any grant with TCP ports: new TCP sockets, `connect`, `bind`.
+    /// (Held TCP sockets need none of it.)
     pub inet: bool,
-    /// Any UDP grant or UDP socket handle.
+    /// Any grant with TCP bind ports (`listen` is allowed only then, or with
+    /// unix needs: on an unbound TCP socket it binds an ephemeral port without
+    /// Landlock's bind check).
+    pub tcp_bind: bool,
+    /// Any grant with UDP: new UDP sockets.
     pub udp: bool,
-    /// Any unix grant or unix socket handle.
+    /// Any grant with unix sockets, or any held unix socket (coarser than
+    /// it should be; a stated gap): new unix sockets, `connect`, `bind`.
     pub unix: bool,
+    /// Any held listener (or a grant that can make one): `accept`, `accept4`.
+    pub accept: bool,
     /// Any handle with `Exec`.
     pub exec: bool,
 }
@@ -67,9 +85,19 @@ pub fn needs(policy: &Policy<'_>) -> Needs {
     for e in policy.entries() {
         match e.kind {
             EntryKind::Dir | EntryKind::File => n.fs = true,
-            EntryKind::Socket(SocketKind::TcpListener | SocketKind::TcpStream) => n.inet = true,
-            EntryKind::Socket(SocketKind::Udp) => n.udp = true,
-            EntryKind::Socket(_) => n.unix = true,
+            // A held socket is used through its descriptor: send and recv
+            // are in the baseline, a listener adds accept. Making sockets
+            // is the authority of a grant only.
+            EntryKind::Socket(SocketKind::TcpListener) => n.accept = true,
+            EntryKind::Socket(SocketKind::TcpStream | SocketKind::Udp) => {}
+            // Held unix sockets still turn on the whole unix group: cap-core's
+            // `Dir` unix methods (bind beneath a dir with `Create`, connect
+            // beneath one) rely on it; a stated gap.
+            EntryKind::Socket(SocketKind::UnixListener) => {
+                n.unix = true;
+                n.accept = true;
+            }
+            EntryKind::Socket(SocketKind::UnixStream | SocketKind::UnixDatagram) => n.unix = true,
         }
         n.set_meta |=
             e.rights.contains(Rights::SET_META) && !matches!(e.kind, EntryKind::Socket(_));
@@ -77,9 +105,11 @@ pub fn needs(policy: &Policy<'_>) -> Needs {
     }
     for g in policy.net_grants() {
         n.inet |= !g.tcp_connect_ports.is_empty() || !g.tcp_bind_ports.is_empty();
+        n.tcp_bind |= !g.tcp_bind_ports.is_empty();
         n.udp |= g.udp;
         n.unix |= g.unix;
     }
+    n.accept |= n.tcp_bind || n.unix;
     n
 }
 
@@ -142,11 +172,25 @@ fn permanent_gaps(policy: &Policy<'_>, n: Needs, gaps: &mut Vec<Gap>) {
     if n.inet {
         gaps.push(gap("process", "tcp address", "Landlock TCP rules match ports, not addresses: a granted port is reachable on every host", true));
     }
+    if n.inet && (n.tcp_bind || n.unix) {
+        gaps.push(gap("process", "tcp listen", "listen() on an unbound TCP socket binds an ephemeral port on every address without Landlock's bind check, so the process can accept connections on a port outside the grant (listen is allowed because a grant has TCP bind ports or unix sockets)", true));
+    }
     if n.udp {
         gaps.push(gap("process", "udp", "UDP sockets are allowed by seccomp; Landlock does not restrict UDP destinations or bound ports", true));
     }
+    for e in policy.entries() {
+        if matches!(
+            e.kind,
+            EntryKind::Socket(SocketKind::Udp | SocketKind::UnixDatagram)
+        ) {
+            gaps.push(gap(e.origin.display().to_string(), "send destination", "a held datagram socket that is not connected can send to any address its family reaches (sendto is not mediated by Landlock); the types only send to the connected peer", true));
+        }
+    }
     if n.unix {
         gaps.push(gap("process", "unix path", "connecting to a pathname unix socket is not mediated by Landlock (abstract sockets are scoped)", true));
+        if !policy.net_grants().iter().any(|g| g.unix) {
+            gaps.push(gap("process", "unix sockets", "a held unix socket turns on the whole unix group without a unix grant: new unix sockets, connect to any pathname socket, datagrams to any pathname socket, listen", true));
+        }
     }
 }
 
@@ -306,7 +350,20 @@ pub(crate) fn enter(policy: &Policy<'_>, options: &Options) -> Result<Report, Er
 
     // Inherited descriptors (listed before we open any of our own).
     let keep: Vec<RawFd> = policy.entries().iter().map(|e| e.fd).collect();
-    let inherited = fds::undeclared(&keep);
+    let inherited = fds::undeclared(&keep).map_err(|errno| Error::Kernel {
+        step: "list open descriptors (/proc/self/fd)",
+        errno,
+        applied: Vec::new(),
+    })?;
+    if let InheritedFds::CloseInherited(snapshot) = &options.inherited_fds
+        && let Some(errno) = snapshot.error()
+    {
+        return Err(Error::Kernel {
+            step: "snapshot of open descriptors (/proc/self/fd)",
+            errno,
+            applied: Vec::new(),
+        });
+    }
     if options.inherited_fds == InheritedFds::Refuse && !inherited.is_empty() {
         return Err(Error::InheritedFds {
             fds: inherited
@@ -319,6 +376,24 @@ pub(crate) fn enter(policy: &Policy<'_>, options: &Options) -> Result<Report, Er
                 .collect(),
         });
     }
+
+    // What becomes of each: decided now, done after Landlock.
+    let inherited: Vec<(RawFd, String, FdAction)> = inherited
+        .into_iter()
+        .map(|(fd, target)| {
+            let action = match &options.inherited_fds {
+                InheritedFds::Close => FdAction::Closed,
+                // Open at the snapshot and still the same file: inherited.
+                // Anything else was opened since, and a live object may own it.
+                InheritedFds::CloseInherited(snapshot) => match sys::fstat_id(fd) {
+                    Ok((_, dev, ino)) if snapshot.contains(fd, dev, ino) => FdAction::Closed,
+                    _ => FdAction::Kept,
+                },
+                InheritedFds::Keep | InheritedFds::Refuse => FdAction::Kept,
+            };
+            (fd, target, action)
+        })
+        .collect();
 
     // The Landlock ruleset: created and filled now, applied later.
     let kernel = |step: &'static str| {
@@ -378,6 +453,18 @@ pub(crate) fn enter(policy: &Policy<'_>, options: &Options) -> Result<Report, Er
     let last = caps::last_cap();
     let bounding = caps::bounding_set(last);
     let setpcap = caps::has_setpcap();
+    // Securebits a parent locked cannot change: plan around them now rather
+    // than fail after Landlock is applied.
+    let securebits = if setpcap {
+        let current = caps::securebits().map_err(kernel("read securebits"))?;
+        let (target, differ) = caps::securebits_plan(current);
+        if !differ.is_empty() {
+            gaps.push(gap("process", "securebits", format!("securebits {} were locked by a parent process to other values and stay so (capabilities are still dropped and no_new_privs set)", differ.join(", ")), true));
+        }
+        (target != current).then_some(target)
+    } else {
+        None
+    };
 
     // ---- From here on, every step is irreversible. ----
     let mut applied: Vec<&'static str> = Vec::new();
@@ -398,18 +485,15 @@ pub(crate) fn enter(policy: &Policy<'_>, options: &Options) -> Result<Report, Er
         applied.push("landlock");
     }
 
-    let dropped =
-        caps::drop_all(&bounding, setpcap).map_err(|(step, e)| fail(step, e, &applied))?;
+    let dropped = caps::drop_all(&bounding, setpcap, securebits)
+        .map_err(|(step, e)| fail(step, e, &applied))?;
     applied.push("capabilities");
     report.capabilities_dropped = dropped.into_iter().map(caps::name).collect();
 
-    for (fd, target) in inherited {
-        let action = if options.inherited_fds == InheritedFds::Close {
+    for (fd, target, action) in inherited {
+        if action == FdAction::Closed {
             sys::close_unowned(fd).map_err(|e| fail("close inherited descriptor", e, &applied))?;
-            FdAction::Closed
-        } else {
-            FdAction::Kept
-        };
+        }
         report
             .inherited_fds
             .push(InheritedFd { fd, target, action });

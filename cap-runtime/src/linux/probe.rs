@@ -379,3 +379,99 @@ pub fn prlimit_nofile(pid: libc::pid_t) -> Answer {
 pub fn in_bounding_set(cap: u32) -> Answer {
     super::sys::prctl(libc::PR_CAPBSET_READ, cap.into(), 0, 0, 0).map(i64::from)
 }
+
+fn sockaddr_loopback(port: u16) -> libc::sockaddr_in {
+    libc::sockaddr_in {
+        sin_family: libc::sa_family_t::try_from(libc::AF_INET).unwrap_or(2),
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(std::net::Ipv4Addr::LOCALHOST).to_be(),
+        },
+        sin_zero: [0; 8],
+    }
+}
+
+// 16 bytes: fits.
+#[allow(clippy::cast_possible_truncation)]
+const SOCKADDR_IN_LEN: libc::socklen_t =
+    std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+
+/// `sendto(fd, "x", 1, flags, 127.0.0.1:port)`.
+pub fn sendto_loopback(fd: BorrowedFd<'_>, flags: libc::c_int, port: u16) -> Answer {
+    let addr = sockaddr_loopback(port);
+    // SAFETY: the one-byte buffer and the sockaddr_in are live for the call,
+    // and the length passed is the sockaddr's size.
+    answer(
+        unsafe {
+            libc::sendto(
+                fd.as_raw_fd(),
+                b"x".as_ptr().cast(),
+                1,
+                flags,
+                (&raw const addr).cast(),
+                SOCKADDR_IN_LEN,
+            )
+        }
+        .try_into()
+        .unwrap_or(-1),
+    )
+}
+
+/// `sendmsg(fd, {name: 127.0.0.1:port, iov: "x"}, flags)`.
+pub fn sendmsg_loopback(fd: BorrowedFd<'_>, flags: libc::c_int, port: u16) -> Answer {
+    let mut addr = sockaddr_loopback(port);
+    let mut byte = *b"x";
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
+    // SAFETY: msghdr is plain data; all-zero is a valid empty header.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_name = (&raw mut addr).cast();
+    msg.msg_namelen = SOCKADDR_IN_LEN;
+    msg.msg_iov = &raw mut iov;
+    msg.msg_iovlen = 1;
+    // SAFETY: the header points to the live sockaddr, iovec and byte above.
+    answer(
+        unsafe { libc::sendmsg(fd.as_raw_fd(), &raw const msg, flags) }
+            .try_into()
+            .unwrap_or(-1),
+    )
+}
+
+/// `connect(fd, 127.0.0.1:port)`.
+pub fn connect_loopback(fd: BorrowedFd<'_>, port: u16) -> Answer {
+    let addr = sockaddr_loopback(port);
+    // SAFETY: the sockaddr_in is live for the call and its size is passed.
+    answer(
+        unsafe { libc::connect(fd.as_raw_fd(), (&raw const addr).cast(), SOCKADDR_IN_LEN) }.into(),
+    )
+}
+
+/// `setsockopt(fd, level, name, &value, sizeof(int))`.
+pub fn setsockopt_int(
+    fd: BorrowedFd<'_>,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: libc::c_int,
+) -> Answer {
+    // SAFETY: the int is live for the call and its size is passed.
+    answer(
+        unsafe {
+            libc::setsockopt(
+                fd.as_raw_fd(),
+                level,
+                name,
+                (&raw const value).cast(),
+                libc::socklen_t::try_from(std::mem::size_of::<libc::c_int>()).unwrap_or(4),
+            )
+        }
+        .into(),
+    )
+}
+
+/// `prctl(PR_SET_SECUREBITS, bits)`.
+pub fn set_securebits(bits: libc::c_ulong) -> Answer {
+    // SAFETY: integer arguments.
+    answer(unsafe { libc::prctl(libc::PR_SET_SECUREBITS, bits, 0, 0, 0) }.into())
+}

@@ -5,7 +5,7 @@
 //! a binary search over the sorted syscall numbers that returns ALLOW for the
 //! plainly allowed ones (argument-free, so the kernel's constant-action cache
 //! skips the filter for them entirely), jumps to small argument-checking
-//! blocks for `socket`, `socketpair`, `clone`, `prlimit64`,
+//! blocks for `socket`, `socketpair`, `sendto`, `sendmsg`, `sendmmsg`, `clone`, `prlimit64`,
 //! `sched_setaffinity`, `ioctl` and `prctl`, returns `ENOSYS` for `clone3`,
 //! and `EPERM` for everything else.
 
@@ -57,6 +57,10 @@ pub enum Group {
     Inet,
     /// Unix-domain sockets.
     Unix,
+    /// `listen`: only with TCP bind ports or unix sockets.
+    Listen,
+    /// `accept`, `accept4`: a held listener, or a grant that makes them.
+    Accept,
     /// execve, execveat: only when a handle has `Exec`.
     Exec,
 }
@@ -70,6 +74,8 @@ impl Group {
             Group::SetMeta => "setmeta",
             Group::Inet => "inet",
             Group::Unix => "unix",
+            Group::Listen => "listen",
+            Group::Accept => "accept",
             Group::Exec => "exec",
         }
     }
@@ -185,9 +191,6 @@ const BASELINE: Table = sys![
     SYS_recvfrom,
     SYS_recvmsg,
     SYS_recvmmsg,
-    SYS_sendto,
-    SYS_sendmsg,
-    SYS_sendmmsg,
     SYS_shutdown,
     SYS_getsockopt,
     SYS_setsockopt,
@@ -272,7 +275,14 @@ const SETMETA: Table = sys![
     SYS_fremovexattr,
 ];
 
-const SOCKETS: Table = sys![SYS_connect, SYS_bind, SYS_listen, SYS_accept, SYS_accept4];
+const SOCKETS: Table = sys![SYS_connect, SYS_bind];
+
+/// Accepting on a listener: held ones, or those a grant can make.
+const ACCEPT: Table = sys![SYS_accept, SYS_accept4];
+
+/// `listen` on an unbound TCP socket binds an ephemeral port without
+/// Landlock's bind check: only with TCP bind ports or unix needs.
+const LISTEN: Table = sys![SYS_listen];
 
 const EXEC: Table = sys![SYS_execve, SYS_execveat];
 
@@ -357,6 +367,12 @@ pub fn groups(needs: Needs) -> Vec<Group> {
     }
     if needs.unix {
         groups.push(Group::Unix);
+    }
+    if needs.tcp_bind || needs.unix {
+        groups.push(Group::Listen);
+    }
+    if needs.accept {
+        groups.push(Group::Accept);
     }
     if needs.exec {
         groups.push(Group::Exec);
@@ -542,6 +558,8 @@ pub fn build(needs: Needs) -> Result<Filter, &'static str> {
             Group::Fs => FS,
             Group::SetMeta => SETMETA,
             Group::Inet | Group::Unix => SOCKETS,
+            Group::Listen => LISTEN,
+            Group::Accept => ACCEPT,
             Group::Exec => EXEC,
         };
         for entry in table {
@@ -598,16 +616,48 @@ pub fn build(needs: Needs) -> Result<Filter, &'static str> {
             }),
         ));
     }
-    // socketpair: unix only (anonymous, reaches nothing outside).
+    // socketpair: unix only. Without unix needs, stream and seqpacket only:
+    // an unconnected datagram socket could `sendto` any pathname socket (and
+    // pass held descriptors out with SCM_RIGHTS).
     blocks.push((
         libc::SYS_socketpair,
         "SYS_socketpair",
         Box::new(move |asm: &mut Asm| {
             asm.ld(off_arg(0));
-            asm.ret_if_eq(k(libc::AF_UNIX), RET_ALLOW);
+            let unix = asm.label();
+            asm.jeq(k(libc::AF_UNIX), To::Label(unix), To::Next);
             asm.ret(eperm);
+            asm.place(unix);
+            if !needs.unix {
+                asm.ld(off_arg(1));
+                asm.and(0xf); // SOCK_TYPE_MASK: without SOCK_NONBLOCK / SOCK_CLOEXEC
+                asm.ret_if_eq(k(libc::SOCK_STREAM), RET_ALLOW);
+                asm.ret_if_eq(k(libc::SOCK_SEQPACKET), RET_ALLOW);
+                asm.ret(eperm);
+            }
+            asm.ret(RET_ALLOW);
         }),
     ));
+    // sendto, sendmsg, sendmmsg: never with MSG_FASTOPEN, which connects a
+    // fresh TCP socket without passing Landlock's connect check.
+    for (sys, name, arg) in [
+        (libc::SYS_sendto, "SYS_sendto", 3),
+        (libc::SYS_sendmsg, "SYS_sendmsg", 2),
+        (libc::SYS_sendmmsg, "SYS_sendmmsg", 3),
+    ] {
+        blocks.push((
+            sys,
+            name,
+            Box::new(move |asm: &mut Asm| {
+                asm.ld(off_arg(arg));
+                let ok = asm.label();
+                asm.jset(k(libc::MSG_FASTOPEN), To::Next, To::Label(ok));
+                asm.ret(eperm);
+                asm.place(ok);
+                asm.ret(RET_ALLOW);
+            }),
+        ));
+    }
     // clone: threads and processes, never new namespaces.
     blocks.push((
         libc::SYS_clone,
@@ -783,8 +833,10 @@ mod tests {
             fs: true,
             set_meta: true,
             inet: true,
+            tcp_bind: true,
             udp: true,
             unix: true,
+            accept: true,
             exec: true,
         })
         .unwrap();
@@ -810,8 +862,10 @@ mod tests {
                 fs: true,
                 set_meta: true,
                 inet: true,
+                tcp_bind: true,
                 udp: true,
                 unix: true,
+                accept: true,
                 exec: true,
             },
         ] {
@@ -823,6 +877,8 @@ mod tests {
                     Group::Fs => FS,
                     Group::SetMeta => SETMETA,
                     Group::Inet | Group::Unix => SOCKETS,
+                    Group::Listen => LISTEN,
+                    Group::Accept => ACCEPT,
                     Group::Exec => EXEC,
                 };
                 plain.extend(table.iter().map(|(_, n)| nr(*n)));
@@ -830,6 +886,9 @@ mod tests {
             let checked = [
                 libc::SYS_socket,
                 libc::SYS_socketpair,
+                libc::SYS_sendto,
+                libc::SYS_sendmsg,
+                libc::SYS_sendmmsg,
                 libc::SYS_clone,
                 libc::SYS_prlimit64,
                 libc::SYS_sched_setaffinity,
@@ -952,6 +1011,122 @@ mod tests {
             v(&udp, libc::SYS_socket, [inet, stream, 0, 0, 0, 0]),
             errno(libc::EPERM)
         );
+    }
+
+    #[test]
+    fn listen_needs_bind_ports_or_unix() {
+        use crate::{NetGrant, Policy};
+        let mut connect_only = Policy::new();
+        connect_only.net(NetGrant {
+            label: "connect".into(),
+            tcp_connect_ports: vec![443],
+            ..NetGrant::default()
+        });
+        let f = build(super::super::needs(&connect_only)).unwrap();
+        assert!(!f.allowed.contains(&"SYS_listen"), "{:?}", f.allowed);
+        assert_eq!(
+            v(&f, libc::SYS_listen, [3, 1, 0, 0, 0, 0]),
+            errno(libc::EPERM)
+        );
+        assert_eq!(v(&f, libc::SYS_connect, [3, 0, 16, 0, 0, 0]), RET_ALLOW);
+        let mut bind = connect_only.clone();
+        bind.net(NetGrant {
+            label: "bind".into(),
+            tcp_bind_ports: vec![8080],
+            ..NetGrant::default()
+        });
+        let f = build(super::super::needs(&bind)).unwrap();
+        assert!(f.allowed.contains(&"SYS_listen"));
+        assert_eq!(v(&f, libc::SYS_listen, [3, 1, 0, 0, 0, 0]), RET_ALLOW);
+        let unix = build(Needs {
+            unix: true,
+            ..Needs::default()
+        })
+        .unwrap();
+        assert_eq!(v(&unix, libc::SYS_listen, [3, 1, 0, 0, 0, 0]), RET_ALLOW);
+    }
+
+    #[test]
+    fn held_inet_sockets_only_accept() {
+        use crate::{Policy, SocketKind};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut held = Policy::new();
+        held.socket(
+            std::os::fd::AsFd::as_fd(&listener),
+            SocketKind::TcpListener,
+            crate::Rights::ACCEPT,
+            "listener",
+        );
+        held.socket(
+            std::os::fd::AsFd::as_fd(&udp),
+            SocketKind::Udp,
+            crate::Rights::SEND,
+            "udp",
+        );
+        let f = build(super::super::needs(&held)).unwrap();
+        assert_eq!(v(&f, libc::SYS_accept4, [3, 0, 0, 0, 0, 0]), RET_ALLOW);
+        for sys in [libc::SYS_connect, libc::SYS_bind, libc::SYS_listen] {
+            assert_eq!(v(&f, sys, [3, 0, 0, 0, 0, 0]), errno(libc::EPERM), "{sys}");
+        }
+        for family in [libc::AF_INET, libc::AF_INET6, libc::AF_UNIX] {
+            let family = u64::try_from(family).unwrap();
+            for ty in [libc::SOCK_STREAM, libc::SOCK_DGRAM] {
+                let ty = u64::try_from(ty).unwrap();
+                assert_eq!(
+                    v(&f, libc::SYS_socket, [family, ty, 0, 0, 0, 0]),
+                    errno(libc::EPERM)
+                );
+            }
+        }
+        assert_eq!(f.groups, [Group::Baseline, Group::Accept]);
+    }
+
+    #[test]
+    fn datagram_socketpairs_need_unix() {
+        let unix = u64::try_from(libc::AF_UNIX).unwrap();
+        let inet = u64::try_from(libc::AF_INET).unwrap();
+        let flags = u64::try_from(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK).unwrap();
+        let ty = |t: libc::c_int| u64::try_from(t).unwrap() | flags;
+        let base = build(Needs::default()).unwrap();
+        let pair = |f: &Filter, family, t| v(f, libc::SYS_socketpair, [family, t, 0, 0, 0, 0]);
+        assert_eq!(pair(&base, unix, ty(libc::SOCK_STREAM)), RET_ALLOW);
+        assert_eq!(pair(&base, unix, ty(libc::SOCK_SEQPACKET)), RET_ALLOW);
+        assert_eq!(pair(&base, unix, ty(libc::SOCK_DGRAM)), errno(libc::EPERM));
+        assert_eq!(pair(&base, unix, ty(libc::SOCK_RAW)), errno(libc::EPERM));
+        assert_eq!(pair(&base, inet, ty(libc::SOCK_STREAM)), errno(libc::EPERM));
+        let with_unix = build(Needs {
+            unix: true,
+            ..Needs::default()
+        })
+        .unwrap();
+        assert_eq!(pair(&with_unix, unix, ty(libc::SOCK_DGRAM)), RET_ALLOW);
+        assert_eq!(
+            pair(&with_unix, inet, ty(libc::SOCK_DGRAM)),
+            errno(libc::EPERM)
+        );
+    }
+
+    #[test]
+    fn fast_open_is_refused_on_every_send() {
+        let f = build(Needs::default()).unwrap();
+        let fastopen = u64::try_from(libc::MSG_FASTOPEN).unwrap();
+        let nosignal = u64::try_from(libc::MSG_NOSIGNAL).unwrap();
+        for (sys, arg) in [
+            (libc::SYS_sendto, 3),
+            (libc::SYS_sendmsg, 2),
+            (libc::SYS_sendmmsg, 3),
+        ] {
+            let mut args = [0u64; 6];
+            args[arg] = nosignal;
+            assert_eq!(v(&f, sys, args), RET_ALLOW, "{sys} without MSG_FASTOPEN");
+            args[arg] = nosignal | fastopen;
+            assert_eq!(
+                v(&f, sys, args),
+                errno(libc::EPERM),
+                "{sys} with MSG_FASTOPEN"
+            );
+        }
     }
 
     #[test]

@@ -32,6 +32,11 @@ pub(crate) fn prctl(
 
 /// The `st_mode` of an open descriptor (`fstat`).
 pub(crate) fn fstat_mode(fd: RawFd) -> Result<u32, i32> {
+    fstat_id(fd).map(|(mode, _, _)| mode)
+}
+
+/// The `st_mode`, `st_dev` and `st_ino` of an open descriptor (`fstat`).
+pub(crate) fn fstat_id(fd: RawFd) -> Result<(u32, u64, u64), i32> {
     let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: `st` is a valid, writable `struct stat` the kernel fills; a bad
     // fd only makes the call fail with EBADF.
@@ -40,7 +45,8 @@ pub(crate) fn fstat_mode(fd: RawFd) -> Result<u32, i32> {
         return Err(errno());
     }
     // SAFETY: fstat returned 0, so it initialised the whole struct.
-    Ok(unsafe { st.assume_init() }.st_mode)
+    let st = unsafe { st.assume_init() };
+    Ok((st.st_mode, st.st_dev, st.st_ino))
 }
 
 /// Whether `fd` is an open descriptor (`fcntl(F_GETFD)`).
@@ -51,12 +57,19 @@ pub(crate) fn fd_is_open(fd: RawFd) -> bool {
 
 /// Closes a descriptor this process holds but no Rust object owns (the
 /// caller guarantees that: `InheritedFds::Close` is only chosen where no live
-/// object owns undeclared descriptors).
+/// object owns undeclared descriptors, and `InheritedFds::CloseInherited`
+/// closes only those open before the program's own code ran).
 pub(crate) fn close_unowned(fd: RawFd) -> Result<(), i32> {
     // SAFETY: closing a descriptor cannot violate memory safety; the I/O
     // safety contract (no owner left dangling) is the caller's, see above.
     let ret = unsafe { libc::close(fd) };
-    if ret < 0 { Err(errno()) } else { Ok(()) }
+    // Linux releases the descriptor whatever close() reports (EINTR, EIO
+    // from a deferred write error...): only EBADF means it was not closed
+    // here, and failing for anything else would stop the lock half-way.
+    match if ret < 0 { errno() } else { 0 } {
+        libc::EBADF => Err(libc::EBADF),
+        _ => Ok(()),
+    }
 }
 
 /// `struct landlock_ruleset_attr` (ABI 6 layout; older kernels accept a

@@ -256,12 +256,23 @@ pub(crate) fn run(name: &str, fixture: &Path) {
                 }),
             );
             c.check(
-                "inet group without a grant",
+                "accept group, no inet or unix group without a grant",
                 report.as_ref().is_ok_and(|r| {
-                    r.seccomp
-                        .as_ref()
-                        .is_some_and(|s| s.groups.contains(&"inet".to_string()))
+                    r.seccomp.as_ref().is_some_and(|s| {
+                        s.groups.contains(&"accept".to_string())
+                            && !s.groups.contains(&"inet".to_string())
+                            && !s.groups.contains(&"unix".to_string())
+                    })
                 }),
+            );
+            c.check(
+                "a new unix socket without a grant: EPERM",
+                std::os::unix::net::UnixStream::connect(fixture.join("outside/sock"))
+                    .is_err_and(|e| e.raw_os_error() == Some(libc::EPERM)),
+            );
+            c.check(
+                "a new TCP socket without a grant: EPERM",
+                probe::socket(libc::AF_INET, libc::SOCK_STREAM, 0).err() == Some(libc::EPERM),
             );
             let accepted = listener.accept();
             c.check("accept on the held listener", accepted.is_ok());
@@ -276,10 +287,39 @@ pub(crate) fn run(name: &str, fixture: &Path) {
             }
             let again = TcpStream::connect(("127.0.0.1", port));
             c.check(
-                "a new connect without a grant: EACCES",
+                "a new connect without a grant: EPERM (no socket)",
                 again
                     .as_ref()
-                    .is_err_and(|e| e.raw_os_error() == Some(libc::EACCES)),
+                    .is_err_and(|e| e.raw_os_error() == Some(libc::EPERM)),
+            );
+        }
+        "lib_parent_locked_securebits" => {
+            // A parent locked KEEP_CAPS on: setting ambit's bits wholesale
+            // would fail with EPERM after Landlock, leaving no seccomp.
+            c.check("lock KEEP_CAPS first", probe::set_securebits(0x30).is_ok());
+            let report =
+                cap_runtime::enter_with(&policy, &options(Mode::Strict, InheritedFds::Keep));
+            println!("{report:?}");
+            c.check("enters", report.is_ok());
+            c.check(
+                "seccomp is installed (reported, and socket() is refused)",
+                report
+                    .as_ref()
+                    .is_ok_and(|r| r.mechanisms.iter().any(|m| m == "seccomp"))
+                    && probe::socket(libc::AF_INET, libc::SOCK_STREAM, 0).err()
+                        == Some(libc::EPERM),
+            );
+            c.check(
+                "the report names the locked bit",
+                report.as_ref().is_ok_and(|r| {
+                    r.gaps
+                        .iter()
+                        .any(|g| g.right == "securebits" && g.reason.contains("keep_caps"))
+                }),
+            );
+            c.check(
+                "capabilities are empty",
+                probe::effective_caps() == Ok(0) && probe::permitted_caps() == Ok(0),
             );
         }
         other => panic!("unknown case {other}"),

@@ -19,7 +19,7 @@ use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::os::unix::net::UnixStream;
+use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::path::{Path, PathBuf};
 
 use cap_runtime::linux::probe;
@@ -251,10 +251,68 @@ fn attempt(name: &str, c: &Ctx) -> Res {
             io(UnixStream::connect(c.outside.join("sock")))
         }
         "twin_socketpair" => io(UnixStream::pair()),
+        "twin_socketpair_seqpacket" => rx(rustix::net::socketpair(
+            rustix::net::AddressFamily::UNIX,
+            rustix::net::SocketType::SEQPACKET,
+            rustix::net::SocketFlags::CLOEXEC,
+            None,
+        )),
+        // An unconnected datagram socket reaches any pathname datagram socket
+        // (such as /dev/log): without a unix grant, the pair is refused.
+        "dgram_socketpair_sendto_outside" | "unix_gap_dgram_sendto_outside" => {
+            let (a, _b) = UnixDatagram::pair().map_err(|e| e.raw_os_error().unwrap_or(-1))?;
+            io(a.send_to(b"x", c.outside.join("dsock")))
+        }
         "tcp_connect_outside" => io(TcpStream::connect(("127.0.0.1", c.outside_port))),
         "twin_tcp_connect_granted" => io(TcpStream::connect(("127.0.0.1", c.connect_port))),
+        // TCP Fast Open connects inside sendto/sendmsg, where Landlock's
+        // connect hook is not called: seccomp refuses MSG_FASTOPEN.
+        "tcp_fastopen_sendto_outside" => {
+            let s = probe::socket(libc::AF_INET, libc::SOCK_STREAM, 0)?;
+            probe::sendto_loopback(s.as_fd(), libc::MSG_FASTOPEN, c.outside_port)
+        }
+        "tcp_fastopen_sendmsg_outside" => {
+            let s = probe::socket(libc::AF_INET, libc::SOCK_STREAM, 0)?;
+            probe::sendmsg_loopback(s.as_fd(), libc::MSG_FASTOPEN, c.outside_port)
+        }
+        // TCP_FASTOPEN_CONNECT defers the SYN to the first write, but connect()
+        // itself still passes Landlock's hook.
+        "tcp_fastopen_connect_outside" => {
+            let s = probe::socket(libc::AF_INET, libc::SOCK_STREAM, 0)?;
+            probe::setsockopt_int(s.as_fd(), libc::IPPROTO_TCP, libc::TCP_FASTOPEN_CONNECT, 1)?;
+            probe::connect_loopback(s.as_fd(), c.outside_port)?;
+            io(fs::File::from(s).write_all(b"x"))
+        }
+        "twin_tcp_sendto_connected_granted" => {
+            let s = probe::socket(libc::AF_INET, libc::SOCK_STREAM, 0)?;
+            probe::connect_loopback(s.as_fd(), c.connect_port)?;
+            probe::sendto_loopback(s.as_fd(), libc::MSG_NOSIGNAL, c.connect_port)?;
+            probe::sendmsg_loopback(s.as_fd(), libc::MSG_NOSIGNAL, c.connect_port)
+        }
         "tcp_bind_outside" => io(TcpListener::bind(("127.0.0.1", c.free_port))),
         "twin_tcp_bind_granted" => io(TcpListener::bind(("127.0.0.1", c.bind_port))),
+        // listen() on an unbound socket binds an ephemeral port without
+        // Landlock's bind check; allowed because the policy has a bind port.
+        "gap_tcp_listen_autobind" => {
+            let s = probe::socket(libc::AF_INET, libc::SOCK_STREAM, 0)?;
+            rx(rustix::net::listen(&s, 1))?;
+            let port = rustix::net::getsockname(&s)
+                .ok()
+                .and_then(|a| std::net::SocketAddr::try_from(a).ok())
+                .map_or(0, |a| a.port());
+            check(port != 0 && port != c.bind_port)
+        }
+        // The auto-bound port is not a connect port: the sandbox cannot reach
+        // it itself (other processes can).
+        "tcp_listen_autobind_connect_inside" => {
+            let s = probe::socket(libc::AF_INET, libc::SOCK_STREAM, 0)?;
+            rx(rustix::net::listen(&s, 1))?;
+            let port = rustix::net::getsockname(&s)
+                .ok()
+                .and_then(|a| std::net::SocketAddr::try_from(a).ok())
+                .map_or(0, |a| a.port());
+            io(TcpStream::connect(("127.0.0.1", port)))
+        }
         "udp_socket" => io(UdpSocket::bind("127.0.0.1:0")),
         "raw_socket" => fd(probe::socket(
             libc::AF_INET,
@@ -340,6 +398,10 @@ pub(crate) fn main() {
     let fixture = PathBuf::from(&args[3]);
     if name.starts_with("lib_") {
         lib_cases::run(name, &fixture);
+        return;
+    }
+    if name.starts_with("sandboxed_") {
+        sandboxed_cases::run(name);
         return;
     }
     if name.starts_with("capcore_") {
@@ -437,3 +499,5 @@ pub(crate) fn main() {
 mod capcore;
 #[path = "lib_cases.rs"]
 mod lib_cases;
+#[path = "sandboxed_cases.rs"]
+mod sandboxed_cases;
