@@ -87,7 +87,8 @@ impl<'a> Sandbox<'a> {
 
     /// What to do with open descriptors that are neither stdio nor granted
     /// (default [`InheritedFds::Refuse`]; the `#[sandboxed]` prologue uses
-    /// [`InheritedFds::Close`]).
+    /// [`InheritedFds::CloseInherited`] with a snapshot taken before any
+    /// pre-open code ran, so it closes only what the process inherited).
     pub fn inherited_fds(mut self, choice: InheritedFds) -> Self {
         self.options.inherited_fds = choice;
         self

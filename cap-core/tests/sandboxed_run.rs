@@ -124,14 +124,28 @@ fn network(
     Ok(())
 }
 
+/// The authority to make unix sockets after the lock: a `Net` grant with
+/// `.unix()`, made before the lock like every other handle.
+struct UnixGrant(Net);
+
+impl cap_core::Preopen for UnixGrant {
+    fn preopen(ambient: cap_core::AmbientAuthority) -> Result<Self, cap_core::PreopenError> {
+        Ok(Self(Net::builder(ambient).unix().build()))
+    }
+}
+
+impl cap_core::sandbox::Grant for UnixGrant {
+    fn grant<'a>(&'a self, policy: &mut cap_core::sandbox::Policy<'a>) {
+        self.0.grant(policy);
+    }
+}
+
 /// Binding a new unix socket inside the sandbox: allowed beneath a dir with
-/// `Create` (Landlock `MAKE_SOCK`), denied anywhere else.
-#[sandboxed(
-    run = dir(env = "AMBIT_TEST_RUNDIR"),
-    control = unix_listen(env = "AMBIT_TEST_SOCKET"),
-)]
-fn unix_bind(run: Dir<cap_core::rights![Lookup, Create, Remove]>, control: UnixListener) {
-    let _ = control;
+/// `Create` (Landlock `MAKE_SOCK`) when a grant allows unix sockets, denied
+/// anywhere else.
+#[sandboxed(run = dir(env = "AMBIT_TEST_RUNDIR"))]
+fn unix_bind(run: Dir<cap_core::rights![Lookup, Create, Remove]>, unix: UnixGrant) {
+    let _ = unix;
     match run.bind_unix_listener("late.sock") {
         Ok(_) => println!("bind beneath run ok"),
         Err(e) => println!("bind beneath run error: {e}"),
@@ -140,6 +154,20 @@ fn unix_bind(run: Dir<cap_core::rights![Lookup, Create, Remove]>, control: UnixL
     match std::os::unix::net::UnixListener::bind(&outside) {
         Ok(_) => println!("ambient bind ok"),
         Err(e) => println!("ambient bind denied: {:?}", e.kind()),
+    }
+}
+
+/// Without a unix grant, holding a unix socket does not let the process make
+/// new ones: the held listener accepts, a new bind is refused by seccomp.
+#[sandboxed(
+    run = dir(env = "AMBIT_TEST_RUNDIR"),
+    control = unix_listen(env = "AMBIT_TEST_SOCKET"),
+)]
+fn unix_held_only(run: Dir<cap_core::rights![Lookup, Create, Remove]>, control: UnixListener) {
+    println!("held listener {}", control.local_addr().is_ok());
+    match run.bind_unix_listener("late2.sock") {
+        Ok(_) => println!("bind without grant ok"),
+        Err(e) => println!("bind without grant denied: {:?}", e.kind()),
     }
 }
 
@@ -282,6 +310,7 @@ fn child(scenario: &str) -> ExitCode {
         "preopen_set" => preopen_set().report(),
         "network" => network().report(),
         "unix_bind" => unix_bind().report(),
+        "unix_held_only" => unix_held_only().report(),
         "with_from" => with_from().report(),
         "report_json" | "report_off" => report_json().report(),
         other => panic!("unknown scenario {other}"),
@@ -385,6 +414,19 @@ const CHECKS: &[(&str, Check)] = &[
             !tmp.join("outside.sock").exists(),
             "nothing was bound outside",
         )
+    }),
+    ("unix_held_only", |o, tmp| {
+        let out = String::from_utf8_lossy(&o.stdout);
+        expect(o.status.success(), "the child must exit 0")?;
+        expect(
+            out.contains("held listener true"),
+            "the held listener still works",
+        )?;
+        expect(
+            out.contains("bind without grant denied: PermissionDenied"),
+            "a new unix socket needs a unix grant",
+        )?;
+        expect(!tmp.join("run/late2.sock").exists(), "no socket was made")
     }),
     ("report_json", |o, _| {
         let err = String::from_utf8_lossy(&o.stderr);

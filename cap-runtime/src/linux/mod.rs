@@ -70,8 +70,8 @@ pub struct Needs {
     pub tcp_bind: bool,
     /// Any grant with UDP: new UDP sockets.
     pub udp: bool,
-    /// Any grant with unix sockets, or any held unix socket (coarser than
-    /// it should be; a stated gap): new unix sockets, `connect`, `bind`.
+    /// Any grant with unix sockets: new unix sockets, `connect`, `bind`.
+    /// (Held unix sockets need none of it.)
     pub unix: bool,
     /// Any held listener (or a grant that can make one): `accept`, `accept4`.
     pub accept: bool,
@@ -90,14 +90,11 @@ pub fn needs(policy: &Policy<'_>) -> Needs {
             // is the authority of a grant only.
             EntryKind::Socket(SocketKind::TcpListener) => n.accept = true,
             EntryKind::Socket(SocketKind::TcpStream | SocketKind::Udp) => {}
-            // Held unix sockets still turn on the whole unix group: cap-core's
-            // `Dir` unix methods (bind beneath a dir with `Create`, connect
-            // beneath one) rely on it; a stated gap.
-            EntryKind::Socket(SocketKind::UnixListener) => {
-                n.unix = true;
-                n.accept = true;
-            }
-            EntryKind::Socket(SocketKind::UnixStream | SocketKind::UnixDatagram) => n.unix = true,
+            // Held unix sockets likewise: making new ones (binding or
+            // connecting beneath a `Dir` inside the sandbox) takes a grant
+            // with unix sockets (`Net::builder(..).unix()`).
+            EntryKind::Socket(SocketKind::UnixListener) => n.accept = true,
+            EntryKind::Socket(SocketKind::UnixStream | SocketKind::UnixDatagram) => {}
         }
         n.set_meta |=
             e.rights.contains(Rights::SET_META) && !matches!(e.kind, EntryKind::Socket(_));
@@ -188,9 +185,6 @@ fn permanent_gaps(policy: &Policy<'_>, n: Needs, gaps: &mut Vec<Gap>) {
     }
     if n.unix {
         gaps.push(gap("process", "unix path", "connecting to a pathname unix socket is not mediated by Landlock (abstract sockets are scoped)", true));
-        if !policy.net_grants().iter().any(|g| g.unix) {
-            gaps.push(gap("process", "unix sockets", "a held unix socket turns on the whole unix group without a unix grant: new unix sockets, connect to any pathname socket, datagrams to any pathname socket, listen", true));
-        }
     }
 }
 
