@@ -86,15 +86,19 @@ pub fn needs(policy: &Policy<'_>) -> Needs {
         match e.kind {
             EntryKind::Dir | EntryKind::File => n.fs = true,
             // A held socket is used through its descriptor: send and recv
-            // are in the baseline, a listener adds accept. Making sockets
-            // is the authority of a grant only.
-            EntryKind::Socket(SocketKind::TcpListener) => n.accept = true,
-            EntryKind::Socket(SocketKind::TcpStream | SocketKind::Udp) => {}
-            // Held unix sockets likewise: making new ones (binding or
-            // connecting beneath a `Dir` inside the sandbox) takes a grant
-            // with unix sockets (`Net::builder(..).unix()`).
-            EntryKind::Socket(SocketKind::UnixListener) => n.accept = true,
-            EntryKind::Socket(SocketKind::UnixStream | SocketKind::UnixDatagram) => {}
+            // are in the baseline, a listener (TCP or unix) adds accept.
+            // Making sockets, binding or connecting beneath a `Dir` inside
+            // the sandbox included, is the authority of a grant only
+            // (`Net::builder(..).unix()` for unix sockets).
+            EntryKind::Socket(SocketKind::TcpListener | SocketKind::UnixListener) => {
+                n.accept = true;
+            }
+            EntryKind::Socket(
+                SocketKind::TcpStream
+                | SocketKind::Udp
+                | SocketKind::UnixStream
+                | SocketKind::UnixDatagram,
+            ) => {}
         }
         n.set_meta |=
             e.rights.contains(Rights::SET_META) && !matches!(e.kind, EntryKind::Socket(_));
