@@ -54,11 +54,6 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
-mod grant;
-mod tcp;
-mod udp;
-mod unix;
-
 use std::io;
 
 pub use grant::{Addrs, Net, NetBuilder, Op, Scope, Target};
@@ -92,6 +87,77 @@ pub(crate) const DATAGRAM_RIGHTS: Rights = Rights::SEND
 pub(crate) fn ctx(what: &dyn std::fmt::Display, source: io::Error) -> io::Error {
     io::Error::new(source.kind(), format!("{what}: {source}"))
 }
+
+/// Socket options shared by several handles, each a thin call to the `std`
+/// socket's own method: `set_*` needs `SetOpt`, `take_error` needs `Stat`.
+/// Used inside an `impl<R: RightSet> Handle<R>` block, naming the `std` type
+/// the methods mirror and the options that type has.
+macro_rules! socket_options {
+    ($std:ty; $($option:ident),* $(,)?) => {
+        $( socket_options!(@one $std, $option); )*
+    };
+    (@one $std:ty, set_read_timeout) => {
+        /// Sets the read timeout. Needs `SetOpt`.
+        #[doc = concat!("See [`", stringify!($std), "::set_read_timeout`].")]
+        pub fn set_read_timeout(&self, dur: Option<::std::time::Duration>) -> ::std::io::Result<()>
+        where
+            R: $crate::rights::HasSetOpt,
+        {
+            self.need($crate::rights::Rights::SET_OPT)?;
+            self.inner.set_read_timeout(dur)
+        }
+    };
+    (@one $std:ty, set_write_timeout) => {
+        /// Sets the write timeout. Needs `SetOpt`.
+        #[doc = concat!("See [`", stringify!($std), "::set_write_timeout`].")]
+        pub fn set_write_timeout(&self, dur: Option<::std::time::Duration>) -> ::std::io::Result<()>
+        where
+            R: $crate::rights::HasSetOpt,
+        {
+            self.need($crate::rights::Rights::SET_OPT)?;
+            self.inner.set_write_timeout(dur)
+        }
+    };
+    (@one $std:ty, set_ttl) => {
+        /// Sets `IP_TTL`. Needs `SetOpt`.
+        #[doc = concat!("See [`", stringify!($std), "::set_ttl`].")]
+        pub fn set_ttl(&self, ttl: u32) -> ::std::io::Result<()>
+        where
+            R: $crate::rights::HasSetOpt,
+        {
+            self.need($crate::rights::Rights::SET_OPT)?;
+            self.inner.set_ttl(ttl)
+        }
+    };
+    (@one $std:ty, set_nonblocking) => {
+        /// Moves the socket in or out of non-blocking mode. Needs `SetOpt`.
+        #[doc = concat!("See [`", stringify!($std), "::set_nonblocking`].")]
+        pub fn set_nonblocking(&self, nonblocking: bool) -> ::std::io::Result<()>
+        where
+            R: $crate::rights::HasSetOpt,
+        {
+            self.need($crate::rights::Rights::SET_OPT)?;
+            self.inner.set_nonblocking(nonblocking)
+        }
+    };
+    (@one $std:ty, take_error) => {
+        /// Takes the pending socket error (`SO_ERROR`). Needs `Stat`.
+        #[doc = concat!("See [`", stringify!($std), "::take_error`].")]
+        pub fn take_error(&self) -> ::std::io::Result<Option<::std::io::Error>>
+        where
+            R: $crate::rights::HasStat,
+        {
+            self.need($crate::rights::Rights::STAT)?;
+            self.inner.take_error()
+        }
+    };
+}
+
+// The handle modules come after `socket_options!`, which they use.
+mod grant;
+mod tcp;
+mod udp;
+mod unix;
 
 /// The boilerplate shared by every socket handle: the struct, its formatting,
 /// its rights face (`rights`, `narrow`, `into_dynamic`, `try_narrow`), the

@@ -3,7 +3,6 @@
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::{LISTENER_RIGHTS, STREAM_RIGHTS, ctx, socket_handle};
 use crate::AmbientAuthority;
@@ -107,34 +106,7 @@ impl<R: RightSet> TcpListener<R> {
         self.inner.ttl()
     }
 
-    /// Takes the pending socket error (`SO_ERROR`). Needs `Stat`. See
-    /// [`std::net::TcpListener::take_error`].
-    pub fn take_error(&self) -> io::Result<Option<io::Error>>
-    where
-        R: HasStat,
-    {
-        self.need(Rights::STAT)?;
-        self.inner.take_error()
-    }
-
-    /// Sets `IP_TTL`. Needs `SetOpt`. See [`std::net::TcpListener::set_ttl`].
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()>
-    where
-        R: HasSetOpt,
-    {
-        self.need(Rights::SET_OPT)?;
-        self.inner.set_ttl(ttl)
-    }
-
-    /// Moves the listener in or out of non-blocking mode. Needs `SetOpt`. See
-    /// [`std::net::TcpListener::set_nonblocking`].
-    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()>
-    where
-        R: HasSetOpt,
-    {
-        self.need(Rights::SET_OPT)?;
-        self.inner.set_nonblocking(nonblocking)
-    }
+    socket_options!(std::net::TcpListener; take_error, set_ttl, set_nonblocking);
 }
 
 /// The iterator of [`TcpListener::incoming`]: each item is an accepted
@@ -232,54 +204,7 @@ impl<R: RightSet> TcpStream<R> {
         self.inner.nodelay()
     }
 
-    /// Sets the read timeout. Needs `SetOpt`. See
-    /// [`std::net::TcpStream::set_read_timeout`].
-    pub fn set_read_timeout(&self, dur: Option<Duration>) -> io::Result<()>
-    where
-        R: HasSetOpt,
-    {
-        self.need(Rights::SET_OPT)?;
-        self.inner.set_read_timeout(dur)
-    }
-
-    /// Sets the write timeout. Needs `SetOpt`. See
-    /// [`std::net::TcpStream::set_write_timeout`].
-    pub fn set_write_timeout(&self, dur: Option<Duration>) -> io::Result<()>
-    where
-        R: HasSetOpt,
-    {
-        self.need(Rights::SET_OPT)?;
-        self.inner.set_write_timeout(dur)
-    }
-
-    /// Sets `IP_TTL`. Needs `SetOpt`. See [`std::net::TcpStream::set_ttl`].
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()>
-    where
-        R: HasSetOpt,
-    {
-        self.need(Rights::SET_OPT)?;
-        self.inner.set_ttl(ttl)
-    }
-
-    /// Moves the stream in or out of non-blocking mode. Needs `SetOpt`. See
-    /// [`std::net::TcpStream::set_nonblocking`].
-    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()>
-    where
-        R: HasSetOpt,
-    {
-        self.need(Rights::SET_OPT)?;
-        self.inner.set_nonblocking(nonblocking)
-    }
-
-    /// Takes the pending socket error (`SO_ERROR`). Needs `Stat`. See
-    /// [`std::net::TcpStream::take_error`].
-    pub fn take_error(&self) -> io::Result<Option<io::Error>>
-    where
-        R: HasStat,
-    {
-        self.need(Rights::STAT)?;
-        self.inner.take_error()
-    }
+    socket_options!(std::net::TcpStream; set_read_timeout, set_write_timeout, set_ttl, set_nonblocking, take_error);
 }
 
 macro_rules! stream_io {

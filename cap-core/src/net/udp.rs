@@ -2,11 +2,10 @@
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::time::Duration;
 
 use super::{DATAGRAM_RIGHTS, socket_handle};
 use crate::AmbientAuthority;
-use crate::rights::{Datagram, HasRecv, HasSend, HasSetOpt, HasStat, RightSet, Rights};
+use crate::rights::{Datagram, HasRecv, HasSend, HasStat, RightSet, Rights};
 
 fn udp_label(s: &std::net::UdpSocket) -> String {
     s.local_addr()
@@ -106,52 +105,5 @@ impl<R: RightSet> UdpSocket<R> {
         self.inner.peer_addr()
     }
 
-    /// Sets the read timeout. Needs `SetOpt`. See
-    /// [`std::net::UdpSocket::set_read_timeout`].
-    pub fn set_read_timeout(&self, dur: Option<Duration>) -> io::Result<()>
-    where
-        R: HasSetOpt,
-    {
-        self.need(Rights::SET_OPT)?;
-        self.inner.set_read_timeout(dur)
-    }
-
-    /// Sets the write timeout. Needs `SetOpt`. See
-    /// [`std::net::UdpSocket::set_write_timeout`].
-    pub fn set_write_timeout(&self, dur: Option<Duration>) -> io::Result<()>
-    where
-        R: HasSetOpt,
-    {
-        self.need(Rights::SET_OPT)?;
-        self.inner.set_write_timeout(dur)
-    }
-
-    /// Sets `IP_TTL`. Needs `SetOpt`. See [`std::net::UdpSocket::set_ttl`].
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()>
-    where
-        R: HasSetOpt,
-    {
-        self.need(Rights::SET_OPT)?;
-        self.inner.set_ttl(ttl)
-    }
-
-    /// Moves the socket in or out of non-blocking mode. Needs `SetOpt`. See
-    /// [`std::net::UdpSocket::set_nonblocking`].
-    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()>
-    where
-        R: HasSetOpt,
-    {
-        self.need(Rights::SET_OPT)?;
-        self.inner.set_nonblocking(nonblocking)
-    }
-
-    /// Takes the pending socket error (`SO_ERROR`). Needs `Stat`. See
-    /// [`std::net::UdpSocket::take_error`].
-    pub fn take_error(&self) -> io::Result<Option<io::Error>>
-    where
-        R: HasStat,
-    {
-        self.need(Rights::STAT)?;
-        self.inner.take_error()
-    }
+    socket_options!(std::net::UdpSocket; set_read_timeout, set_write_timeout, set_ttl, set_nonblocking, take_error);
 }

@@ -17,7 +17,6 @@ use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::net as std_unix;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use cap_std::os::unix::net as cap_unix;
 
@@ -25,8 +24,8 @@ use super::tcp::stream_io;
 use super::{DATAGRAM_RIGHTS, LISTENER_RIGHTS, STREAM_RIGHTS, ctx, socket_handle};
 use crate::fs::Dir;
 use crate::rights::{
-    Datagram, HasAccept, HasCreate, HasLookup, HasRead, HasRecv, HasSend, HasSetOpt, HasShutdown,
-    HasStat, HasWrite, Listener, RightSet, Rights, Stream,
+    Datagram, HasAccept, HasCreate, HasLookup, HasRead, HasRecv, HasSend, HasShutdown, HasStat,
+    HasWrite, Listener, RightSet, Rights, Stream,
 };
 
 pub use std::os::unix::net::SocketAddr as UnixSocketAddr;
@@ -106,14 +105,7 @@ impl<R: RightSet> UnixListener<R> {
         self.inner.local_addr()
     }
 
-    /// Moves the listener in or out of non-blocking mode. Needs `SetOpt`.
-    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()>
-    where
-        R: HasSetOpt,
-    {
-        self.need(Rights::SET_OPT)?;
-        self.inner.set_nonblocking(nonblocking)
-    }
+    socket_options!(std::os::unix::net::UnixListener; set_nonblocking);
 }
 
 impl UnixStream {
@@ -152,32 +144,7 @@ impl<R: RightSet> UnixStream<R> {
         self.inner.peer_addr()
     }
 
-    /// Sets the read timeout. Needs `SetOpt`.
-    pub fn set_read_timeout(&self, dur: Option<Duration>) -> io::Result<()>
-    where
-        R: HasSetOpt,
-    {
-        self.need(Rights::SET_OPT)?;
-        self.inner.set_read_timeout(dur)
-    }
-
-    /// Sets the write timeout. Needs `SetOpt`.
-    pub fn set_write_timeout(&self, dur: Option<Duration>) -> io::Result<()>
-    where
-        R: HasSetOpt,
-    {
-        self.need(Rights::SET_OPT)?;
-        self.inner.set_write_timeout(dur)
-    }
-
-    /// Moves the stream in or out of non-blocking mode. Needs `SetOpt`.
-    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()>
-    where
-        R: HasSetOpt,
-    {
-        self.need(Rights::SET_OPT)?;
-        self.inner.set_nonblocking(nonblocking)
-    }
+    socket_options!(std::os::unix::net::UnixStream; set_read_timeout, set_write_timeout, set_nonblocking);
 }
 
 impl UnixDatagram {
@@ -242,23 +209,7 @@ impl<R: RightSet> UnixDatagram<R> {
         self.inner.local_addr()
     }
 
-    /// Sets the read timeout. Needs `SetOpt`.
-    pub fn set_read_timeout(&self, dur: Option<Duration>) -> io::Result<()>
-    where
-        R: HasSetOpt,
-    {
-        self.need(Rights::SET_OPT)?;
-        self.inner.set_read_timeout(dur)
-    }
-
-    /// Moves the socket in or out of non-blocking mode. Needs `SetOpt`.
-    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()>
-    where
-        R: HasSetOpt,
-    {
-        self.need(Rights::SET_OPT)?;
-        self.inner.set_nonblocking(nonblocking)
-    }
+    socket_options!(std::os::unix::net::UnixDatagram; set_read_timeout, set_nonblocking);
 }
 
 /// The parent directory (opened beneath `dir` by `cap-std`, or `dir` itself)
