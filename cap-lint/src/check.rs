@@ -692,6 +692,9 @@ impl Checker<'_> {
     fn ambient_reason(&self, attrs: &[syn::Attribute]) -> Option<String> {
         attrs.iter().find_map(|attr| {
             let path = attr.path();
+            if path.is_ident("allow") || path.is_ident("expect") {
+                return lint_reason(attr);
+            }
             if path.segments.last()?.ident != "ambient" {
                 return None;
             }
@@ -975,6 +978,72 @@ impl Checker<'_> {
     }
 }
 
+/// The reason of `#[allow(clippy::disallowed_methods, reason = "…")]` (or
+/// `expect`): the stable way to suppress one statement, honoured by both tiers.
+fn lint_reason(attr: &syn::Attribute) -> Option<String> {
+    let mut lint = false;
+    let mut reason = None;
+    attr.parse_nested_meta(|meta| {
+        if meta.path.is_ident("reason") {
+            let value: syn::LitStr = meta.value()?.parse()?;
+            reason = Some(value.value());
+        } else if meta.path.segments.len() == 2
+            && meta.path.segments[0].ident == "clippy"
+            && meta.path.segments[1].ident == "disallowed_methods"
+        {
+            lint = true;
+        }
+        Ok(())
+    })
+    .ok()?;
+    let reason = reason.filter(|r| !r.trim().is_empty())?;
+    lint.then(|| format!("suppressed: {reason}"))
+}
+
+/// The outer attributes of an expression.
+fn expr_attrs(e: &Expr) -> &[syn::Attribute] {
+    match e {
+        Expr::Array(x) => &x.attrs,
+        Expr::Assign(x) => &x.attrs,
+        Expr::Async(x) => &x.attrs,
+        Expr::Await(x) => &x.attrs,
+        Expr::Binary(x) => &x.attrs,
+        Expr::Block(x) => &x.attrs,
+        Expr::Break(x) => &x.attrs,
+        Expr::Call(x) => &x.attrs,
+        Expr::Cast(x) => &x.attrs,
+        Expr::Closure(x) => &x.attrs,
+        Expr::Const(x) => &x.attrs,
+        Expr::Continue(x) => &x.attrs,
+        Expr::Field(x) => &x.attrs,
+        Expr::ForLoop(x) => &x.attrs,
+        Expr::Group(x) => &x.attrs,
+        Expr::If(x) => &x.attrs,
+        Expr::Index(x) => &x.attrs,
+        Expr::Let(x) => &x.attrs,
+        Expr::Lit(x) => &x.attrs,
+        Expr::Loop(x) => &x.attrs,
+        Expr::Macro(x) => &x.attrs,
+        Expr::Match(x) => &x.attrs,
+        Expr::MethodCall(x) => &x.attrs,
+        Expr::Paren(x) => &x.attrs,
+        Expr::Path(x) => &x.attrs,
+        Expr::Range(x) => &x.attrs,
+        Expr::Reference(x) => &x.attrs,
+        Expr::Repeat(x) => &x.attrs,
+        Expr::Return(x) => &x.attrs,
+        Expr::Struct(x) => &x.attrs,
+        Expr::Try(x) => &x.attrs,
+        Expr::TryBlock(x) => &x.attrs,
+        Expr::Tuple(x) => &x.attrs,
+        Expr::Unary(x) => &x.attrs,
+        Expr::Unsafe(x) => &x.attrs,
+        Expr::While(x) => &x.attrs,
+        Expr::Yield(x) => &x.attrs,
+        _ => &[],
+    }
+}
+
 /// Whether a type mentions a path segment named `name` anywhere.
 fn type_mentions(ty: &Type, name: &str) -> bool {
     struct Find<'n>(&'n str, bool);
@@ -1159,9 +1228,7 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_expr_macro(&mut self, m: &'ast syn::ExprMacro) {
-        let attrs = self.enter_attrs(&m.attrs, m);
         self.check_macro(&m.mac);
-        self.leave_attrs(attrs);
     }
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
@@ -1169,14 +1236,20 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
-        let attrs = self.enter_attrs(&c.attrs, c);
         self.blocks.push(Block::default());
         for input in &c.inputs {
             self.bind_pat(input, None);
         }
         self.visit_expr(&c.body);
         self.blocks.pop();
-        self.leave_attrs(attrs);
+    }
+
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        // Attributes on any expression (`#[allow(clippy::disallowed_methods,
+        // reason = "…")] call()?;`) cover the whole expression.
+        let undo = self.enter_attrs(expr_attrs(e), e);
+        visit::visit_expr(self, e);
+        self.leave_attrs(undo);
     }
 
     fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
@@ -1203,13 +1276,10 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_expr_block(&mut self, b: &'ast syn::ExprBlock) {
-        let attrs = self.enter_attrs(&b.attrs, b);
         self.visit_block(&b.block);
-        self.leave_attrs(attrs);
     }
 
     fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
-        let attrs = self.enter_attrs(&call.attrs, call);
         if let Expr::Path(p) = &*call.func
             && let Some(id) = self.match_expr_path(p)
         {
@@ -1218,11 +1288,9 @@ impl<'ast> Visit<'ast> for Checker<'_> {
             for arg in &call.args {
                 self.visit_expr(arg);
             }
-            self.leave_attrs(attrs);
             return;
         }
         visit::visit_expr_call(self, call);
-        self.leave_attrs(attrs);
     }
 
     fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
@@ -1233,7 +1301,6 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-        let attrs = self.enter_attrs(&m.attrs, m);
         let name = m.method.to_string();
         let mut hit = None;
         if self.index.is_method_name(&name)
@@ -1253,6 +1320,5 @@ impl<'ast> Visit<'ast> for Checker<'_> {
             self.report(id, Range::of(m.span()), Some(Range::of(m.method.span())));
         }
         visit::visit_expr_method_call(self, m);
-        self.leave_attrs(attrs);
     }
 }
