@@ -230,16 +230,29 @@ fn is_test_attr(attr: &syn::Attribute) -> bool {
     if path.segments.last().is_some_and(|s| s.ident == "test") {
         return true;
     }
-    if path.is_ident("cfg")
-        && let syn::Meta::List(list) = &attr.meta
-    {
-        let text = list.tokens.to_string();
-        return text
-            .split(|c: char| !c.is_alphanumeric() && c != '_')
-            .any(|w| w == "test")
-            && !text.contains("not");
+    path.is_ident("cfg")
+        && attr
+            .parse_args::<syn::Meta>()
+            .is_ok_and(|m| cfg_implies_test(&m))
+}
+
+/// Whether a `cfg` predicate holds only when `test` does: `test`,
+/// `all(test, unix)`, `any(test, test)`; not `not(test)` or `any(test, unix)`.
+fn cfg_implies_test(meta: &syn::Meta) -> bool {
+    let nested = |list: &syn::MetaList| {
+        list.parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+            .map(|p| p.into_iter().collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    match meta {
+        syn::Meta::Path(p) => p.is_ident("test"),
+        syn::Meta::List(l) if l.path.is_ident("all") => nested(l).iter().any(cfg_implies_test),
+        syn::Meta::List(l) if l.path.is_ident("any") => {
+            let items = nested(l);
+            !items.is_empty() && items.iter().all(cfg_implies_test)
+        }
+        _ => false,
     }
-    false
 }
 
 impl Checker<'_> {
@@ -1320,5 +1333,40 @@ impl<'ast> Visit<'ast> for Checker<'_> {
             self.report(id, Range::of(m.span()), Some(Range::of(m.method.span())));
         }
         visit::visit_expr_method_call(self, m);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cfg_test_detection() {
+        let attr = |s: &str| -> syn::Attribute {
+            let file: syn::File = syn::parse_str(&format!("#[{s}] fn f() {{}}")).unwrap();
+            let syn::Item::Fn(f) = &file.items[0] else {
+                unreachable!()
+            };
+            f.attrs[0].clone()
+        };
+        for yes in [
+            "test",
+            "tokio::test",
+            "cfg(test)",
+            "cfg(all(test, unix))",
+            "cfg(all(test, not(miri)))",
+            "cfg(any(test, all(test, unix)))",
+        ] {
+            assert!(is_test_attr(&attr(yes)), "{yes}");
+        }
+        for no in [
+            "cfg(not(test))",
+            "cfg(any(test, unix))",
+            "cfg(unix)",
+            "inline",
+            "cfg(feature = \"test\")",
+        ] {
+            assert!(!is_test_attr(&attr(no)), "{no}");
+        }
     }
 }
