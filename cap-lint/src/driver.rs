@@ -185,6 +185,7 @@ pub(crate) fn check_crate(
         load[0] += 1;
         let mut findings = Vec::new();
         let mut regions = Vec::new();
+        let mut parsed = vec![false];
         while pending > 0 {
             let Ok(Reply::Parsed {
                 worker,
@@ -197,7 +198,9 @@ pub(crate) fn check_crate(
             };
             pending -= 1;
             load[worker] -= 1;
+            parsed[file] = true;
             for next in tree.add_parsed(file, text, result, skip) {
+                parsed.push(false);
                 let w = (0..threads).min_by_key(|&w| load[w]).unwrap_or(0);
                 let _ = job_txs[w].send(Job::Parse {
                     file: next.file,
@@ -206,6 +209,16 @@ pub(crate) fn check_crate(
                 });
                 load[w] += 1;
                 pending += 1;
+            }
+        }
+        for (f, done) in parsed.iter().enumerate() {
+            if !done && f < tree.files.len() {
+                // Never clean: a file whose parse never came back is not analysed.
+                tree.files[f].error = Some(FileError {
+                    line: 0,
+                    column: 0,
+                    message: "cap-lint lost this file's parse".to_owned(),
+                });
             }
         }
         let shared = Arc::new(tree);
