@@ -38,6 +38,9 @@ pub(crate) enum Ty {
     /// A struct field holding the `AmbientAuthority` token: the struct's
     /// methods are authority roots.
     AmbientToken,
+    /// Some other type, by its last name: a struct of this crate whose
+    /// fields may be known (`settings.root.exists()`).
+    Local(String),
 }
 
 /// Names bound in a block (or a function's parameters).
@@ -451,8 +454,11 @@ impl Checker<'_> {
                         _ => None,
                     });
                 }
-                let path = self.extern_path(&tp.path)?;
-                self.index.is_tracked_type(&path).then_some(Ty::Named(path))
+                match self.extern_path(&tp.path) {
+                    Some(path) if self.index.is_tracked_type(&path) => Some(Ty::Named(path)),
+                    // A type of this crate, perhaps a struct whose fields we know.
+                    _ => Some(Ty::Local(last.ident.to_string())),
+                }
             }
             Type::ImplTrait(it) => it.bounds.iter().find_map(|b| self.as_ref_bound(b)),
             _ => None,
@@ -500,17 +506,18 @@ impl Checker<'_> {
             Expr::Unary(x) if matches!(x.op, syn::UnOp::Deref(_)) => self.type_of(&x.expr),
             Expr::Path(p) if p.qself.is_none() => self.var_type(&p.path.get_ident()?.to_string()),
             Expr::Field(f) => {
-                let Expr::Path(base) = &*f.base else {
-                    return None;
-                };
-                if !base.path.is_ident("self") {
-                    return None;
-                }
                 let syn::Member::Named(field) = &f.member else {
                     return None;
                 };
+                let owner = match &*f.base {
+                    Expr::Path(base) if base.path.is_ident("self") => self.self_ty.clone()?,
+                    base => match self.type_of(base)? {
+                        Ty::Local(name) => name,
+                        _ => return None,
+                    },
+                };
                 self.struct_fields
-                    .get(self.self_ty.as_ref()?)?
+                    .get(&owner)?
                     .get(&field.to_string())
                     .cloned()
             }
@@ -571,7 +578,7 @@ impl Checker<'_> {
             return receiver;
         }
         match receiver? {
-            Ty::AmbientToken => None,
+            Ty::AmbientToken | Ty::Local(_) => None,
             Ty::AsRef(t) => (method == "as_ref").then_some(Ty::Named(t)),
             Ty::Named(t) => {
                 let family = t
