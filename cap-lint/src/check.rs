@@ -136,8 +136,46 @@ const EXPR_MACROS: &[&str] = &[
 ];
 
 /// Checks one crate: every file of `tree`, with `scope` as the base scope.
-/// Struct name → field name → tracked type, for `self.field.method()`.
-pub(crate) type FieldMap = HashMap<String, HashMap<String, Ty>>;
+/// What the crate's item signatures say about types: struct fields and the
+/// return types of its functions and methods, so that `settings.root`,
+/// `data_dir()` and `self.config()` have a type.
+#[derive(Default, Clone, Debug)]
+pub(crate) struct Facts {
+    /// Struct name → field name → type.
+    pub(crate) fields: HashMap<String, HashMap<String, Ty>>,
+    /// Free function name → return type (`None` where two disagree).
+    pub(crate) fns: HashMap<String, Option<Ty>>,
+    /// (type name, method name) → return type (`None` where two disagree).
+    pub(crate) methods: HashMap<(String, String), Option<Ty>>,
+    /// The method names in `methods`.
+    pub(crate) method_names: HashSet<String>,
+}
+
+fn record<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Option<Ty>>, key: K, ty: Option<Ty>) {
+    map.entry(key)
+        .and_modify(|e| {
+            if *e != ty {
+                *e = None;
+            }
+        })
+        .or_insert(ty);
+}
+
+impl Facts {
+    /// Adds another worker's facts (names two workers disagree on become unknown).
+    pub(crate) fn merge(&mut self, other: Facts) {
+        for (name, map) in other.fields {
+            self.fields.entry(name).or_default().extend(map);
+        }
+        for (k, v) in other.fns {
+            record(&mut self.fns, k, v);
+        }
+        for (k, v) in other.methods {
+            record(&mut self.methods, k, v);
+        }
+        self.method_names.extend(other.method_names);
+    }
+}
 
 fn checker<'a>(tree: &'a CrateTree, index: &'a Index, scope: Scope) -> Checker<'a> {
     Checker {
@@ -147,7 +185,7 @@ fn checker<'a>(tree: &'a CrateTree, index: &'a Index, scope: Scope) -> Checker<'
         module: 0,
         blocks: Vec::new(),
         self_ty: None,
-        struct_fields: HashMap::new(),
+        facts: Facts::default(),
         suppress: Vec::new(),
         test_depth: 0,
         preopen_impl: false,
@@ -159,18 +197,14 @@ fn checker<'a>(tree: &'a CrateTree, index: &'a Index, scope: Scope) -> Checker<'
 }
 
 /// The tracked field types of the structs declared in `files`.
-pub(crate) fn struct_fields(
-    tree: &CrateTree,
-    index: &Index,
-    files: &[(usize, syn::File)],
-) -> FieldMap {
+pub(crate) fn facts(tree: &CrateTree, index: &Index, files: &[(usize, syn::File)]) -> Facts {
     let mut c = checker(tree, index, Scope::Lib);
     for (i, ast) in files {
         c.file = *i;
         c.module = tree.files[*i].module;
         c.collect_fields_in(&ast.items);
     }
-    c.struct_fields
+    c.facts
 }
 
 /// Checks `files` (index into the tree's files, syntax tree) of a crate.
@@ -179,10 +213,10 @@ pub(crate) fn check_files(
     index: &Index,
     scope: Scope,
     files: &[(usize, syn::File)],
-    fields: &FieldMap,
+    facts: &Facts,
 ) -> (Vec<Finding>, Vec<Region>) {
     let mut c = checker(tree, index, scope);
-    c.struct_fields.clone_from(fields);
+    c.facts.clone_from(facts);
     for (i, ast) in files {
         c.file = *i;
         c.module = tree.files[*i].module;
@@ -201,7 +235,7 @@ struct Checker<'a> {
     /// The `Self` type's name inside an impl, for `self.field`.
     self_ty: Option<String>,
     /// Struct name → field name → tracked type.
-    struct_fields: HashMap<String, HashMap<String, Ty>>,
+    facts: Facts,
     /// Reasons of enclosing suppressions and authority roots.
     suppress: Vec<String>,
     test_depth: usize,
@@ -446,7 +480,8 @@ impl Checker<'_> {
                     }
                 }
                 let last = tp.path.segments.last()?;
-                if ["Box", "Arc", "Rc", "Cow"].contains(&last.ident.to_string().as_str())
+                if ["Box", "Arc", "Rc", "Cow", "Option", "Result"]
+                    .contains(&last.ident.to_string().as_str())
                     && let syn::PathArguments::AngleBracketed(args) = &last.arguments
                 {
                     return args.args.iter().find_map(|a| match a {
@@ -504,19 +539,17 @@ impl Checker<'_> {
             Expr::Try(x) => self.type_of(&x.expr),
             Expr::Await(x) => self.type_of(&x.base),
             Expr::Unary(x) if matches!(x.op, syn::UnOp::Deref(_)) => self.type_of(&x.expr),
+            Expr::Path(p) if p.path.is_ident("self") => self.self_ty.clone().map(Ty::Local),
             Expr::Path(p) if p.qself.is_none() => self.var_type(&p.path.get_ident()?.to_string()),
             Expr::Field(f) => {
                 let syn::Member::Named(field) = &f.member else {
                     return None;
                 };
-                let owner = match &*f.base {
-                    Expr::Path(base) if base.path.is_ident("self") => self.self_ty.clone()?,
-                    base => match self.type_of(base)? {
-                        Ty::Local(name) => name,
-                        _ => return None,
-                    },
+                let Ty::Local(owner) = self.type_of(&f.base)? else {
+                    return None;
                 };
-                self.struct_fields
+                self.facts
+                    .fields
                     .get(&owner)?
                     .get(&field.to_string())
                     .cloned()
@@ -524,17 +557,50 @@ impl Checker<'_> {
             Expr::Call(c) => {
                 let Expr::Path(p) = &*c.func else { return None };
                 let last = p.path.segments.last()?.ident.to_string();
-                if p.qself.is_some() || !RETURNING.contains(&last.as_str()) {
+                let known = RETURNING.contains(&last.as_str());
+                let segs = &p.path.segments;
+                // `Settings::load()`, `Self::new()`: an associated function of a local type.
+                // (A lowercase segment before the name is a module: `util::data_dir()`.)
+                let owner = (segs.len() >= 2)
+                    .then(|| segs[segs.len() - 2].ident.to_string())
+                    .filter(|o| o.starts_with(char::is_uppercase))
+                    .map(|o| {
+                        if o == "Self" {
+                            self.self_ty.clone().unwrap_or(o)
+                        } else {
+                            o
+                        }
+                    });
+                let local = match &owner {
+                    Some(o) => self.facts.methods.contains_key(&(o.clone(), last.clone())),
+                    None => self.facts.fns.contains_key(&last),
+                };
+                if p.qself.is_some() || (!known && !local) {
                     return None;
                 }
-                self.returns(&self.extern_path(&p.path)?)
+                match self.resolve(&path_segments(&p.path)) {
+                    Res::Extern(path) if known => self.returns(&canon(&path)),
+                    Res::Local if local => match owner {
+                        Some(o) => self.facts.methods.get(&(o, last)).cloned().flatten(),
+                        None => self.facts.fns.get(&last).cloned().flatten(),
+                    },
+                    _ => None,
+                }
             }
             Expr::MethodCall(m) => {
                 let name = m.method.to_string();
-                if !TYPED_METHODS.contains(&name.as_str()) {
+                let typed = TYPED_METHODS.contains(&name.as_str());
+                let local = self.facts.method_names.contains(&name);
+                if !typed && !local {
                     return None;
                 }
-                Self::method_returns(self.type_of(&m.receiver), &name)
+                let receiver = self.type_of(&m.receiver);
+                if let (true, Some(Ty::Local(owner))) = (local, &receiver)
+                    && let Some(ty) = self.facts.methods.get(&(owner.clone(), name.clone()))
+                {
+                    return ty.clone();
+                }
+                Self::method_returns(receiver, &name)
             }
             _ => None,
         }
@@ -636,10 +702,31 @@ impl Checker<'_> {
                         })
                         .collect();
                     if !fields.is_empty() {
-                        self.struct_fields
+                        self.facts
+                            .fields
                             .entry(s.ident.to_string())
                             .or_default()
                             .extend(fields);
+                    }
+                }
+                syn::Item::Fn(f) => {
+                    let ty = self.return_type(&f.sig);
+                    record(&mut self.facts.fns, f.sig.ident.to_string(), ty);
+                }
+                syn::Item::Impl(i) => {
+                    let Type::Path(tp) = &*i.self_ty else {
+                        continue;
+                    };
+                    let Some(owner) = tp.path.segments.last().map(|s| s.ident.to_string()) else {
+                        continue;
+                    };
+                    for item in &i.items {
+                        if let syn::ImplItem::Fn(m) = item {
+                            let ty = self.return_type(&m.sig);
+                            let name = m.sig.ident.to_string();
+                            self.facts.method_names.insert(name.clone());
+                            record(&mut self.facts.methods, (owner.clone(), name), ty);
+                        }
                     }
                 }
                 syn::Item::Mod(m) => {
@@ -655,6 +742,14 @@ impl Checker<'_> {
                 _ => {}
             }
         }
+    }
+
+    /// A signature's return type, when it is one we track.
+    fn return_type(&self, sig: &syn::Signature) -> Option<Ty> {
+        let syn::ReturnType::Type(_, ty) = &sig.output else {
+            return None;
+        };
+        self.resolve_type(ty).filter(|t| *t != Ty::AmbientToken)
     }
 
     fn mod_id(&self, m: &syn::ItemMod) -> Option<ModId> {
@@ -1140,7 +1235,8 @@ impl<'ast> Visit<'ast> for Checker<'_> {
             self.self_ty = tp.path.segments.last().map(|s| s.ident.to_string());
         }
         let holder = self.self_ty.as_ref().is_some_and(|name| {
-            self.struct_fields
+            self.facts
+                .fields
                 .get(name)
                 .is_some_and(|f| f.values().any(|t| *t == Ty::AmbientToken))
         });
