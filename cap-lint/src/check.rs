@@ -997,6 +997,29 @@ impl Checker<'_> {
         self.scan_tokens(mac.tokens.clone());
     }
 
+    /// The type of the receiver that ends `before` (the tokens up to a `.`):
+    /// a constructor call `Path::new(..)` or a variable; with where it starts.
+    fn token_receiver(&self, before: &[TokenTree]) -> (Option<crate::finding::Pos>, Option<Ty>) {
+        match before.last() {
+            Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis => {
+                let Some((at, segs)) = trailing_path(&before[..before.len() - 1]) else {
+                    return (None, None);
+                };
+                let start = Some(Range::of(before[at].span()).start);
+                let ty = match self.resolve(&segs) {
+                    Res::Extern(p) => self.returns(&canon(&p)),
+                    _ => None,
+                };
+                (start, ty)
+            }
+            Some(TokenTree::Ident(id)) => (
+                Some(Range::of(id.span()).start),
+                self.var_type(&id.to_string()),
+            ),
+            _ => (None, None),
+        }
+    }
+
     /// Finds calls in tokens that do not parse as Rust (macro bodies): paths
     /// followed by an argument list, paths to catalogued values, and method
     /// calls of catalogued traits in scope.
@@ -1052,15 +1075,27 @@ impl Checker<'_> {
                     if after_dot {
                         if let (Some(group), 1) = (&call_group, segs.len()) {
                             let name = &segs[0];
-                            let hit = self
-                                .index
-                                .trait_methods(name)
-                                .iter()
-                                .copied()
-                                .find(|&id| self.trait_in_scope(self.index.get(id).owner()));
+                            let (receiver_start, receiver) = self.token_receiver(&trees[..i - 1]);
+                            let on_type = match receiver {
+                                Some(Ty::Named(t)) if self.index.is_method_name(name) => {
+                                    self.index.method_on(&t, name)
+                                }
+                                _ => None,
+                            };
+                            let hit = on_type.or_else(|| {
+                                self.index
+                                    .trait_methods(name)
+                                    .iter()
+                                    .copied()
+                                    .find(|&id| self.trait_in_scope(self.index.get(id).owner()))
+                            });
                             if let Some(id) = hit {
+                                let start = match (on_type, receiver_start) {
+                                    (Some(_), Some(start)) => start,
+                                    _ => Range::of(first.span()).start,
+                                };
                                 let span = Range {
-                                    start: Range::of(first.span()).start,
+                                    start,
                                     end: Range::of(group.span()).end,
                                 };
                                 self.report(id, span, Some(Range::of(first.span())));
@@ -1157,6 +1192,26 @@ fn expr_attrs(e: &Expr) -> &[syn::Attribute] {
         Expr::Yield(x) => &x.attrs,
         _ => &[],
     }
+}
+
+/// The path segments ending a token slice (`a::b::c`), with the index of
+/// the first token of the path.
+fn trailing_path(trees: &[TokenTree]) -> Option<(usize, Vec<String>)> {
+    let mut end = trees.len();
+    let mut segs = Vec::new();
+    while let Some(TokenTree::Ident(id)) = end.checked_sub(1).and_then(|i| trees.get(i)) {
+        segs.push(id.to_string());
+        end -= 1;
+        let colons = end >= 2
+            && matches!(&trees[end - 1], TokenTree::Punct(p) if p.as_char() == ':')
+            && matches!(&trees[end - 2], TokenTree::Punct(p) if p.as_char() == ':');
+        if !colons {
+            break;
+        }
+        end -= 2;
+    }
+    segs.reverse();
+    (!segs.is_empty()).then_some((end, segs))
 }
 
 /// Whether a type mentions a path segment named `name` anywhere.
