@@ -65,3 +65,28 @@ impl Baseline {
         before - analysis.findings.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::Index;
+
+    #[test]
+    fn each_baseline_entry_absorbs_one_finding() {
+        let index = Index::builtin();
+        let text =
+            "fn f() {\n    let _ = std::fs::read(\"a\");\n    let _ = std::fs::read(\"a\");\n}\n";
+        let before = crate::check_source("a.rs", text, &index);
+        assert_eq!(before.findings.len(), 2);
+        // A baseline holding one of two identical lines lets one through.
+        let one = crate::render::json_lines(&before, crate::catalogue::Severity::Low, false);
+        let first_line = format!("{}\n", one.lines().next().unwrap());
+        let mut after = crate::check_source("a.rs", text, &index);
+        assert_eq!(Baseline::parse(&first_line).unwrap().filter(&mut after), 1);
+        assert_eq!(after.findings.len(), 1);
+        let mut all = crate::check_source("a.rs", text, &index);
+        assert_eq!(Baseline::parse(&one).unwrap().filter(&mut all), 2);
+        assert!(all.findings.is_empty());
+        assert!(Baseline::parse("not json").unwrap_err().contains("line 1"));
+    }
+}

@@ -756,6 +756,12 @@ impl Index {
         };
         for api in apis {
             if let Some(&i) = index.by_path.get(&api.path) {
+                // A configured entry replaces the built-in one of the same path.
+                index.names.insert(api.name().to_owned());
+                if api.kind == Kind::Method {
+                    index.tracked_types.insert(api.owner().to_owned());
+                    index.method_names.insert(api.name().to_owned());
+                }
                 index.apis[i] = api;
                 continue;
             }

@@ -38,6 +38,9 @@ pub(crate) enum Ty {
     /// A struct field holding the `AmbientAuthority` token: the struct's
     /// methods are authority roots.
     AmbientToken,
+    /// Some other type, by its last name: a struct of this crate whose
+    /// fields may be known (`settings.root.exists()`).
+    Local(String),
 }
 
 /// Names bound in a block (or a function's parameters).
@@ -133,8 +136,46 @@ const EXPR_MACROS: &[&str] = &[
 ];
 
 /// Checks one crate: every file of `tree`, with `scope` as the base scope.
-/// Struct name → field name → tracked type, for `self.field.method()`.
-pub(crate) type FieldMap = HashMap<String, HashMap<String, Ty>>;
+/// What the crate's item signatures say about types: struct fields and the
+/// return types of its functions and methods, so that `settings.root`,
+/// `data_dir()` and `self.config()` have a type.
+#[derive(Default, Clone, Debug)]
+pub(crate) struct Facts {
+    /// Struct name → field name → type.
+    pub(crate) fields: HashMap<String, HashMap<String, Ty>>,
+    /// Free function name → return type (`None` where two disagree).
+    pub(crate) fns: HashMap<String, Option<Ty>>,
+    /// (type name, method name) → return type (`None` where two disagree).
+    pub(crate) methods: HashMap<(String, String), Option<Ty>>,
+    /// The method names in `methods`.
+    pub(crate) method_names: HashSet<String>,
+}
+
+fn record<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Option<Ty>>, key: K, ty: Option<Ty>) {
+    map.entry(key)
+        .and_modify(|e| {
+            if *e != ty {
+                *e = None;
+            }
+        })
+        .or_insert(ty);
+}
+
+impl Facts {
+    /// Adds another worker's facts (names two workers disagree on become unknown).
+    pub(crate) fn merge(&mut self, other: Facts) {
+        for (name, map) in other.fields {
+            self.fields.entry(name).or_default().extend(map);
+        }
+        for (k, v) in other.fns {
+            record(&mut self.fns, k, v);
+        }
+        for (k, v) in other.methods {
+            record(&mut self.methods, k, v);
+        }
+        self.method_names.extend(other.method_names);
+    }
+}
 
 fn checker<'a>(tree: &'a CrateTree, index: &'a Index, scope: Scope) -> Checker<'a> {
     Checker {
@@ -144,7 +185,7 @@ fn checker<'a>(tree: &'a CrateTree, index: &'a Index, scope: Scope) -> Checker<'
         module: 0,
         blocks: Vec::new(),
         self_ty: None,
-        struct_fields: HashMap::new(),
+        facts: Facts::default(),
         suppress: Vec::new(),
         test_depth: 0,
         preopen_impl: false,
@@ -156,18 +197,14 @@ fn checker<'a>(tree: &'a CrateTree, index: &'a Index, scope: Scope) -> Checker<'
 }
 
 /// The tracked field types of the structs declared in `files`.
-pub(crate) fn struct_fields(
-    tree: &CrateTree,
-    index: &Index,
-    files: &[(usize, syn::File)],
-) -> FieldMap {
+pub(crate) fn facts(tree: &CrateTree, index: &Index, files: &[(usize, syn::File)]) -> Facts {
     let mut c = checker(tree, index, Scope::Lib);
     for (i, ast) in files {
         c.file = *i;
         c.module = tree.files[*i].module;
         c.collect_fields_in(&ast.items);
     }
-    c.struct_fields
+    c.facts
 }
 
 /// Checks `files` (index into the tree's files, syntax tree) of a crate.
@@ -176,10 +213,10 @@ pub(crate) fn check_files(
     index: &Index,
     scope: Scope,
     files: &[(usize, syn::File)],
-    fields: &FieldMap,
+    facts: &Facts,
 ) -> (Vec<Finding>, Vec<Region>) {
     let mut c = checker(tree, index, scope);
-    c.struct_fields.clone_from(fields);
+    c.facts.clone_from(facts);
     for (i, ast) in files {
         c.file = *i;
         c.module = tree.files[*i].module;
@@ -198,7 +235,7 @@ struct Checker<'a> {
     /// The `Self` type's name inside an impl, for `self.field`.
     self_ty: Option<String>,
     /// Struct name → field name → tracked type.
-    struct_fields: HashMap<String, HashMap<String, Ty>>,
+    facts: Facts,
     /// Reasons of enclosing suppressions and authority roots.
     suppress: Vec<String>,
     test_depth: usize,
@@ -230,16 +267,29 @@ fn is_test_attr(attr: &syn::Attribute) -> bool {
     if path.segments.last().is_some_and(|s| s.ident == "test") {
         return true;
     }
-    if path.is_ident("cfg")
-        && let syn::Meta::List(list) = &attr.meta
-    {
-        let text = list.tokens.to_string();
-        return text
-            .split(|c: char| !c.is_alphanumeric() && c != '_')
-            .any(|w| w == "test")
-            && !text.contains("not");
+    path.is_ident("cfg")
+        && attr
+            .parse_args::<syn::Meta>()
+            .is_ok_and(|m| cfg_implies_test(&m))
+}
+
+/// Whether a `cfg` predicate holds only when `test` does: `test`,
+/// `all(test, unix)`, `any(test, test)`; not `not(test)` or `any(test, unix)`.
+fn cfg_implies_test(meta: &syn::Meta) -> bool {
+    let nested = |list: &syn::MetaList| {
+        list.parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+            .map(|p| p.into_iter().collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    match meta {
+        syn::Meta::Path(p) => p.is_ident("test"),
+        syn::Meta::List(l) if l.path.is_ident("all") => nested(l).iter().any(cfg_implies_test),
+        syn::Meta::List(l) if l.path.is_ident("any") => {
+            let items = nested(l);
+            !items.is_empty() && items.iter().all(cfg_implies_test)
+        }
+        _ => false,
     }
-    false
 }
 
 impl Checker<'_> {
@@ -430,7 +480,8 @@ impl Checker<'_> {
                     }
                 }
                 let last = tp.path.segments.last()?;
-                if ["Box", "Arc", "Rc", "Cow"].contains(&last.ident.to_string().as_str())
+                if ["Box", "Arc", "Rc", "Cow", "Option", "Result"]
+                    .contains(&last.ident.to_string().as_str())
                     && let syn::PathArguments::AngleBracketed(args) = &last.arguments
                 {
                     return args.args.iter().find_map(|a| match a {
@@ -438,8 +489,11 @@ impl Checker<'_> {
                         _ => None,
                     });
                 }
-                let path = self.extern_path(&tp.path)?;
-                self.index.is_tracked_type(&path).then_some(Ty::Named(path))
+                match self.extern_path(&tp.path) {
+                    Some(path) if self.index.is_tracked_type(&path) => Some(Ty::Named(path)),
+                    // A type of this crate, perhaps a struct whose fields we know.
+                    _ => Some(Ty::Local(last.ident.to_string())),
+                }
             }
             Type::ImplTrait(it) => it.bounds.iter().find_map(|b| self.as_ref_bound(b)),
             _ => None,
@@ -485,36 +539,68 @@ impl Checker<'_> {
             Expr::Try(x) => self.type_of(&x.expr),
             Expr::Await(x) => self.type_of(&x.base),
             Expr::Unary(x) if matches!(x.op, syn::UnOp::Deref(_)) => self.type_of(&x.expr),
+            Expr::Path(p) if p.path.is_ident("self") => self.self_ty.clone().map(Ty::Local),
             Expr::Path(p) if p.qself.is_none() => self.var_type(&p.path.get_ident()?.to_string()),
             Expr::Field(f) => {
-                let Expr::Path(base) = &*f.base else {
-                    return None;
-                };
-                if !base.path.is_ident("self") {
-                    return None;
-                }
                 let syn::Member::Named(field) = &f.member else {
                     return None;
                 };
-                self.struct_fields
-                    .get(self.self_ty.as_ref()?)?
+                let Ty::Local(owner) = self.type_of(&f.base)? else {
+                    return None;
+                };
+                self.facts
+                    .fields
+                    .get(&owner)?
                     .get(&field.to_string())
                     .cloned()
             }
             Expr::Call(c) => {
                 let Expr::Path(p) = &*c.func else { return None };
                 let last = p.path.segments.last()?.ident.to_string();
-                if p.qself.is_some() || !RETURNING.contains(&last.as_str()) {
+                let known = RETURNING.contains(&last.as_str());
+                let segs = &p.path.segments;
+                // `Settings::load()`, `Self::new()`: an associated function of a local type.
+                // (A lowercase segment before the name is a module: `util::data_dir()`.)
+                let owner = (segs.len() >= 2)
+                    .then(|| segs[segs.len() - 2].ident.to_string())
+                    .filter(|o| o.starts_with(char::is_uppercase))
+                    .map(|o| {
+                        if o == "Self" {
+                            self.self_ty.clone().unwrap_or(o)
+                        } else {
+                            o
+                        }
+                    });
+                let local = match &owner {
+                    Some(o) => self.facts.methods.contains_key(&(o.clone(), last.clone())),
+                    None => self.facts.fns.contains_key(&last),
+                };
+                if p.qself.is_some() || (!known && !local) {
                     return None;
                 }
-                self.returns(&self.extern_path(&p.path)?)
+                match self.resolve(&path_segments(&p.path)) {
+                    Res::Extern(path) if known => self.returns(&canon(&path)),
+                    Res::Local if local => match owner {
+                        Some(o) => self.facts.methods.get(&(o, last)).cloned().flatten(),
+                        None => self.facts.fns.get(&last).cloned().flatten(),
+                    },
+                    _ => None,
+                }
             }
             Expr::MethodCall(m) => {
                 let name = m.method.to_string();
-                if !TYPED_METHODS.contains(&name.as_str()) {
+                let typed = TYPED_METHODS.contains(&name.as_str());
+                let local = self.facts.method_names.contains(&name);
+                if !typed && !local {
                     return None;
                 }
-                Self::method_returns(self.type_of(&m.receiver), &name)
+                let receiver = self.type_of(&m.receiver);
+                if let (true, Some(Ty::Local(owner))) = (local, &receiver)
+                    && let Some(ty) = self.facts.methods.get(&(owner.clone(), name.clone()))
+                {
+                    return ty.clone();
+                }
+                Self::method_returns(receiver, &name)
             }
             _ => None,
         }
@@ -558,7 +644,7 @@ impl Checker<'_> {
             return receiver;
         }
         match receiver? {
-            Ty::AmbientToken => None,
+            Ty::AmbientToken | Ty::Local(_) => None,
             Ty::AsRef(t) => (method == "as_ref").then_some(Ty::Named(t)),
             Ty::Named(t) => {
                 let family = t
@@ -616,10 +702,31 @@ impl Checker<'_> {
                         })
                         .collect();
                     if !fields.is_empty() {
-                        self.struct_fields
+                        self.facts
+                            .fields
                             .entry(s.ident.to_string())
                             .or_default()
                             .extend(fields);
+                    }
+                }
+                syn::Item::Fn(f) => {
+                    let ty = self.return_type(&f.sig);
+                    record(&mut self.facts.fns, f.sig.ident.to_string(), ty);
+                }
+                syn::Item::Impl(i) => {
+                    let Type::Path(tp) = &*i.self_ty else {
+                        continue;
+                    };
+                    let Some(owner) = tp.path.segments.last().map(|s| s.ident.to_string()) else {
+                        continue;
+                    };
+                    for item in &i.items {
+                        if let syn::ImplItem::Fn(m) = item {
+                            let ty = self.return_type(&m.sig);
+                            let name = m.sig.ident.to_string();
+                            self.facts.method_names.insert(name.clone());
+                            record(&mut self.facts.methods, (owner.clone(), name), ty);
+                        }
                     }
                 }
                 syn::Item::Mod(m) => {
@@ -635,6 +742,14 @@ impl Checker<'_> {
                 _ => {}
             }
         }
+    }
+
+    /// A signature's return type, when it is one we track.
+    fn return_type(&self, sig: &syn::Signature) -> Option<Ty> {
+        let syn::ReturnType::Type(_, ty) = &sig.output else {
+            return None;
+        };
+        self.resolve_type(ty).filter(|t| *t != Ty::AmbientToken)
     }
 
     fn mod_id(&self, m: &syn::ItemMod) -> Option<ModId> {
@@ -692,6 +807,9 @@ impl Checker<'_> {
     fn ambient_reason(&self, attrs: &[syn::Attribute]) -> Option<String> {
         attrs.iter().find_map(|attr| {
             let path = attr.path();
+            if path.is_ident("allow") || path.is_ident("expect") {
+                return lint_reason(attr);
+            }
             if path.segments.last()?.ident != "ambient" {
                 return None;
             }
@@ -879,6 +997,29 @@ impl Checker<'_> {
         self.scan_tokens(mac.tokens.clone());
     }
 
+    /// The type of the receiver that ends `before` (the tokens up to a `.`):
+    /// a constructor call `Path::new(..)` or a variable; with where it starts.
+    fn token_receiver(&self, before: &[TokenTree]) -> (Option<crate::finding::Pos>, Option<Ty>) {
+        match before.last() {
+            Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis => {
+                let Some((at, segs)) = trailing_path(&before[..before.len() - 1]) else {
+                    return (None, None);
+                };
+                let start = Some(Range::of(before[at].span()).start);
+                let ty = match self.resolve(&segs) {
+                    Res::Extern(p) => self.returns(&canon(&p)),
+                    _ => None,
+                };
+                (start, ty)
+            }
+            Some(TokenTree::Ident(id)) => (
+                Some(Range::of(id.span()).start),
+                self.var_type(&id.to_string()),
+            ),
+            _ => (None, None),
+        }
+    }
+
     /// Finds calls in tokens that do not parse as Rust (macro bodies): paths
     /// followed by an argument list, paths to catalogued values, and method
     /// calls of catalogued traits in scope.
@@ -934,15 +1075,27 @@ impl Checker<'_> {
                     if after_dot {
                         if let (Some(group), 1) = (&call_group, segs.len()) {
                             let name = &segs[0];
-                            let hit = self
-                                .index
-                                .trait_methods(name)
-                                .iter()
-                                .copied()
-                                .find(|&id| self.trait_in_scope(self.index.get(id).owner()));
+                            let (receiver_start, receiver) = self.token_receiver(&trees[..i - 1]);
+                            let on_type = match receiver {
+                                Some(Ty::Named(t)) if self.index.is_method_name(name) => {
+                                    self.index.method_on(&t, name)
+                                }
+                                _ => None,
+                            };
+                            let hit = on_type.or_else(|| {
+                                self.index
+                                    .trait_methods(name)
+                                    .iter()
+                                    .copied()
+                                    .find(|&id| self.trait_in_scope(self.index.get(id).owner()))
+                            });
                             if let Some(id) = hit {
+                                let start = match (on_type, receiver_start) {
+                                    (Some(_), Some(start)) => start,
+                                    _ => Range::of(first.span()).start,
+                                };
                                 let span = Range {
-                                    start: Range::of(first.span()).start,
+                                    start,
                                     end: Range::of(group.span()).end,
                                 };
                                 self.report(id, span, Some(Range::of(first.span())));
@@ -973,6 +1126,92 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// The reason of `#[allow(clippy::disallowed_methods, reason = "…")]` (or
+/// `expect`): the stable way to suppress one statement, honoured by both tiers.
+fn lint_reason(attr: &syn::Attribute) -> Option<String> {
+    let mut lint = false;
+    let mut reason = None;
+    attr.parse_nested_meta(|meta| {
+        if meta.path.is_ident("reason") {
+            let value: syn::LitStr = meta.value()?.parse()?;
+            reason = Some(value.value());
+        } else if meta.path.segments.len() == 2
+            && meta.path.segments[0].ident == "clippy"
+            && meta.path.segments[1].ident == "disallowed_methods"
+        {
+            lint = true;
+        }
+        Ok(())
+    })
+    .ok()?;
+    let reason = reason.filter(|r| !r.trim().is_empty())?;
+    lint.then(|| format!("suppressed: {reason}"))
+}
+
+/// The outer attributes of an expression.
+fn expr_attrs(e: &Expr) -> &[syn::Attribute] {
+    match e {
+        Expr::Array(x) => &x.attrs,
+        Expr::Assign(x) => &x.attrs,
+        Expr::Async(x) => &x.attrs,
+        Expr::Await(x) => &x.attrs,
+        Expr::Binary(x) => &x.attrs,
+        Expr::Block(x) => &x.attrs,
+        Expr::Break(x) => &x.attrs,
+        Expr::Call(x) => &x.attrs,
+        Expr::Cast(x) => &x.attrs,
+        Expr::Closure(x) => &x.attrs,
+        Expr::Const(x) => &x.attrs,
+        Expr::Continue(x) => &x.attrs,
+        Expr::Field(x) => &x.attrs,
+        Expr::ForLoop(x) => &x.attrs,
+        Expr::Group(x) => &x.attrs,
+        Expr::If(x) => &x.attrs,
+        Expr::Index(x) => &x.attrs,
+        Expr::Let(x) => &x.attrs,
+        Expr::Lit(x) => &x.attrs,
+        Expr::Loop(x) => &x.attrs,
+        Expr::Macro(x) => &x.attrs,
+        Expr::Match(x) => &x.attrs,
+        Expr::MethodCall(x) => &x.attrs,
+        Expr::Paren(x) => &x.attrs,
+        Expr::Path(x) => &x.attrs,
+        Expr::Range(x) => &x.attrs,
+        Expr::Reference(x) => &x.attrs,
+        Expr::Repeat(x) => &x.attrs,
+        Expr::Return(x) => &x.attrs,
+        Expr::Struct(x) => &x.attrs,
+        Expr::Try(x) => &x.attrs,
+        Expr::TryBlock(x) => &x.attrs,
+        Expr::Tuple(x) => &x.attrs,
+        Expr::Unary(x) => &x.attrs,
+        Expr::Unsafe(x) => &x.attrs,
+        Expr::While(x) => &x.attrs,
+        Expr::Yield(x) => &x.attrs,
+        _ => &[],
+    }
+}
+
+/// The path segments ending a token slice (`a::b::c`), with the index of
+/// the first token of the path.
+fn trailing_path(trees: &[TokenTree]) -> Option<(usize, Vec<String>)> {
+    let mut end = trees.len();
+    let mut segs = Vec::new();
+    while let Some(TokenTree::Ident(id)) = end.checked_sub(1).and_then(|i| trees.get(i)) {
+        segs.push(id.to_string());
+        end -= 1;
+        let colons = end >= 2
+            && matches!(&trees[end - 1], TokenTree::Punct(p) if p.as_char() == ':')
+            && matches!(&trees[end - 2], TokenTree::Punct(p) if p.as_char() == ':');
+        if !colons {
+            break;
+        }
+        end -= 2;
+    }
+    segs.reverse();
+    (!segs.is_empty()).then_some((end, segs))
 }
 
 /// Whether a type mentions a path segment named `name` anywhere.
@@ -1051,7 +1290,8 @@ impl<'ast> Visit<'ast> for Checker<'_> {
             self.self_ty = tp.path.segments.last().map(|s| s.ident.to_string());
         }
         let holder = self.self_ty.as_ref().is_some_and(|name| {
-            self.struct_fields
+            self.facts
+                .fields
                 .get(name)
                 .is_some_and(|f| f.values().any(|t| *t == Ty::AmbientToken))
         });
@@ -1159,9 +1399,7 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_expr_macro(&mut self, m: &'ast syn::ExprMacro) {
-        let attrs = self.enter_attrs(&m.attrs, m);
         self.check_macro(&m.mac);
-        self.leave_attrs(attrs);
     }
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
@@ -1169,14 +1407,20 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
-        let attrs = self.enter_attrs(&c.attrs, c);
         self.blocks.push(Block::default());
         for input in &c.inputs {
             self.bind_pat(input, None);
         }
         self.visit_expr(&c.body);
         self.blocks.pop();
-        self.leave_attrs(attrs);
+    }
+
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        // Attributes on any expression (`#[allow(clippy::disallowed_methods,
+        // reason = "…")] call()?;`) cover the whole expression.
+        let undo = self.enter_attrs(expr_attrs(e), e);
+        visit::visit_expr(self, e);
+        self.leave_attrs(undo);
     }
 
     fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
@@ -1203,13 +1447,10 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_expr_block(&mut self, b: &'ast syn::ExprBlock) {
-        let attrs = self.enter_attrs(&b.attrs, b);
         self.visit_block(&b.block);
-        self.leave_attrs(attrs);
     }
 
     fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
-        let attrs = self.enter_attrs(&call.attrs, call);
         if let Expr::Path(p) = &*call.func
             && let Some(id) = self.match_expr_path(p)
         {
@@ -1218,11 +1459,9 @@ impl<'ast> Visit<'ast> for Checker<'_> {
             for arg in &call.args {
                 self.visit_expr(arg);
             }
-            self.leave_attrs(attrs);
             return;
         }
         visit::visit_expr_call(self, call);
-        self.leave_attrs(attrs);
     }
 
     fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
@@ -1233,7 +1472,6 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-        let attrs = self.enter_attrs(&m.attrs, m);
         let name = m.method.to_string();
         let mut hit = None;
         if self.index.is_method_name(&name)
@@ -1253,6 +1491,40 @@ impl<'ast> Visit<'ast> for Checker<'_> {
             self.report(id, Range::of(m.span()), Some(Range::of(m.method.span())));
         }
         visit::visit_expr_method_call(self, m);
-        self.leave_attrs(attrs);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cfg_test_detection() {
+        let attr = |s: &str| -> syn::Attribute {
+            let file: syn::File = syn::parse_str(&format!("#[{s}] fn f() {{}}")).unwrap();
+            let syn::Item::Fn(f) = &file.items[0] else {
+                unreachable!()
+            };
+            f.attrs[0].clone()
+        };
+        for yes in [
+            "test",
+            "tokio::test",
+            "cfg(test)",
+            "cfg(all(test, unix))",
+            "cfg(all(test, not(miri)))",
+            "cfg(any(test, all(test, unix)))",
+        ] {
+            assert!(is_test_attr(&attr(yes)), "{yes}");
+        }
+        for no in [
+            "cfg(not(test))",
+            "cfg(any(test, unix))",
+            "cfg(unix)",
+            "inline",
+            "cfg(feature = \"test\")",
+        ] {
+            assert!(!is_test_attr(&attr(no)), "{no}");
+        }
     }
 }

@@ -230,3 +230,135 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Pos, Range, Tier};
+
+    fn finding(file: &str, api: &str, category: Category, package: &str, scope: Scope) -> Finding {
+        let pos = Pos { line: 1, column: 1 };
+        Finding {
+            file: file.into(),
+            span: Range {
+                start: pos,
+                end: pos,
+            },
+            name_span: None,
+            api: api.into(),
+            code: category.code().into(),
+            category,
+            severity: Severity::High,
+            message: String::new(),
+            help: String::new(),
+            tier: Tier::Syntactic,
+            scope,
+            package: Some(package.into()),
+            suppressed: None,
+        }
+    }
+
+    #[test]
+    fn every_key_of_a_rule_must_match() {
+        let text = r#"
+[[allow]]
+reason = "reads /proc before locking"
+packages = ["cap-runtime"]
+files = ["cap-runtime/src/linux/"]
+apis = ["std::fs::read_to_string"]
+"#;
+        let raw: RawConfig = toml::from_str(text).unwrap();
+        let mut c = Config::default();
+        c.add(raw, "cap-lint.toml", None).unwrap();
+        let mut fs = vec![
+            finding(
+                "cap-runtime/src/linux/fds.rs",
+                "std::fs::read_to_string",
+                Category::Fs,
+                "cap-runtime",
+                Scope::Lib,
+            ),
+            finding(
+                "cap-runtime/src/policy.rs",
+                "std::fs::read_to_string",
+                Category::Fs,
+                "cap-runtime",
+                Scope::Lib,
+            ),
+            finding(
+                "cap-runtime/src/linux/fds.rs",
+                "std::fs::write",
+                Category::Fs,
+                "cap-runtime",
+                Scope::Lib,
+            ),
+            finding(
+                "cap-runtime/src/linux/fds.rs",
+                "std::fs::read_to_string",
+                Category::Fs,
+                "cap-core",
+                Scope::Lib,
+            ),
+        ];
+        c.apply(&mut fs);
+        assert_eq!(
+            fs[0].suppressed.as_deref(),
+            Some("allowed by cap-lint.toml: reads /proc before locking")
+        );
+        assert!(fs[1..].iter().all(|f| f.suppressed.is_none()), "{fs:?}");
+    }
+
+    #[test]
+    fn package_tables_apply_to_their_package_only() {
+        let table =
+            serde_json::json!({ "allow": [{ "reason": "build script", "scopes": ["build"] }] });
+        let mut c = Config::default();
+        c.add_package_table("demo", "demo/Cargo.toml", &table)
+            .unwrap();
+        let mut fs = vec![
+            finding(
+                "build.rs",
+                "std::env::var",
+                Category::Env,
+                "demo",
+                Scope::Build,
+            ),
+            finding(
+                "other/build.rs",
+                "std::env::var",
+                Category::Env,
+                "other",
+                Scope::Build,
+            ),
+        ];
+        c.apply(&mut fs);
+        assert!(fs[0].suppressed.is_some());
+        assert!(fs[1].suppressed.is_none());
+        let bad = serde_json::json!({ "allow": [{ "reason": "x", "scopes": ["docs"] }] });
+        let err = Config::default()
+            .add_package_table("demo", "demo/Cargo.toml", &bad)
+            .unwrap_err();
+        assert!(
+            err.contains("demo/Cargo.toml") && err.contains("unknown scope `docs`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn extra_entries_are_validated() {
+        let raw: RawConfig = toml::from_str(
+            "[[extra]]\npath = \"get\"\ncategory = \"net\"\nmessage = \"m\"\nhelp = \"h\"\n",
+        )
+        .unwrap();
+        let err = Config::default()
+            .add(raw, "cap-lint.toml", None)
+            .unwrap_err();
+        assert!(err.contains("full path"), "{err}");
+        let raw: RawConfig =
+            toml::from_str("[[extra]]\npath = \"a::get\"\ncategory = \"net\"\nseverity = \"huge\"\nmessage = \"m\"\nhelp = \"h\"\n").unwrap();
+        let err = Config::default()
+            .add(raw, "cap-lint.toml", None)
+            .unwrap_err();
+        assert!(err.contains("unknown severity `huge`"), "{err}");
+    }
+}

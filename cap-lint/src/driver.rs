@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use crate::catalogue::Index;
-use crate::check::{self, FieldMap};
+use crate::check::{self, Facts};
 use crate::finding::{Finding, Region, Scope};
 use crate::tree::{CrateTree, FileError, Skeleton, parse, skeleton};
 
@@ -30,7 +30,7 @@ enum Job {
     /// Report the struct fields of the files parsed here.
     Fields(Arc<CrateTree>),
     /// Check the files parsed here, then stop.
-    Check(Arc<CrateTree>, Arc<FieldMap>),
+    Check(Arc<CrateTree>, Arc<Facts>),
 }
 
 enum Reply {
@@ -40,7 +40,7 @@ enum Reply {
         text: String,
         result: Result<Skeleton, FileError>,
     },
-    Fields(FieldMap),
+    Fields(Facts),
     Checked {
         findings: Vec<Finding>,
         regions: Vec<Region>,
@@ -104,10 +104,8 @@ fn worker(id: usize, jobs: &Receiver<Job>, replies: &Sender<Reply>, index: &Inde
                 });
             }
             Job::Fields(tree) => {
-                let fields = catch_unwind(AssertUnwindSafe(|| {
-                    check::struct_fields(&tree, index, &asts)
-                }))
-                .unwrap_or_default();
+                let fields = catch_unwind(AssertUnwindSafe(|| check::facts(&tree, index, &asts)))
+                    .unwrap_or_default();
                 let _ = replies.send(Reply::Fields(fields));
             }
             Job::Check(tree, fields) => {
@@ -185,6 +183,7 @@ pub(crate) fn check_crate(
         load[0] += 1;
         let mut findings = Vec::new();
         let mut regions = Vec::new();
+        let mut parsed = vec![false];
         while pending > 0 {
             let Ok(Reply::Parsed {
                 worker,
@@ -197,7 +196,9 @@ pub(crate) fn check_crate(
             };
             pending -= 1;
             load[worker] -= 1;
+            parsed[file] = true;
             for next in tree.add_parsed(file, text, result, skip) {
+                parsed.push(false);
                 let w = (0..threads).min_by_key(|&w| load[w]).unwrap_or(0);
                 let _ = job_txs[w].send(Job::Parse {
                     file: next.file,
@@ -208,16 +209,24 @@ pub(crate) fn check_crate(
                 pending += 1;
             }
         }
+        for (f, done) in parsed.iter().enumerate() {
+            if !done && f < tree.files.len() {
+                // Never clean: a file whose parse never came back is not analysed.
+                tree.files[f].error = Some(FileError {
+                    line: 0,
+                    column: 0,
+                    message: "cap-lint lost this file's parse".to_owned(),
+                });
+            }
+        }
         let shared = Arc::new(tree);
         for tx in &job_txs {
             let _ = tx.send(Job::Fields(Arc::clone(&shared)));
         }
-        let mut fields = FieldMap::new();
+        let mut fields = Facts::default();
         for _ in 0..threads {
             if let Ok(Reply::Fields(f)) = reply_rx.recv() {
-                for (name, map) in f {
-                    fields.entry(name).or_default().extend(map);
-                }
+                fields.merge(f);
             }
         }
         let fields = Arc::new(fields);

@@ -30,6 +30,7 @@ Options:
       --precise              also run `cargo clippy` with a generated clippy.toml (type-resolved)
       --show-suppressed      also print suppressed and allowed findings, with their reasons
       --list                 print the catalogue of ambient-authority APIs and exit
+                             (as JSON lines with --message-format json)
   -h, --help                 print this help
   -V, --version              print the version
 
@@ -156,7 +157,17 @@ fn run(args: Vec<String>) -> Result<u8, String> {
                 .cloned()
                 .chain(config.extra.iter().cloned()),
         );
-        print!("{}", render::catalogue_table(&index));
+        match o.format {
+            Format::Human => print!("{}", render::catalogue_table(&index)),
+            // One object per entry, with the catalogue's fields.
+            Format::Json | Format::Sarif => {
+                for api in index.apis() {
+                    let mut v = serde_json::to_value(api).map_err(|e| e.to_string())?;
+                    v["code"] = api.code().into();
+                    println!("{v}");
+                }
+            }
+        }
         return Ok(0);
     }
     let (targets, base, config, workspace_dir) = if o.paths.is_empty() {

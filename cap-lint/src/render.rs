@@ -204,51 +204,117 @@ fn category_noun(c: Category) -> &'static str {
     }
 }
 
+#[derive(serde::Serialize)]
+struct JsonEnd {
+    line: usize,
+    column: usize,
+}
+
+#[derive(serde::Serialize)]
+struct JsonName {
+    line: usize,
+    column: usize,
+    end: JsonEnd,
+}
+
+/// The `--message-format json` object of a finding, fields in reading order.
+#[derive(serde::Serialize)]
+struct JsonFinding<'a> {
+    r#type: &'static str,
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end: JsonEnd,
+    code: &'a str,
+    category: Category,
+    severity: Severity,
+    level: &'static str,
+    api: &'a str,
+    message: &'a str,
+    help: &'a str,
+    name: Option<JsonName>,
+    tier: Tier,
+    scope: crate::finding::Scope,
+    package: Option<&'a str>,
+    suppressed: Option<&'a str>,
+    fingerprint: String,
+}
+
+#[derive(serde::Serialize)]
+struct JsonUnanalysed<'a> {
+    r#type: &'static str,
+    file: &'a str,
+    line: usize,
+    column: usize,
+    code: &'static str,
+    severity: &'static str,
+    level: &'static str,
+    message: &'a str,
+}
+
+fn json_record<'a>(f: &'a Finding, source: Option<&str>, deny: Severity) -> JsonFinding<'a> {
+    JsonFinding {
+        r#type: "finding",
+        file: &f.file,
+        line: f.span.start.line,
+        column: f.span.start.column,
+        end: JsonEnd {
+            line: f.span.end.line,
+            column: f.span.end.column,
+        },
+        code: &f.code,
+        category: f.category,
+        severity: f.severity,
+        level: level(f, deny),
+        api: &f.api,
+        message: &f.message,
+        help: &f.help,
+        name: f.name_span.map(|n| JsonName {
+            line: n.start.line,
+            column: n.start.column,
+            end: JsonEnd {
+                line: n.end.line,
+                column: n.end.column,
+            },
+        }),
+        tier: f.tier,
+        scope: f.scope,
+        package: f.package.as_deref(),
+        suppressed: f.suppressed.as_deref(),
+        fingerprint: fingerprint(f, source),
+    }
+}
+
 /// One JSON object for a finding (the `--message-format json` line).
 pub fn json_finding(f: &Finding, source: Option<&str>, deny: Severity) -> Value {
-    json!({
-        "type": "finding",
-        "file": f.file,
-        "line": f.span.start.line,
-        "column": f.span.start.column,
-        "end": { "line": f.span.end.line, "column": f.span.end.column },
-        "name": f.name_span.map(|n| json!({
-            "line": n.start.line, "column": n.start.column,
-            "end": { "line": n.end.line, "column": n.end.column },
-        })),
-        "code": f.code,
-        "category": f.category,
-        "severity": f.severity,
-        "level": level(f, deny),
-        "api": f.api,
-        "message": f.message,
-        "help": f.help,
-        "tier": f.tier,
-        "scope": f.scope,
-        "package": f.package,
-        "suppressed": f.suppressed,
-        "fingerprint": fingerprint(f, source),
-    })
+    serde_json::to_value(json_record(f, source, deny)).unwrap_or(Value::Null)
 }
 
 /// `--message-format json`: one object per line, files not analysed first.
 pub fn json_lines(analysis: &Analysis, deny: Severity, show_suppressed: bool) -> String {
     let mut out = String::new();
     for u in &analysis.unanalysed {
-        let v = json!({
-            "type": "unanalysed", "file": u.file, "line": u.line, "column": u.column,
-            "code": UNPARSED_CODE, "severity": "high", "level": "error", "message": u.error,
-        });
-        let _ = writeln!(out, "{v}");
+        let v = JsonUnanalysed {
+            r#type: "unanalysed",
+            file: &u.file,
+            line: u.line,
+            column: u.column,
+            code: UNPARSED_CODE,
+            severity: "high",
+            level: "error",
+            message: &u.error,
+        };
+        let _ = writeln!(out, "{}", serde_json::to_string(&v).unwrap_or_default());
     }
     for f in &analysis.findings {
         if f.suppressed.is_some() && !show_suppressed {
             continue;
         }
+        let record = json_record(f, analysis.sources.get(&f.file).map(String::as_str), deny);
         let _ = writeln!(
             out,
             "{}",
-            json_finding(f, analysis.sources.get(&f.file).map(String::as_str), deny)
+            serde_json::to_string(&record).unwrap_or_default()
         );
     }
     out

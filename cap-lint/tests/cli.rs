@@ -253,6 +253,24 @@ help = "use a pre-opened `Net` grant"
     assert_eq!(plain.len(), 2);
     let listed = stdout(&run(tmp.path(), &["--list"]));
     assert!(listed.contains("reqwest::get") && listed.contains("std::fs::read"));
+    let entries = json_lines(&run(tmp.path(), &["--list", "--message-format", "json"]));
+    let get = entries
+        .iter()
+        .find(|e| e["path"] == "reqwest::get")
+        .unwrap();
+    assert_eq!(
+        (
+            get["code"].as_str(),
+            get["kind"].as_str(),
+            get["severity"].as_str()
+        ),
+        (Some("ambient::net"), Some("function"), Some("high"))
+    );
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["path"] == "std::path::Path::exists" && e["kind"] == "method")
+    );
 }
 
 #[test]
