@@ -935,21 +935,11 @@ impl Checker<'_> {
         } else {
             self.base_scope
         };
-        self.out.push(Finding {
-            file: self.tree.files[self.file].path.display().to_string(),
-            span,
-            name_span: name,
-            api: api.path.clone(),
-            code: api.code().to_owned(),
-            category: api.category,
-            severity: api.severity,
-            message: api.message.clone(),
-            help: api.help.clone(),
-            tier: Tier::Syntactic,
-            scope,
-            package: None,
-            suppressed: self.suppress.last().cloned(),
-        });
+        let file = self.tree.files[self.file].path.display().to_string();
+        let mut finding = Finding::for_api(api, file, span, Tier::Syntactic, scope);
+        finding.name_span = name;
+        finding.suppressed = self.suppress.last().cloned();
+        self.out.push(finding);
     }
 
     // ---- macros ----

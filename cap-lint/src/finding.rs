@@ -1,6 +1,6 @@
 //! What the checker reports: findings and files it could not analyse.
 
-use crate::catalogue::{Category, Severity};
+use crate::catalogue::{Api, Category, Severity};
 
 /// A 1-based line and column (columns count characters, as rustc's do).
 #[derive(
@@ -140,6 +140,29 @@ pub struct Finding {
     pub package: Option<String>,
     /// Why it is allowed, when it is (suppression attribute, authority root or config).
     pub suppressed: Option<String>,
+}
+
+impl Finding {
+    /// A finding of `api` at `span` in `file`: the catalogue's code,
+    /// category, severity, message and help, no name span, package or
+    /// suppression yet (callers set those they know).
+    pub fn for_api(api: &Api, file: String, span: Range, tier: Tier, scope: Scope) -> Self {
+        Self {
+            file,
+            span,
+            name_span: None,
+            api: api.path.clone(),
+            code: api.code().to_owned(),
+            category: api.category,
+            severity: api.severity,
+            message: api.message.clone(),
+            help: api.help.clone(),
+            tier,
+            scope,
+            package: None,
+            suppressed: None,
+        }
+    }
 }
 
 /// A file that was not analysed, with the reason. Never counted as clean.

@@ -24,6 +24,7 @@ use crate::Analysis;
 use crate::catalogue::{Index, Kind};
 use crate::config::Config;
 use crate::finding::{Finding, Pos, Range, Scope, Tier};
+use crate::workspace::scope_of;
 
 /// Whether a catalogue path may not exist for a given crate or platform.
 fn may_be_invalid(path: &str) -> bool {
@@ -214,23 +215,6 @@ fn compile_errors(stdout: &str) -> Vec<String> {
         .collect()
 }
 
-fn scope_of_target(kinds: &serde_json::Value) -> Scope {
-    let has = |k: &str| kinds.as_array().is_some_and(|a| a.iter().any(|v| v == k));
-    if has("custom-build") {
-        Scope::Build
-    } else if has("test") {
-        Scope::Tests
-    } else if has("bench") {
-        Scope::Benches
-    } else if has("example") {
-        Scope::Examples
-    } else if has("bin") {
-        Scope::Bins
-    } else {
-        Scope::Lib
-    }
-}
-
 /// The package name in a cargo package id (`path+file:///w/demo#0.1.0`,
 /// `path+file:///w/x#demo@0.1.0`).
 fn package_name(id: &str) -> Option<String> {
@@ -281,30 +265,22 @@ pub fn parse_messages(stdout: &str, root: &Path, index: &Index) -> Result<Vec<Fi
             .unwrap_or(Path::new(file))
             .display()
             .to_string();
-        findings.push(Finding {
-            file,
-            span: Range {
-                start: Pos {
-                    line: num("line_start"),
-                    column: num("column_start"),
-                },
-                end: Pos {
-                    line: num("line_end"),
-                    column: num("column_end"),
-                },
+        let span = Range {
+            start: Pos {
+                line: num("line_start"),
+                column: num("column_start"),
             },
-            name_span: None,
-            api: api.path.clone(),
-            code: api.code().to_owned(),
-            category: api.category,
-            severity: api.severity,
-            message: api.message.clone(),
-            help: api.help.clone(),
-            tier: Tier::Precise,
-            scope: scope_of_target(&m["target"]["kind"]),
-            package: m["package_id"].as_str().and_then(package_name),
-            suppressed: None,
-        });
+            end: Pos {
+                line: num("line_end"),
+                column: num("column_end"),
+            },
+        };
+        let kinds = m["target"]["kind"]
+            .as_array()
+            .map_or(&[][..], Vec::as_slice);
+        let mut finding = Finding::for_api(api, file, span, Tier::Precise, scope_of(kinds));
+        finding.package = m["package_id"].as_str().and_then(package_name);
+        findings.push(finding);
     }
     Ok(findings)
 }

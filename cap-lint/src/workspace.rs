@@ -34,7 +34,9 @@ pub struct Workspace {
     pub package_dirs: Vec<(String, PathBuf)>,
 }
 
-fn scope_of(kinds: &[serde_json::Value]) -> Scope {
+/// The scope of a cargo target from its `kind` list (`cargo metadata` and
+/// clippy's JSON messages spell it the same way).
+pub(crate) fn scope_of(kinds: &[serde_json::Value]) -> Scope {
     let has = |k: &str| kinds.iter().any(|v| v == k);
     if has("custom-build") {
         Scope::Build
