@@ -460,6 +460,13 @@ impl Asm {
         self.ret(action);
         self.place(skip);
     }
+    /// Returns `action` if the loaded word has any bit of `mask` set.
+    fn ret_if_any(&mut self, mask: u32, action: u32) {
+        let skip = self.label();
+        self.jset(mask, To::Next, To::Label(skip));
+        self.ret(action);
+        self.place(skip);
+    }
     fn finish(self) -> Result<Vec<SockFilter>, &'static str> {
         let mut out = Vec::with_capacity(self.code.len());
         for (i, (code, jt, jf, k)) in self.code.iter().enumerate() {
@@ -650,10 +657,7 @@ pub fn build(needs: Needs) -> Result<Filter, &'static str> {
             name,
             Box::new(move |asm: &mut Asm| {
                 asm.ld(off_arg(arg));
-                let ok = asm.label();
-                asm.jset(k(libc::MSG_FASTOPEN), To::Next, To::Label(ok));
-                asm.ret(eperm);
-                asm.place(ok);
+                asm.ret_if_any(k(libc::MSG_FASTOPEN), eperm);
                 asm.ret(RET_ALLOW);
             }),
         ));
@@ -664,10 +668,7 @@ pub fn build(needs: Needs) -> Result<Filter, &'static str> {
         "SYS_clone",
         Box::new(move |asm: &mut Asm| {
             asm.ld(off_arg(0));
-            let ok = asm.label();
-            asm.jset(CLONE_NAMESPACES, To::Next, To::Label(ok));
-            asm.ret(eperm);
-            asm.place(ok);
+            asm.ret_if_any(CLONE_NAMESPACES, eperm);
             asm.ret(RET_ALLOW);
         }),
     ));
@@ -715,10 +716,7 @@ pub fn build(needs: Needs) -> Result<Filter, &'static str> {
     asm.place(arch_ok);
     asm.ld(OFF_NR);
     if cfg!(target_arch = "x86_64") {
-        let native = asm.label();
-        asm.jset(X32_SYSCALL_BIT, To::Next, To::Label(native));
-        asm.ret(RET_KILL_PROCESS);
-        asm.place(native);
+        asm.ret_if_any(X32_SYSCALL_BIT, RET_KILL_PROCESS);
     }
 
     // The dispatch: a binary search over the sorted syscall numbers, so a
