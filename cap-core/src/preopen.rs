@@ -74,6 +74,26 @@ pub trait Preopen: Grant + Sized {
     /// failure is returned (the handles opened so far are closed), naming the
     /// resource.
     fn preopen(ambient: AmbientAuthority) -> Result<Self, PreopenError>;
+
+    /// Adds this set's command-line declarations to the program's one
+    /// parser (`#[derive(Preopen)]` writes it). The default, for a
+    /// hand-written impl, says that it reads the command line itself, so
+    /// `#[sandboxed]` leaves flags it does not know to it.
+    #[doc(hidden)]
+    fn __ambit_declare(command_line: &mut crate::__private::CommandLine) {
+        command_line.external(std::any::type_name::<Self>());
+    }
+
+    /// Opens the set from the program's parsed command line (`#[derive(Preopen)]`
+    /// writes it); the default calls [`Preopen::preopen`].
+    #[doc(hidden)]
+    fn __ambit_preopen(
+        args: &crate::__private::Args,
+        ambient: AmbientAuthority,
+    ) -> Result<Self, PreopenError> {
+        let _ = args;
+        Self::preopen(ambient)
+    }
 }
 
 /// Why a resource could not be pre-opened: which resource, what it was

@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::ffi::{OsStr, OsString};
+use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -44,7 +45,7 @@ pub mod kind {
 #[diagnostic::on_unimplemented(
     message = "a parameter of type `{Self}` cannot hold this resource (`{K}`)",
     label = "this type does not fit the parameter's declaration",
-    note = "the kinds and the types that hold them: dir: Dir<R>; file: File<R> with Read; exec: File<R> with Exec and Read; listen: TcpListener<R>; udp: UdpSocket<R>; connect: Net; unix_listen: UnixListener; unix_connect: UnixStream"
+    note = "the kinds and the types that hold them: dir: Dir<R>; file: File<R> with Read, or InPlace<R>; files: Vec<File<R>> or Vec<InPlace<R>>; dirs: Vec<Dir<R>>; exec: File<R> with Exec and Read; listen: TcpListener<R>; udp: UdpSocket<R>; connect: Net; unix_listen: UnixListener; unix_connect: UnixStream"
 )]
 pub trait Resource<K>: Grant + Sized {
     /// The kind's name, for messages.
@@ -68,6 +69,15 @@ impl<R: RightSet + HasRead> Resource<kind::file> for File<R> {
     const KIND: &'static str = "file";
     fn open(value: &OsStr, ambient: AmbientAuthority) -> io::Result<Self> {
         File::open_ambient(value, ambient)
+    }
+}
+
+/// A file to rewrite in place, held through its directory: `file(..)`
+/// or `files(..)` with the type `InPlace<R>`.
+impl<R: RightSet> Resource<kind::file> for crate::fs::InPlace<R> {
+    const KIND: &'static str = "file";
+    fn open(value: &OsStr, ambient: AmbientAuthority) -> io::Result<Self> {
+        crate::fs::InPlace::open_ambient(value, ambient)
     }
 }
 
@@ -171,6 +181,84 @@ impl<T> EraseNothing for &Erase<'_, T> {
     }
 }
 
+/// A `Preopen` parameter's declarations on their way into the
+/// [`CommandLine`]: `(&DeclareProbe::<T>::new()).declare(cl)` asks
+/// `T::__ambit_declare` when `T` is `Preopen`, and does nothing otherwise
+/// (a type the `Preopen` bound already rejected with its own error).
+pub struct DeclareProbe<T>(std::marker::PhantomData<T>);
+
+impl<T> DeclareProbe<T> {
+    /// The probe.
+    pub fn new() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+impl<T> Default for DeclareProbe<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// See [`DeclareProbe`].
+pub trait DeclarePreopen {
+    /// Adds the declarations.
+    fn declare(&self, command_line: &mut CommandLine);
+}
+
+impl<T: Preopen> DeclarePreopen for DeclareProbe<T> {
+    fn declare(&self, command_line: &mut CommandLine) {
+        T::__ambit_declare(command_line);
+    }
+}
+
+/// See [`DeclareProbe`].
+pub trait DeclareNothing {
+    /// Nothing: only reached in programs that do not compile.
+    fn declare(&self, command_line: &mut CommandLine);
+}
+
+impl<T> DeclareNothing for &DeclareProbe<T> {
+    fn declare(&self, _: &mut CommandLine) {}
+}
+
+/// What an `async` `#[sandboxed]` body without a runtime attribute of its
+/// own needs: cap-core's `tokio` feature, which starts the runtime after the
+/// lock (so its worker threads are born inside the sandbox).
+#[diagnostic::on_unimplemented(
+    message = "an `async fn` under #[sandboxed] needs cap-core's `tokio` feature",
+    label = "the runtime is started by cap-core after the lock",
+    note = "enable it: add `features = [\"tokio\"]` to the cap-core dependency, or put a runtime attribute below #[sandboxed]: `#[sandboxed(..)] #[tokio::main] async fn main(..)`"
+)]
+pub trait AsyncRuntime {}
+
+#[cfg(feature = "tokio")]
+impl<F: std::future::Future> AsyncRuntime for F {}
+
+/// Runs an async `#[sandboxed]` body on a multi-threaded tokio runtime
+/// started now, after the lock.
+#[cfg(feature = "tokio")]
+pub fn block_on<F: std::future::Future + AsyncRuntime>(body: F) -> F::Output {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(body),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime inside the sandbox: {e}");
+            std::process::exit(2)
+        }
+    }
+}
+
+/// Without the `tokio` feature an async body does not compile: see
+/// [`AsyncRuntime`].
+#[cfg(not(feature = "tokio"))]
+pub fn block_on<F: std::future::Future + AsyncRuntime>(body: F) -> F::Output {
+    let _ = body;
+    unreachable!("AsyncRuntime has no implementation without the tokio feature")
+}
+
 /// Where a declaration's value comes from (see the `#[sandboxed]` reference).
 #[derive(Clone, Copy, Debug)]
 pub struct Source {
@@ -184,8 +272,208 @@ pub struct Source {
     pub default: Option<&'static str>,
 }
 
-/// The command line as the declarations see it: the declared flags' values
-/// and the positional arguments (flags and their values not counted).
+/// One declared command-line source, for the shared parser and `--help`.
+#[derive(Clone, Copy, Debug)]
+pub struct Declared {
+    /// The parameter or field name.
+    pub name: &'static str,
+    /// The resource kind (`dir`, `file`, ...).
+    pub kind: &'static str,
+    /// Where its value comes from.
+    pub source: Source,
+    /// A list kind (`files`, `dirs`): every value, not the last one.
+    pub list: bool,
+}
+
+/// The whole command line of a `#[sandboxed]` program, declared before it is
+/// parsed: the attribute's declarations, those of every `#[derive(Preopen)]`
+/// parameter (recursively), and the program's own flags. One parser then
+/// sees every flag that takes a value, so a flag's value is never counted as
+/// a positional argument by one part and not another.
+#[derive(Clone, Debug, Default)]
+pub struct CommandLine {
+    declared: Vec<Declared>,
+    /// The program's own flags without a value (`flags = [..]`).
+    own_flags: Vec<&'static str>,
+    /// The program's own flags that take a value (`value_flags = [..]`).
+    own_value_flags: Vec<&'static str>,
+    /// Some part parses the command line itself (a hand-written `Preopen`,
+    /// a `with = ..` field such as a clap struct): undeclared flags pass.
+    external: Vec<&'static str>,
+}
+
+/// What parsing the command line gave.
+#[derive(Debug)]
+pub enum Parsed {
+    /// The arguments, ready for the declarations.
+    Args(Args),
+    /// `--help` or `-h`: print [`CommandLine::help`] and exit 0.
+    Help,
+}
+
+impl CommandLine {
+    /// An empty command line.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Declares one resource.
+    pub fn declare(&mut self, name: &'static str, kind: &'static str, source: Source, list: bool) {
+        self.declared.push(Declared {
+            name,
+            kind,
+            source,
+            list,
+        });
+    }
+
+    /// Declares the program's own flags: `flags` take no value,
+    /// `value_flags` take one (`-e PATTERN` or `-e=PATTERN`).
+    pub fn own_flags(&mut self, flags: &[&'static str], value_flags: &[&'static str]) {
+        self.own_flags.extend_from_slice(flags);
+        self.own_value_flags.extend_from_slice(value_flags);
+    }
+
+    /// Records that `who` parses the command line itself, so flags this
+    /// parser does not know are left to it.
+    pub fn external(&mut self, who: &'static str) {
+        self.external.push(who);
+    }
+
+    /// The declarations, in order.
+    pub fn declared(&self) -> &[Declared] {
+        &self.declared
+    }
+
+    fn value_flags(&self) -> Vec<&'static str> {
+        let mut flags: Vec<&'static str> =
+            self.declared.iter().filter_map(|d| d.source.flag).collect();
+        flags.extend_from_slice(&self.own_value_flags);
+        flags
+    }
+
+    /// Parses `args` (without the program name). An undeclared flag is an
+    /// error (unless some part parses the command line itself); `-h` and
+    /// `--help` ask for the help, unless declared as something else.
+    pub fn parse(&self, args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String> {
+        let value_flags = self.value_flags();
+        let args: Vec<OsString> = args.into_iter().collect();
+        let strict = self.external.is_empty();
+        let known = |text: &str| {
+            self.own_flags.contains(&text)
+                || value_flags
+                    .iter()
+                    .any(|f| text == *f || text.strip_prefix(f).is_some_and(|r| r.starts_with('=')))
+        };
+        for arg in &args {
+            let text = arg.to_str().unwrap_or("");
+            if text == "--" {
+                break;
+            }
+            if (text == "--help" || text == "-h") && !known(text) && strict {
+                return Ok(Parsed::Help);
+            }
+        }
+        let parsed = Args::parse_checked(&value_flags, args, |flag| {
+            if strict && !known(flag) {
+                Err(format!("unknown flag `{flag}`"))
+            } else {
+                Ok(())
+            }
+        })?;
+        Ok(Parsed::Args(parsed))
+    }
+
+    /// Parses `args` knowing only the declared flags; other flags are
+    /// skipped (a derived `Preopen` opened on its own).
+    pub fn parse_lenient(&self, args: impl IntoIterator<Item = OsString>) -> Args {
+        Args::parse(&self.value_flags(), args)
+    }
+
+    /// `Usage: PROGRAM [--flag VALUE].. ARG1..`, from the declarations.
+    pub fn usage(&self, program: &str) -> String {
+        let mut usage = format!("Usage: {program}");
+        for f in &self.own_flags {
+            let _ = write!(usage, " [{f}]");
+        }
+        for f in &self.own_value_flags {
+            let _ = write!(usage, " [{f} VALUE]");
+        }
+        for d in &self.declared {
+            let meta = d.name.to_uppercase();
+            if let Some(flag) = d.source.flag {
+                let dots = if d.list { "..." } else { "" };
+                let _ = write!(usage, " [{flag} {meta}]{dots}");
+            }
+        }
+        let mut positional: Vec<&Declared> = self
+            .declared
+            .iter()
+            .filter(|d| d.source.position.is_some())
+            .collect();
+        positional.sort_by_key(|d| d.source.position);
+        for d in positional {
+            let meta = d.name.to_uppercase();
+            let optional = d.list || d.source.default.is_some() || d.source.env.is_some();
+            let dots = if d.list { "..." } else { "" };
+            if optional {
+                let _ = write!(usage, " [{meta}]{dots}");
+            } else {
+                let _ = write!(usage, " {meta}");
+            }
+        }
+        usage
+    }
+
+    /// The `--help` text: the usage, then each resource with its kind, its
+    /// sources and its default, then the environment the prologue reads.
+    pub fn help(&self, program: &str) -> String {
+        let mut text = self.usage(program);
+        text.push_str(
+            "\n\nResources (opened before the process locks itself into capability mode):\n",
+        );
+        for d in &self.declared {
+            let mut from = Vec::new();
+            if let Some(flag) = d.source.flag {
+                from.push(flag.to_string());
+            }
+            if let Some(n) = d.source.position {
+                from.push(if d.list {
+                    format!("arguments {n}..")
+                } else {
+                    format!("argument {n}")
+                });
+            }
+            if let Some(env) = d.source.env {
+                from.push(format!("${env}"));
+            }
+            if let Some(default) = d.source.default {
+                from.push(format!("default \"{default}\""));
+            }
+            if from.is_empty() {
+                from.push("computed by the program".to_string());
+            }
+            let _ = writeln!(text, "  {:<14} {}: {}", d.name, d.kind, from.join(", "));
+        }
+        if !self.own_flags.is_empty() || !self.own_value_flags.is_empty() {
+            text.push_str("\nThe program's own flags: ");
+            let all: Vec<String> = self
+                .own_flags
+                .iter()
+                .map(|f| (*f).to_string())
+                .chain(self.own_value_flags.iter().map(|f| format!("{f} VALUE")))
+                .collect();
+            text.push_str(&all.join(", "));
+            text.push('\n');
+        }
+        text.push_str("\nOptions:\n  -h, --help     print this help\n\nEnvironment:\n  AMBIT_REPORT   1 or json: print what the kernel enforces, on stderr\n");
+        text
+    }
+}
+
+/// The command line as the declarations see it: every value of each
+/// declared flag and the positional arguments (flags and their values not
+/// counted).
 #[derive(Debug, Default)]
 pub struct Args {
     flags: Vec<(&'static str, Option<OsString>)>,
@@ -193,7 +481,9 @@ pub struct Args {
 }
 
 impl Args {
-    /// Reads `std::env::args_os()`, knowing which flags take a value.
+    /// Reads `std::env::args_os()`, knowing which flags take a value;
+    /// other flags are skipped (the standalone `Preopen::preopen` of a
+    /// derived struct, which does not know the program's other flags).
     pub fn from_env(flags: &[&'static str]) -> Self {
         Self::parse(flags, std::env::args_os().skip(1))
     }
@@ -203,6 +493,19 @@ impl Args {
     /// at the end has no value; other arguments that start with `-` are the
     /// program's own flags and are skipped; `--` ends the flags.
     pub fn parse(flags: &[&'static str], args: impl IntoIterator<Item = OsString>) -> Self {
+        match Self::parse_checked(flags, args, |_| Ok::<(), String>(())) {
+            Ok(args) => args,
+            Err(never) => unreachable!("{never}"),
+        }
+    }
+
+    /// [`Args::parse`], asking `other` about every flag that is not one of
+    /// `flags`.
+    fn parse_checked(
+        flags: &[&'static str],
+        args: impl IntoIterator<Item = OsString>,
+        mut other: impl FnMut(&str) -> Result<(), String>,
+    ) -> Result<Self, String> {
         let mut parsed = Self::default();
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -213,32 +516,75 @@ impl Args {
             }
             if let Some(flag) = flags.iter().find(|f| text == **f) {
                 let value = args.next();
-                parsed.set(flag, value);
+                parsed.flags.push((flag, value));
             } else if let Some((flag, value)) = flags.iter().find_map(|f| {
                 text.strip_prefix(f)
                     .and_then(|rest| rest.strip_prefix('='))
                     .map(|v| (f, v))
             }) {
-                parsed.set(flag, Some(OsString::from(value)));
+                parsed.flags.push((flag, Some(OsString::from(value))));
             } else if text.len() > 1 && text.starts_with('-') {
-                // The program's own flag.
+                // The program's own flag, if it is one.
+                other(text.split('=').next().unwrap_or(text))?;
             } else {
                 parsed.positional.push(arg);
             }
         }
-        parsed
+        Ok(parsed)
     }
 
-    fn set(&mut self, flag: &'static str, value: Option<OsString>) {
-        self.flags.retain(|(f, _)| *f != flag);
-        self.flags.push((flag, value));
+    /// Every value of a list declaration: each occurrence of its flag, or
+    /// every positional argument from its position on; else the
+    /// environment or the default as one value; else none.
+    pub fn values(
+        &self,
+        name: &str,
+        kind: &str,
+        source: &Source,
+    ) -> Result<Vec<OsString>, PreopenError> {
+        if let Some(flag) = source.flag {
+            let given: Vec<&Option<OsString>> = self
+                .flags
+                .iter()
+                .filter(|(f, _)| *f == flag)
+                .map(|(_, v)| v)
+                .collect();
+            if !given.is_empty() {
+                return given
+                    .into_iter()
+                    .map(|v| {
+                        v.clone().ok_or_else(|| {
+                            let why = format!("{flag} needs a value");
+                            PreopenError::new(
+                                name,
+                                kind,
+                                io::Error::new(io::ErrorKind::InvalidInput, why),
+                            )
+                        })
+                    })
+                    .collect();
+            }
+        }
+        if let Some(n) = source.position
+            && self.positional.len() >= n
+        {
+            return Ok(self.positional[n - 1..].to_vec());
+        }
+        if let Some(value) = source
+            .env
+            .and_then(std::env::var_os)
+            .filter(|v| !v.is_empty())
+        {
+            return Ok(vec![value]);
+        }
+        Ok(source.default.map(OsString::from).into_iter().collect())
     }
 
     /// The value of a declaration, by its sources in order: flag or position,
     /// environment, default.
     pub fn value(&self, name: &str, kind: &str, source: &Source) -> Result<OsString, PreopenError> {
         if let Some(flag) = source.flag
-            && let Some((_, value)) = self.flags.iter().find(|(f, _)| *f == flag)
+            && let Some((_, value)) = self.flags.iter().rev().find(|(f, _)| *f == flag)
         {
             return value.clone().ok_or_else(|| {
                 let why = format!("{flag} needs a value");
@@ -289,6 +635,19 @@ pub fn open_resource<T: Resource<K>, K>(
     let value = args.value(name, T::KIND, source)?;
     T::open(&value, ambient)
         .map_err(|e| PreopenError::new(name, format!("{} \"{}\"", T::KIND, value.display()), e))
+}
+
+/// Opens every value of a list declaration (`files(..)`, `dirs(..)`).
+pub fn open_resource_list<T: Resource<K>, K>(
+    args: &Args,
+    name: &str,
+    source: &Source,
+    ambient: AmbientAuthority,
+) -> Result<Vec<T>, PreopenError> {
+    args.values(name, T::KIND, source)?
+        .iter()
+        .map(|value| open_resource_from(name, value, ambient))
+        .collect()
 }
 
 /// Opens one resource whose value an expression computed (`from = ..`).
@@ -350,15 +709,48 @@ pub struct Prologue {
 }
 
 impl Prologue {
-    /// Reads the command line and `AMBIT_REPORT`.
-    pub fn new(flags: &[&'static str], report: bool) -> Self {
+    /// Takes the descriptor snapshot, reads `AMBIT_REPORT`, and parses the
+    /// command line against every declaration. `--help` prints the help and
+    /// exits 0; an unknown flag prints the error and the usage and exits 2.
+    pub fn new(command_line: &CommandLine, report: bool) -> Self {
+        let inherited = InheritedFds::snapshot();
+        let mut argv = std::env::args_os();
+        let program = argv
+            .next()
+            .map(PathBuf::from)
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "program".to_string());
+        let args = match command_line.parse(argv) {
+            Ok(Parsed::Args(args)) => args,
+            Ok(Parsed::Help) => {
+                print!("{}", command_line.help(&program));
+                std::process::exit(0)
+            }
+            Err(e) => {
+                eprintln!(
+                    "error: {e}\n{}\n(--help for more)",
+                    command_line.usage(&program)
+                );
+                std::process::exit(2)
+            }
+        };
         Self {
-            inherited: InheritedFds::snapshot(),
-            args: Args::from_env(flags),
+            inherited,
+            args,
             report: ReportFormat::from_env(report),
             ambient: crate::ambient_authority(),
             created: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Opens every value of a list declaration (`files(..)`, `dirs(..)`),
+    /// or exits with status 2 naming the resource and the value that failed.
+    pub fn open_list<T: Resource<K>, K>(&self, name: &str, source: Source) -> Vec<T> {
+        let values = self
+            .args
+            .values(name, T::KIND, &source)
+            .unwrap_or_else(|e| self.fail(&e));
+        values.iter().map(|v| self.open_from(name, v)).collect()
     }
 
     /// Opens a declared resource, or exits with status 2 naming it.
@@ -397,7 +789,8 @@ impl Prologue {
 
     /// Opens a `Preopen` parameter, or exits with status 2 naming it.
     pub fn preopen<T: Preopen>(&self, name: &str) -> T {
-        T::preopen(self.ambient).unwrap_or_else(|e| self.fail(&e.or_resource(name)))
+        T::__ambit_preopen(&self.args, self.ambient)
+            .unwrap_or_else(|e| self.fail(&e.or_resource(name)))
     }
 
     /// Enters capability mode keeping exactly `grants` and closing every other
@@ -502,6 +895,108 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "resource `s` (dir): no value given: pass --root VALUE, or set AMBIT_TEST_PRIVATE_ROOT_UNSET"
+        );
+    }
+
+    fn command_line() -> CommandLine {
+        let mut cl = CommandLine::new();
+        cl.declare("site", "dir", ROOT, false);
+        cl.declare(
+            "out",
+            "dir",
+            Source {
+                flag: None,
+                position: Some(1),
+                env: None,
+                default: None,
+            },
+            false,
+        );
+        cl.own_flags(&["-v"], &["-e"]);
+        cl
+    }
+
+    fn parsed(cl: &CommandLine, args: &[&str]) -> Result<Parsed, String> {
+        cl.parse(args.iter().map(OsString::from))
+    }
+
+    #[test]
+    fn one_parser_counts_positions_after_every_declared_flag() {
+        let cl = command_line();
+        let Ok(Parsed::Args(args)) = parsed(&cl, &["--root", "SITE", "-e", "PAT", "-v", "OUT"])
+        else {
+            panic!("parses")
+        };
+        assert_eq!(args.value("site", "dir", &ROOT).unwrap(), "SITE");
+        assert_eq!(args.positional, ["OUT"]);
+    }
+
+    #[test]
+    fn an_undeclared_flag_is_an_error_unless_a_part_parses_itself() {
+        let mut cl = command_line();
+        assert_eq!(
+            parsed(&cl, &["--bogus=1", "OUT"]).unwrap_err(),
+            "unknown flag `--bogus`"
+        );
+        assert!(matches!(
+            parsed(&cl, &["--", "--bogus"]),
+            Ok(Parsed::Args(_))
+        ));
+        cl.external("Cli");
+        assert!(matches!(
+            parsed(&cl, &["--bogus", "OUT"]),
+            Ok(Parsed::Args(_))
+        ));
+    }
+
+    #[test]
+    fn help_is_asked_for_and_lists_every_declaration() {
+        let cl = command_line();
+        assert!(matches!(parsed(&cl, &["OUT", "-h"]), Ok(Parsed::Help)));
+        assert!(matches!(
+            parsed(&cl, &["--", "--help"]),
+            Ok(Parsed::Args(_))
+        ));
+        assert_eq!(
+            cl.usage("prog"),
+            "Usage: prog [-v] [-e VALUE] [--root SITE] OUT"
+        );
+        let help = cl.help("prog");
+        assert!(
+            help.contains("  site           dir: --root, default \"site\"\n"),
+            "{help}"
+        );
+        assert!(
+            help.contains("  out            dir: argument 1\n"),
+            "{help}"
+        );
+    }
+
+    #[test]
+    fn lists_take_every_value() {
+        let list = Source {
+            flag: Some("--in"),
+            position: None,
+            env: None,
+            default: None,
+        };
+        let args = parse(&["--in"], &["--in", "a", "x", "--in=b"]);
+        assert_eq!(args.values("in", "files", &list).unwrap(), ["a", "b"]);
+        let from_two = Source {
+            flag: None,
+            position: Some(2),
+            ..list
+        };
+        let args = parse(&[], &["first", "a", "b", "c"]);
+        assert_eq!(
+            args.values("in", "files", &from_two).unwrap(),
+            ["a", "b", "c"]
+        );
+        assert!(
+            parse(&[], &["first"])
+                .values("in", "files", &from_two)
+                .unwrap()
+                .is_empty()
         );
     }
 

@@ -29,6 +29,15 @@ impl<R: RightSet> Grant for File<R> {
     }
 }
 
+/// A list of handles (`files(..)`, `dirs(..)` declarations): each one.
+impl<T: Grant> Grant for Vec<T> {
+    fn grant<'a>(&'a self, policy: &mut Policy<'a>) {
+        for handle in self {
+            handle.grant(policy);
+        }
+    }
+}
+
 impl<T: Grant + ?Sized> Grant for &T {
     fn grant<'a>(&'a self, policy: &mut Policy<'a>) {
         (**self).grant(policy);

@@ -218,6 +218,81 @@ fn preopen_set(caps: Caps) {
     probe(&caps.data, "caps");
 }
 
+/// A derived set whose positional argument must be counted by the same
+/// parser as the attribute's flag: `--root DATA OUT` binds `out` to OUT.
+#[derive(Preopen)]
+struct Output1 {
+    #[preopen(dir(arg = 1))]
+    out: Dir<cap_core::rights![Lookup, Read, Stat]>,
+}
+
+#[sandboxed(root = dir(arg = "--root"), flags = ["-v"])]
+fn shared_cli(root: Dir<cap_core::rights![Lookup, Read, Stat]>, output: Output1) {
+    let root_has = root.exists("inside.txt");
+    let out_has = output.out.exists("marker.txt");
+    println!("root has inside {root_has}; out has marker {out_has}");
+}
+
+#[sandboxed(inputs = files(arg = 1))]
+fn file_list(inputs: Vec<cap_core::fs::File<ReadOnly>>) {
+    for mut file in inputs {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut file, &mut text).unwrap();
+        println!("input: {text}");
+    }
+    let outside = std::env::var("AMBIT_TEST_OUTSIDE").unwrap();
+    match fs::read_to_string(&outside) {
+        Ok(text) => println!("ambient read: {text}"),
+        Err(e) => println!("ambient denied: {:?}", e.kind()),
+    }
+}
+
+/// Typed temporary files and directories work inside the lock, beneath
+/// the handle only.
+#[sandboxed(work = dir(env = "AMBIT_TEST_RUNDIR"))]
+fn temp_in_sandbox(work: Dir<cap_core::rights::ReadWrite>) -> io::Result<()> {
+    let mut file = work.temp_file()?;
+    io::Write::write_all(&mut file, b"saved atomically")?;
+    file.replace("saved.txt")?;
+    let scratch = work.temp_dir()?;
+    scratch.create_dir("nested")?;
+    println!("scratch ok {}", scratch.is_dir("nested"));
+    scratch.close()?;
+    println!("temp done");
+    Ok(())
+}
+
+/// Files named on the command line, rewritten in place through their
+/// directories; a file elsewhere stays out of reach.
+#[sandboxed(targets = files(arg = 1))]
+fn rewrite(targets: Vec<cap_core::fs::InPlace<cap_core::fs::Rewrite>>) -> io::Result<()> {
+    for target in &targets {
+        let text = target.read_to_string()?;
+        target.replace(text.to_uppercase())?;
+        println!("rewrote {}", target.name().to_string_lossy());
+    }
+    let outside = std::env::var("AMBIT_TEST_OUTSIDE").unwrap();
+    match fs::write(&outside, "OVERWRITTEN") {
+        Ok(()) => println!("ambient write: ok"),
+        Err(e) => println!("ambient write denied: {:?}", e.kind()),
+    }
+    Ok(())
+}
+
+/// An `async fn` with no runtime attribute: cap-core starts a multi-threaded
+/// runtime after the lock.
+#[sandboxed(data = dir(env = "AMBIT_TEST_DATA"))]
+async fn async_direct(data: Dir<ReadOnly>) -> io::Result<()> {
+    let data = std::sync::Arc::new(data);
+    let worker = tokio::spawn({
+        let data = data.clone();
+        async move { probe(&data, "worker") }
+    });
+    worker.await.map_err(io::Error::other)?;
+    probe(&data, "main");
+    Ok(())
+}
+
 fn main() -> ExitCode {
     if let Ok(scenario) = std::env::var("AMBIT_SCENARIO") {
         return child(&scenario);
@@ -235,10 +310,29 @@ fn main() -> ExitCode {
     let peer_path = tmp.path().join("peer.sock");
     let peer = std::os::unix::net::UnixListener::bind(&peer_path).unwrap();
     peer.set_nonblocking(true).unwrap();
+    let out_dir = tmp.path().join("out");
+    fs::create_dir(&out_dir).unwrap();
+    fs::write(out_dir.join("marker.txt"), "marker").unwrap();
+    let second = tmp.path().join("second.txt");
+    fs::write(&second, "second").unwrap();
     let mut failures = 0;
     let mut passed = 0;
     for (name, check) in CHECKS {
         let mut command = Command::new(std::env::current_exe().unwrap());
+        match *name {
+            "shared_cli" => command.arg("-v").arg("--root").arg(&data).arg(&out_dir),
+            "unknown_flag" => command.arg("--root").arg(&data).arg("--bogus"),
+            "help" => command.arg("--help"),
+            "file_list" => command.arg(data.join("inside.txt")).arg(&second),
+            "rewrite" => {
+                fs::write(out_dir.join("a.txt"), "alpha").unwrap();
+                fs::write(run_dir.join("b.txt"), "beta").unwrap();
+                command
+                    .arg(out_dir.join("a.txt"))
+                    .arg(run_dir.join("b.txt"))
+            }
+            _ => &mut command,
+        };
         match *name {
             "report_json" => command.env("AMBIT_REPORT", "json"),
             "report_off" => command.env("AMBIT_REPORT", "0"),
@@ -312,6 +406,11 @@ fn child(scenario: &str) -> ExitCode {
         "unix_bind" => unix_bind().report(),
         "unix_held_only" => unix_held_only().report(),
         "with_from" => with_from().report(),
+        "shared_cli" | "unknown_flag" | "help" => shared_cli().report(),
+        "file_list" => file_list().report(),
+        "async_direct" => async_direct().report(),
+        "temp_in_sandbox" => temp_in_sandbox().report(),
+        "rewrite" => rewrite().report(),
         "report_json" | "report_off" => report_json().report(),
         other => panic!("unknown scenario {other}"),
     }
@@ -375,6 +474,88 @@ const CHECKS: &[(&str, Check)] = &[
         expect(o.status.code() == Some(7), "ExitCode is returned as is")
     }),
     ("preopen_set", |o, _| locked(o, &["caps"])),
+    ("shared_cli", |o, _| {
+        expect(o.status.success(), "the child must exit 0")?;
+        expect(
+            String::from_utf8_lossy(&o.stdout)
+                .contains("root has inside true; out has marker true"),
+            "`--root DATA OUT`: the derived positional 1 is OUT, not the flag's value",
+        )
+    }),
+    ("unknown_flag", |o, _| {
+        let err = String::from_utf8_lossy(&o.stderr);
+        expect(o.status.code() == Some(2), "an unknown flag exits 2")?;
+        expect(
+            err.contains("error: unknown flag `--bogus`"),
+            "the flag is named",
+        )?;
+        expect(
+            err.contains("Usage: sandboxed_run")
+                && err.contains("[--root ROOT]")
+                && err.contains(" OUT"),
+            "the usage follows, from the attribute's and the derived set's declarations",
+        )?;
+        expect(o.stdout.is_empty(), "the body must not run")
+    }),
+    ("help", |o, _| {
+        let out = String::from_utf8_lossy(&o.stdout);
+        expect(o.status.success(), "--help exits 0")?;
+        expect(
+            out.contains("root           dir: --root")
+                && out.contains("out            dir: argument 1")
+                && out.contains("The program's own flags: -v"),
+            "every resource is listed with its kind and source",
+        )?;
+        expect(!out.contains("root has inside"), "the body must not run")
+    }),
+    ("file_list", |o, _| {
+        let out = String::from_utf8_lossy(&o.stdout);
+        expect(o.status.success(), "the child must exit 0")?;
+        expect(
+            out.contains("input: inside\ninput: second\n"),
+            "each file of the list is read through its handle",
+        )?;
+        expect(
+            out.contains("ambient denied: PermissionDenied") && !out.contains("SECRET"),
+            "a file not on the command line is denied",
+        )
+    }),
+    ("async_direct", |o, _| locked(o, &["worker", "main"])),
+    ("rewrite", |o, tmp| {
+        let out = String::from_utf8_lossy(&o.stdout);
+        expect(o.status.success(), "the child must exit 0")?;
+        expect(
+            fs::read_to_string(tmp.join("out/a.txt")).is_ok_and(|t| t == "ALPHA")
+                && fs::read_to_string(tmp.join("run/b.txt")).is_ok_and(|t| t == "BETA"),
+            "both files are rewritten in place",
+        )?;
+        expect(
+            out.contains("ambient write denied: PermissionDenied"),
+            "a file not named stays out of reach",
+        )?;
+        expect(
+            fs::read_to_string(tmp.join("outside.txt")).is_ok_and(|t| t == "SECRET"),
+            "the outside file is unchanged",
+        )
+    }),
+    ("temp_in_sandbox", |o, tmp| {
+        let out = String::from_utf8_lossy(&o.stdout);
+        expect(o.status.success(), "the child must exit 0")?;
+        expect(
+            out.contains("scratch ok true") && out.contains("temp done"),
+            "temp dir made and closed",
+        )?;
+        expect(
+            fs::read_to_string(tmp.join("run/saved.txt")).is_ok_and(|t| t == "saved atomically"),
+            "the temp file replaced saved.txt",
+        )?;
+        let left: Vec<_> = fs::read_dir(tmp.join("run"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".tmp"))
+            .collect();
+        expect(left.is_empty(), "no temporary name is left behind")
+    }),
     ("with_from", |o, _| {
         locked(o, &["app", "extra"])?;
         expect(

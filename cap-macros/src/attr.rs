@@ -39,6 +39,16 @@ pub(crate) fn parse_sandboxed(args: TokenStream) -> Result<Attribute> {
                 } else if name == "report" {
                     once(&mut seen_report, &name)?;
                     attr.report = input.parse::<syn::LitBool>()?.value;
+                } else if name == "flags" || name == "value_flags" {
+                    let list = if name == "flags" {
+                        &mut attr.flags
+                    } else {
+                        &mut attr.value_flags
+                    };
+                    if !list.is_empty() {
+                        return Err(Error::new(name.span(), format!("`{name}` is given twice")));
+                    }
+                    *list = parse_flag_list(input)?;
                 } else {
                     return Err(unknown_option(&name));
                 }
@@ -170,6 +180,17 @@ fn parse_sources(input: ParseStream, name: &Ident, kind: Kind, kind_span: Span) 
         }
         input.parse::<Token![,]>()?;
     }
+    if let Some(key) = &from_key
+        && kind.element().is_some()
+    {
+        return Err(Error::new(
+            key.span(),
+            format!(
+                "a list (`{}`) takes its values from the command line (`arg = N` for every argument from N on, or a repeated `arg = \"--flag\"`), `env` or `default`, not `from`",
+                kind.name()
+            ),
+        ));
+    }
     if let Some(key) = from_key
         && (sources.arg.is_some() || sources.env.is_some() || sources.default.is_some())
     {
@@ -224,8 +245,32 @@ fn unknown_option(name: &Ident) -> Error {
     Error::new(
         name.span(),
         format!(
-            "unknown option `{name}`: the options are `mode` and `report`, and a resource is declared as `{name} = dir(\"path\")` (kinds: {})",
+            "unknown option `{name}`: the options are `mode`, `report`, `flags` and `value_flags`, and a resource is declared as `{name} = dir(\"path\")` (kinds: {})",
             Kind::list()
         ),
     )
+}
+
+/// `["-i", "--count"]`: the program's own flags.
+fn parse_flag_list(input: ParseStream) -> Result<Vec<LitStr>> {
+    let content;
+    syn::bracketed!(content in input);
+    let flags = content.parse_terminated(|s: ParseStream| s.parse::<LitStr>(), Token![,])?;
+    let flags: Vec<LitStr> = flags.into_iter().collect();
+    for flag in &flags {
+        let text = flag.value();
+        if !text.starts_with('-') || text.len() < 2 || text == "--" || text.contains(['=', ' ']) {
+            return Err(Error::new(
+                flag.span(),
+                "a program flag is spelled `-x` or `--name`",
+            ));
+        }
+        if text == "-h" || text == "--help" {
+            return Err(Error::new(
+                flag.span(),
+                "`-h` and `--help` print the help generated from the declarations",
+            ));
+        }
+    }
+    Ok(flags)
 }

@@ -4,7 +4,6 @@
 
 use std::collections::HashSet;
 
-use syn::spanned::Spanned;
 use syn::{Error, FnArg, Ident, ItemFn, Pat, Result, Type};
 
 use crate::model::{Attribute, Declaration};
@@ -42,6 +41,10 @@ pub(crate) struct Param {
 pub(crate) struct Entry {
     pub(crate) func: ItemFn,
     pub(crate) params: Vec<Param>,
+    /// The program's own flags without a value.
+    pub(crate) flags: Vec<syn::LitStr>,
+    /// The program's own flags with a value.
+    pub(crate) value_flags: Vec<syn::LitStr>,
 }
 
 /// Whether `attr` looks like an async runtime's entry attribute
@@ -74,17 +77,6 @@ pub(crate) fn bind(attr: Attribute, func: ItemFn) -> Result<Entry> {
             "a #[sandboxed] entry point cannot be variadic",
         ));
     }
-    if let Some(asyncness) = &sig.asyncness
-        && !func.attrs.iter().any(is_runtime_attribute)
-    {
-        {
-            return Err(Error::new(
-                asyncness.span(),
-                "`async fn` needs a runtime: put its attribute below #[sandboxed], e.g. `#[sandboxed(..)] #[tokio::main] async fn main(..)`, so the runtime starts after the lock",
-            ));
-        }
-    }
-
     let mut names = HashSet::new();
     for declaration in &attr.declarations {
         if !names.insert(declaration.name.to_string()) {
@@ -153,7 +145,12 @@ pub(crate) fn bind(attr: Attribute, func: ItemFn) -> Result<Entry> {
             ),
         ));
     }
-    Ok(Entry { func, params })
+    Ok(Entry {
+        func,
+        params,
+        flags: attr.flags,
+        value_flags: attr.value_flags,
+    })
 }
 
 /// Whether `ty` is one of `cap_core`'s handle types (by its last path segment).

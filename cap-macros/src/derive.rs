@@ -16,11 +16,11 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::parse::ParseStream;
 use syn::parse::Parser;
 use syn::spanned::Spanned;
-use syn::{Data, DeriveInput, Error, Expr, Fields, Ident, LitStr, Result, Token};
+use syn::{Data, DeriveInput, Error, Expr, Fields, Ident, Result, Token};
 
 use crate::attr;
 use crate::expand::{kind_path, source};
-use crate::model::{ArgSource, Declaration};
+use crate::model::Declaration;
 
 pub(crate) fn preopen(item: TokenStream) -> TokenStream {
     let input = match syn::parse2::<DeriveInput>(item) {
@@ -77,7 +77,8 @@ fn expand(input: &DeriveInput) -> Result<TokenStream> {
     let ambient = format_ident!("__ambit_ambient", span = site);
     let args = format_ident!("__ambit_args", span = site);
     let policy = format_ident!("__ambit_policy", span = site);
-    let mut flags: Vec<LitStr> = Vec::new();
+    let command_line = format_ident!("__ambit_command_line", span = site);
+    let mut declares = Vec::new();
     let mut lets = Vec::new();
     let mut names = Vec::new();
     let mut grants = Vec::new();
@@ -99,30 +100,50 @@ fn expand(input: &DeriveInput) -> Result<TokenStream> {
             declaration = Some(parse_field(name, list.tokens.clone())?);
         }
         let (init, granted) = match declaration {
-            Some(Field::With(expr)) => (quote!(#expr), false),
+            Some(Field::With(expr)) => {
+                // Plain data computed by the program, perhaps by parsing the
+                // command line itself (clap): flags it knows pass.
+                declares.push(quote! { #command_line.external(#name_text); });
+                (quote!(#expr), false)
+            }
             Some(Field::Declared(decl)) => {
-                if let Some(ArgSource::Flag(flag)) = &decl.sources.arg {
-                    flags.push(flag.clone());
+                let kind = kind_path(decl.kind.element().unwrap_or(decl.kind), decl.kind_span);
+                let list = decl.kind.element().is_some();
+                if decl.sources.from.is_none() {
+                    let kind_name = decl.kind.name();
+                    let source = source(&decl.sources);
+                    declares.push(
+                        quote! { #command_line.declare(#name_text, #kind_name, #source, #list); },
+                    );
                 }
-                let kind = kind_path(decl.kind, decl.kind_span);
-                let open = if let Some(from) = &decl.sources.from {
+                let open = if list {
+                    let source = source(&decl.sources);
+                    quote_spanned! {ty.span()=>
+                        ::cap_core::__private::open_resource_list::<_, #kind>(#args, #name_text, &#source, #ambient)?
+                    }
+                } else if let Some(from) = &decl.sources.from {
                     quote_spanned! {ty.span()=>
                         ::cap_core::__private::open_resource_from::<#ty, #kind>(#name_text, #from, #ambient)?
                     }
                 } else {
                     let source = source(&decl.sources);
                     quote_spanned! {ty.span()=>
-                        ::cap_core::__private::open_resource::<#ty, #kind>(&#args, #name_text, &#source, #ambient)?
+                        ::cap_core::__private::open_resource::<#ty, #kind>(#args, #name_text, &#source, #ambient)?
                     }
                 };
                 (open, true)
             }
-            None => (
-                quote_spanned! {ty.span()=>
-                    <#ty as ::cap_core::Preopen>::preopen(#ambient)?
-                },
-                true,
-            ),
+            None => {
+                declares.push(quote_spanned! {ty.span()=>
+                    <#ty as ::cap_core::Preopen>::__ambit_declare(#command_line);
+                });
+                (
+                    quote_spanned! {ty.span()=>
+                        <#ty as ::cap_core::Preopen>::__ambit_preopen(#args, #ambient)?
+                    },
+                    true,
+                )
+            }
         };
         // Each field is a local first, in order, so a later `from = ..` can
         // use an earlier field (`from = &cli.root`).
@@ -136,9 +157,22 @@ fn expand(input: &DeriveInput) -> Result<TokenStream> {
     let ident = &input.ident;
     Ok(quote! {
         impl ::cap_core::Preopen for #ident {
+            /// Opens the set on its own, reading the command line for its
+            /// declarations only (other flags are skipped). Under
+            /// `#[sandboxed]` the program's one parser is used instead.
             fn preopen(#ambient: ::cap_core::AmbientAuthority) -> ::core::result::Result<Self, ::cap_core::PreopenError> {
-                #[allow(unused_variables)]
-                let #args = ::cap_core::__private::Args::from_env(&[#(#flags),*]);
+                let mut #command_line = ::cap_core::__private::CommandLine::new();
+                <Self as ::cap_core::Preopen>::__ambit_declare(&mut #command_line);
+                let #args = #command_line.parse_lenient(::std::env::args_os().skip(1));
+                <Self as ::cap_core::Preopen>::__ambit_preopen(&#args, #ambient)
+            }
+            fn __ambit_declare(#command_line: &mut ::cap_core::__private::CommandLine) {
+                #(#declares)*
+            }
+            fn __ambit_preopen(
+                #args: &::cap_core::__private::Args,
+                #ambient: ::cap_core::AmbientAuthority,
+            ) -> ::core::result::Result<Self, ::cap_core::PreopenError> {
                 #(#lets)*
                 ::core::result::Result::Ok(Self { #(#names),* })
             }

@@ -65,17 +65,25 @@ fn expand(entry: &Entry, mode: Mode, report: bool) -> TokenStream {
     let inner = format_ident!("__ambit_entry", span = site);
     let prologue = format_ident!("__ambit_prologue", span = site);
 
-    let flags: Vec<&LitStr> = entry
-        .params
-        .iter()
-        .filter_map(|p| match &p.binding {
-            Binding::Declared(declaration) => match &declaration.sources.arg {
-                Some(ArgSource::Flag(flag)) => Some(flag),
-                _ => None,
+    let command_line = format_ident!("__ambit_command_line", span = site);
+    let declares = entry.params.iter().map(|param| {
+        let ty = &param.ty;
+        let name = param.name.to_string();
+        match &param.binding {
+            Binding::Declared(declaration) if declaration.sources.from.is_none() => {
+                let kind = declaration.kind.name();
+                let list = declaration.kind.element().is_some();
+                let source = source(&declaration.sources);
+                quote! { #command_line.declare(#name, #kind, #source, #list); }
+            }
+            Binding::Declared(_) => quote! {},
+            Binding::Preopen => quote_spanned! {ty.span()=>
+                (&::cap_core::__private::DeclareProbe::<#ty>::new()).declare(&mut #command_line);
             },
-            Binding::Preopen => None,
-        })
-        .collect();
+        }
+    });
+    let own_flags = &entry.flags;
+    let own_value_flags = &entry.value_flags;
 
     let locals: Vec<_> = entry
         .params
@@ -87,8 +95,16 @@ fn expand(entry: &Entry, mode: Mode, report: bool) -> TokenStream {
         let name = param.name.to_string();
         let call = match &param.binding {
             Binding::Declared(declaration) => {
-                let kind = kind_path(declaration.kind, declaration.kind_span);
-                if let Some(from) = &declaration.sources.from {
+                let kind = kind_path(
+                    declaration.kind.element().unwrap_or(declaration.kind),
+                    declaration.kind_span,
+                );
+                if declaration.kind.element().is_some() {
+                    let source = source(&declaration.sources);
+                    quote_spanned! {ty.span()=>
+                        #prologue.open_list::<_, #kind>(#name, #source)
+                    }
+                } else if let Some(from) = &declaration.sources.from {
                     quote_spanned! {ty.span()=>
                         #prologue.open_from::<#ty, #kind>(#name, #from)
                     }
@@ -105,6 +121,13 @@ fn expand(entry: &Entry, mode: Mode, report: bool) -> TokenStream {
         };
         quote! { let #local: #ty = #call; }
     });
+    // An async body without a runtime attribute of its own runs on the
+    // runtime cap-core starts after the lock (its `tokio` feature).
+    let call = if asyncness.is_some() && !func.attrs.iter().any(check::is_runtime_attribute) {
+        quote! { ::cap_core::__private::block_on(#inner(#(#locals),*)) }
+    } else {
+        quote! { #inner(#(#locals),*) }
+    };
     let mode = match mode {
         Mode::Strict => quote!(::cap_core::__private::Mode::Strict),
         Mode::BestEffort => quote!(::cap_core::__private::Mode::BestEffort),
@@ -118,11 +141,16 @@ fn expand(entry: &Entry, mode: Mode, report: bool) -> TokenStream {
             #asyncness fn #inner(#inputs) #output #body
 
             #[allow(unused_imports)]
-            use ::cap_core::__private::{EraseGrant as _, EraseNothing as _};
-            let #prologue = ::cap_core::__private::Prologue::new(&[#(#flags),*], #report);
+            use ::cap_core::__private::{
+                DeclareNothing as _, DeclarePreopen as _, EraseGrant as _, EraseNothing as _,
+            };
+            let mut #command_line = ::cap_core::__private::CommandLine::new();
+            #(#declares)*
+            #command_line.own_flags(&[#(#own_flags),*], &[#(#own_value_flags),*]);
+            let #prologue = ::cap_core::__private::Prologue::new(&#command_line, #report);
             #(#opens)*
             #prologue.lock(#mode, &[#((&::cap_core::__private::Erase(&#locals)).erase()),*]);
-            #inner(#(#locals),*)
+            #call
         }
     }
 }

@@ -15,11 +15,15 @@ pub(crate) enum Kind {
     Connect,
     UnixListen,
     UnixConnect,
+    /// A list of files: every value given (`Vec<File<R>>`).
+    Files,
+    /// A list of directories: every value given (`Vec<Dir<R>>`).
+    Dirs,
 }
 
 impl Kind {
     /// Every kind with its spelling, in the order the reference lists them.
-    pub(crate) const ALL: [(Kind, &'static str); 8] = [
+    pub(crate) const ALL: [(Kind, &'static str); 10] = [
         (Kind::Dir, "dir"),
         (Kind::File, "file"),
         (Kind::Exec, "exec"),
@@ -28,6 +32,8 @@ impl Kind {
         (Kind::Connect, "connect"),
         (Kind::UnixListen, "unix_listen"),
         (Kind::UnixConnect, "unix_connect"),
+        (Kind::Files, "files"),
+        (Kind::Dirs, "dirs"),
     ];
 
     pub(crate) fn from_name(name: &str) -> Option<Kind> {
@@ -40,6 +46,15 @@ impl Kind {
             .find(|(k, _)| *k == self)
             .map(|(_, n)| *n)
             .unwrap_or_default()
+    }
+
+    /// For a list kind, the kind of each element.
+    pub(crate) fn element(self) -> Option<Kind> {
+        match self {
+            Kind::Files => Some(Kind::File),
+            Kind::Dirs => Some(Kind::Dir),
+            _ => None,
+        }
     }
 
     pub(crate) fn list() -> String {
@@ -93,4 +108,8 @@ pub(crate) struct Attribute {
     pub(crate) declarations: Vec<Declaration>,
     pub(crate) mode: Mode,
     pub(crate) report: bool,
+    /// `flags = ["-i", ..]`: the program's own flags without a value.
+    pub(crate) flags: Vec<LitStr>,
+    /// `value_flags = ["-e", ..]`: the program's own flags with a value.
+    pub(crate) value_flags: Vec<LitStr>,
 }

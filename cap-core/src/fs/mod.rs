@@ -12,15 +12,24 @@
 mod dir;
 mod error;
 mod file;
+mod in_place;
 mod open_options;
 mod origin;
 mod read_dir;
+mod temp;
 
 pub use cap_fs_ext::{AccessType, SystemTimeSpec};
 pub use cap_std::fs::{DirBuilder, FileType, Metadata, Permissions};
+/// `mode()` and friends on [`Permissions`], [`Metadata`] and [`DirBuilder`],
+/// re-exported so a program needs no direct cap-std dependency:
+/// `use cap_core::fs::PermissionsExt; perms.mode()`.
+#[cfg(unix)]
+pub use cap_std::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 pub use cap_std::time::SystemTime;
 pub use dir::Dir;
 pub use error::{PathError, raw_os_error};
 pub use file::File;
+pub use in_place::{InPlace, Rewrite};
 pub use open_options::OpenOptions;
 pub use read_dir::{DirEntry, ReadDir};
+pub use temp::{TempDir, TempFile};
