@@ -10,7 +10,7 @@
 
 use std::process::Command;
 
-use cap_core::__private::{Prologue, Source, kind};
+use cap_core::__private::{CommandLine, Prologue, Source, kind};
 use cap_core::fs::Dir;
 use cap_core::rights::ReadOnly;
 
@@ -88,7 +88,10 @@ fn preopen_direct() {
 /// errors named), without the lock.
 #[divan::bench]
 fn preopen_prologue() {
-    let prologue = Prologue::new(&[], false);
+    // divan's own flags are on the command line: leave them to it.
+    let mut command_line = CommandLine::new();
+    command_line.external("divan");
+    let prologue = Prologue::new(&command_line, false);
     let dirs: Vec<Dir<ReadOnly>> = PATHS
         .iter()
         .map(|p| {
