@@ -279,6 +279,32 @@ fn rewrite(targets: Vec<cap_core::fs::InPlace<cap_core::fs::Rewrite>>) -> io::Re
     Ok(())
 }
 
+/// A program that parses its command line with clap: the derived set's
+/// `with = ..` field hands the flags clap knows to clap, and the handle is
+/// opened from the parsed value.
+#[derive(clap::Parser)]
+struct ClapCli {
+    /// The data directory.
+    #[arg(long)]
+    data: std::path::PathBuf,
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+#[derive(Preopen)]
+struct ClapApp {
+    #[preopen(with = <ClapCli as clap::Parser>::parse())]
+    cli: ClapCli,
+    #[preopen(dir(from = &cli.data))]
+    data: Dir<ReadOnly>,
+}
+
+#[sandboxed]
+fn with_clap(app: ClapApp) {
+    println!("verbose {}", app.cli.verbose);
+    probe(&app.data, "clap");
+}
+
 /// An `async fn` with no runtime attribute: cap-core starts a multi-threaded
 /// runtime after the lock.
 #[sandboxed(data = dir(env = "AMBIT_TEST_DATA"))]
@@ -322,7 +348,8 @@ fn main() -> ExitCode {
         match *name {
             "shared_cli" => command.arg("-v").arg("--root").arg(&data).arg(&out_dir),
             "unknown_flag" => command.arg("--root").arg(&data).arg("--bogus"),
-            "help" => command.arg("--help"),
+            "help" | "clap_help" => command.arg("--help"),
+            "with_clap" => command.arg("--verbose").arg("--data").arg(&data),
             "file_list" => command.arg(data.join("inside.txt")).arg(&second),
             "rewrite" => {
                 fs::write(out_dir.join("a.txt"), "alpha").unwrap();
@@ -411,6 +438,7 @@ fn child(scenario: &str) -> ExitCode {
         "async_direct" => async_direct().report(),
         "temp_in_sandbox" => temp_in_sandbox().report(),
         "rewrite" => rewrite().report(),
+        "with_clap" | "clap_help" => with_clap().report(),
         "report_json" | "report_off" => report_json().report(),
         other => panic!("unknown scenario {other}"),
     }
@@ -521,6 +549,21 @@ const CHECKS: &[(&str, Check)] = &[
         )
     }),
     ("async_direct", |o, _| locked(o, &["worker", "main"])),
+    ("with_clap", |o, _| {
+        locked(o, &["clap"])?;
+        expect(
+            String::from_utf8_lossy(&o.stdout).contains("verbose true"),
+            "clap parsed the program's own flag",
+        )
+    }),
+    ("clap_help", |o, _| {
+        let out = String::from_utf8_lossy(&o.stdout);
+        expect(o.status.success(), "clap's --help exits 0")?;
+        expect(
+            out.contains("--data <DATA>") && out.contains("The data directory"),
+            "a program that parses its own command line keeps its own --help",
+        )
+    }),
     ("rewrite", |o, tmp| {
         let out = String::from_utf8_lossy(&o.stdout);
         expect(o.status.success(), "the child must exit 0")?;
