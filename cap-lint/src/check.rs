@@ -3,6 +3,7 @@
 //! items, re-exports across modules, block-local `use`), infers the few
 //! receiver types that matter, and reports calls into the catalogue.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
@@ -51,6 +52,18 @@ struct Block {
     vars: HashMap<String, Option<Ty>>,
     /// Generic parameters with an `AsRef<T>` bound.
     generics: HashMap<String, Ty>,
+    /// What each of `bindings.globs` names, resolved once when the block is
+    /// entered (against the blocks outside it).
+    globs: Vec<Res>,
+}
+
+/// A memoised module-level lookup.
+#[derive(Clone)]
+enum Memo {
+    /// Being computed: a glob or import cycle leads back here, and the
+    /// name is not found along that way.
+    InProgress,
+    Done(Option<Res>),
 }
 
 const MAX_DEPTH: usize = 24;
@@ -135,6 +148,25 @@ const EXPR_MACROS: &[&str] = &[
     "trace",
 ];
 
+/// Macros whose input is not code that runs: tokens turned into text,
+/// compile-time lookups. Their arguments are left alone.
+const NON_CODE_MACROS: &[&str] = &[
+    "stringify",
+    "concat",
+    "concat_idents",
+    "include_str",
+    "include_bytes",
+    "include",
+    "env",
+    "option_env",
+    "cfg",
+    "compile_error",
+    "module_path",
+    "file",
+    "line",
+    "column",
+];
+
 /// Checks one crate: every file of `tree`, with `scope` as the base scope.
 /// What the crate's item signatures say about types: struct fields and the
 /// return types of its functions and methods, so that `settings.root`,
@@ -193,6 +225,7 @@ fn checker<'a>(tree: &'a CrateTree, index: &'a Index, scope: Scope) -> Checker<'
         out: Vec::new(),
         regions: Vec::new(),
         aliases: tree.aliases.clone(),
+        memo: RefCell::new(HashMap::new()),
     }
 }
 
@@ -221,6 +254,23 @@ pub(crate) fn check_files(
         c.file = *i;
         c.module = tree.files[*i].module;
         c.blocks.clear();
+        // A file reached through `#[cfg(test)] mod tests;` is test code throughout.
+        c.test_depth = usize::from(tree.modules[c.module].test);
+        if c.test_depth > 0 {
+            let text = &tree.files[*i].text;
+            c.regions.push(Region {
+                file: tree.files[*i].path.display().to_string(),
+                range: Range {
+                    start: crate::finding::Pos { line: 1, column: 1 },
+                    end: crate::finding::Pos {
+                        line: text.lines().count() + 1,
+                        column: 1,
+                    },
+                },
+                reason: None,
+                test: true,
+            });
+        }
         c.visit_file(ast);
     }
     (c.out, c.regions)
@@ -245,6 +295,10 @@ struct Checker<'a> {
     regions: Vec<Region>,
     /// Names bound by renaming imports (`use a::b as c`) anywhere in the crate.
     aliases: HashSet<String>,
+    /// Module → name → what the name resolves to there. Each (module, name)
+    /// is resolved once, so resolution is linear in the names looked up
+    /// however many globs a module has, and glob cycles end.
+    memo: RefCell<HashMap<ModId, HashMap<String, Memo>>>,
 }
 
 fn path_segments(path: &syn::Path) -> Vec<String> {
@@ -262,7 +316,7 @@ fn canon(path: &[String]) -> String {
 }
 
 /// Whether an attribute marks test code: `#[test]`, `#[tokio::test]`, `#[cfg(test)]`.
-fn is_test_attr(attr: &syn::Attribute) -> bool {
+pub(crate) fn is_test_attr(attr: &syn::Attribute) -> bool {
     let path = attr.path();
     if path.segments.last().is_some_and(|s| s.ident == "test") {
         return true;
@@ -332,8 +386,8 @@ impl Checker<'_> {
             }
         }
         for i in (0..nblocks).rev() {
-            for glob in &self.blocks[i].bindings.globs {
-                if let Some(r) = self.glob_lookup(glob, name, i, module, depth) {
+            for glob in &self.blocks[i].globs {
+                if let Some(r) = self.glob_member(glob, name, module, depth) {
                     return r;
                 }
             }
@@ -346,6 +400,25 @@ impl Checker<'_> {
         if depth > MAX_DEPTH {
             return Some(Res::Unknown);
         }
+        if let Some(memo) = self.memo.borrow().get(&m).and_then(|names| names.get(name)) {
+            return match memo {
+                Memo::InProgress => None,
+                Memo::Done(r) => r.clone(),
+            };
+        }
+        self.memo
+            .borrow_mut()
+            .entry(m)
+            .or_default()
+            .insert(name.to_owned(), Memo::InProgress);
+        let found = self.lookup_in_module_uncached(m, name, depth);
+        if let Some(names) = self.memo.borrow_mut().get_mut(&m) {
+            names.insert(name.to_owned(), Memo::Done(found.clone()));
+        }
+        found
+    }
+
+    fn lookup_in_module_uncached(&self, m: ModId, name: &str, depth: usize) -> Option<Res> {
         let module = &self.tree.modules[m];
         if let Some(&child) = module.children.get(name) {
             return Some(Res::Module(child));
@@ -363,6 +436,19 @@ impl Checker<'_> {
             .find_map(|glob| self.glob_lookup(glob, name, 0, m, depth))
     }
 
+    /// `name` through a glob import whose path resolved to `glob`.
+    fn glob_member(&self, glob: &Res, name: &str, module: ModId, depth: usize) -> Option<Res> {
+        match glob {
+            Res::Module(id) if *id != module => self.lookup_in_module(*id, name, depth + 1),
+            Res::Extern(p) => {
+                let mut p = p.clone();
+                p.push(name.to_owned());
+                self.index.has_prefix(&canon(&p)).then_some(Res::Extern(p))
+            }
+            _ => None,
+        }
+    }
+
     fn glob_lookup(
         &self,
         glob: &[String],
@@ -374,14 +460,20 @@ impl Checker<'_> {
         if depth > MAX_DEPTH {
             return None;
         }
-        match self.resolve_from(glob, nblocks, module, depth + 1) {
-            Res::Module(id) if id != module => self.lookup_in_module(id, name, depth + 1),
-            Res::Extern(mut p) => {
-                p.push(name.to_owned());
-                self.index.has_prefix(&canon(&p)).then_some(Res::Extern(p))
-            }
-            _ => None,
-        }
+        let target = self.resolve_from(glob, nblocks, module, depth + 1);
+        self.glob_member(&target, name, module, depth)
+    }
+
+    /// Resolves a block's glob imports (against the blocks outside it) before
+    /// it is entered.
+    fn resolve_block_globs(&self, block: &mut Block) {
+        let outer = self.blocks.len();
+        block.globs = block
+            .bindings
+            .globs
+            .iter()
+            .map(|g| self.resolve_from(g, outer, self.module, 0))
+            .collect();
     }
 
     fn walk(&self, mut head: Res, rest: &[String], depth: usize) -> Res {
@@ -773,6 +865,7 @@ impl Checker<'_> {
                 self.aliases.insert(name.clone());
             }
         }
+        self.resolve_block_globs(&mut block);
         self.blocks.push(block);
     }
 
@@ -953,6 +1046,9 @@ impl Checker<'_> {
             .unwrap_or_default();
         if name == "macro_rules" {
             self.scan_tokens(mac.tokens.clone());
+            return;
+        }
+        if NON_CODE_MACROS.contains(&name.as_str()) {
             return;
         }
         let parser = Punctuated::<Expr, syn::Token![,]>::parse_terminated;
@@ -1317,6 +1413,7 @@ impl<'ast> Visit<'ast> for Checker<'_> {
                 // A module inside a function body: its items are local.
                 let mut block = Block::default();
                 block.bindings.collect(items);
+                self.resolve_block_globs(&mut block);
                 self.blocks.push(block);
             }
             for item in items {

@@ -67,11 +67,7 @@ fn worker(id: usize, jobs: &Receiver<Job>, replies: &Sender<Reply>, index: &Inde
                 let text = match text.map_or_else(|| std::fs::read_to_string(&path), Ok) {
                     Ok(t) => t,
                     Err(e) => {
-                        let result = Err(FileError {
-                            line: 0,
-                            column: 0,
-                            message: format!("cannot read: {e}"),
-                        });
+                        let result = Err(FileError::whole_file(format!("cannot read: {e}")));
                         let _ = replies.send(Reply::Parsed {
                             worker: id,
                             file,
@@ -90,11 +86,10 @@ fn worker(id: usize, jobs: &Receiver<Job>, replies: &Sender<Reply>, index: &Inde
                         Ok(sk)
                     }
                     Ok(Err(e)) => Err(e),
-                    Err(p) => Err(FileError {
-                        line: 0,
-                        column: 0,
-                        message: format!("cap-lint panicked while parsing: {}", panic_message(&*p)),
-                    }),
+                    Err(p) => Err(FileError::whole_file(format!(
+                        "cap-lint panicked while parsing: {}",
+                        panic_message(&*p)
+                    ))),
                 };
                 let _ = replies.send(Reply::Parsed {
                     worker: id,
@@ -197,8 +192,10 @@ pub(crate) fn check_crate(
             pending -= 1;
             load[worker] -= 1;
             parsed[file] = true;
-            for next in tree.add_parsed(file, text, result, skip) {
-                parsed.push(false);
+            let next_files = tree.add_parsed(file, text, result, skip);
+            // Missing module files are registered too, already with their error.
+            parsed.resize(tree.files.len(), false);
+            for next in next_files {
                 let w = (0..threads).min_by_key(|&w| load[w]).unwrap_or(0);
                 let _ = job_txs[w].send(Job::Parse {
                     file: next.file,
@@ -210,13 +207,11 @@ pub(crate) fn check_crate(
             }
         }
         for (f, done) in parsed.iter().enumerate() {
-            if !done && f < tree.files.len() {
+            if !done && f < tree.files.len() && tree.files[f].error.is_none() {
                 // Never clean: a file whose parse never came back is not analysed.
-                tree.files[f].error = Some(FileError {
-                    line: 0,
-                    column: 0,
-                    message: "cap-lint lost this file's parse".to_owned(),
-                });
+                tree.files[f].error = Some(FileError::whole_file(
+                    "cap-lint lost this file's parse".to_owned(),
+                ));
             }
         }
         let shared = Arc::new(tree);
@@ -253,11 +248,9 @@ pub(crate) fn check_crate(
         for (files, message) in panicked {
             for f in files {
                 // Never clean: a file whose check failed is not analysed.
-                tree.files[f].error = Some(FileError {
-                    line: 0,
-                    column: 0,
-                    message: format!("cap-lint panicked while checking: {message}"),
-                });
+                tree.files[f].error = Some(FileError::whole_file(format!(
+                    "cap-lint panicked while checking: {message}"
+                )));
                 findings.retain(|x| x.file != tree.files[f].path.display().to_string());
             }
         }

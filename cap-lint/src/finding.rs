@@ -176,6 +176,10 @@ pub struct Unanalysed {
     pub column: usize,
     /// Why.
     pub error: String,
+    /// A declared module's file that does not exist (fails the run only with
+    /// `--deny-missing-modules`; unreadable and unparseable files always do).
+    #[serde(default)]
+    pub missing: bool,
 }
 
 /// A stretch of code that is suppressed (with the reason) or is test code:

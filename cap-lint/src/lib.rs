@@ -92,6 +92,7 @@ fn finish(
                 line: e.line,
                 column: e.column,
                 error: e.message.clone(),
+                missing: e.missing,
             }),
         }
         analysis.sources.insert(name, file.text.clone());

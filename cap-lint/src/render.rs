@@ -96,10 +96,12 @@ fn render_unanalysed(out: &mut String, u: &Unanalysed) {
     } else {
         let _ = writeln!(out, " --> {}", u.file);
     }
-    let _ = writeln!(
-        out,
-        "  = note: a file that cannot be parsed is never reported as clean\n"
-    );
+    let note = if u.missing {
+        "a module whose file is missing is not analysed (it fails the run with --deny-missing-modules)"
+    } else {
+        "a file that cannot be read or parsed is never reported as clean"
+    };
+    let _ = writeln!(out, "  = note: {note}\n");
 }
 
 fn render_finding(out: &mut String, f: &Finding, source: Option<&str>, deny: Severity) {
