@@ -71,6 +71,9 @@ const MAX_DEPTH: usize = 24;
 /// Functions whose return type [`Checker::returns`] knows.
 const RETURNING: &[&str] = &[
     "new",
+    "new_in",
+    "with_prefix",
+    "with_prefix_in",
     "from",
     "default",
     "bind",
@@ -220,6 +223,7 @@ fn checker<'a>(tree: &'a CrateTree, index: &'a Index, scope: Scope) -> Checker<'
         facts: Facts::default(),
         suppress: Vec::new(),
         test_depth: 0,
+        sandboxed_depth: 0,
         preopen_impl: false,
         base_scope: scope,
         out: Vec::new(),
@@ -289,6 +293,8 @@ struct Checker<'a> {
     /// Reasons of enclosing suppressions and authority roots.
     suppress: Vec<String>,
     test_depth: usize,
+    /// Inside the body of a `#[sandboxed]` function.
+    sandboxed_depth: usize,
     preopen_impl: bool,
     base_scope: Scope,
     out: Vec<Finding>,
@@ -704,6 +710,9 @@ impl Checker<'_> {
         if self.index.is_tracked_type(owner)
             && [
                 "new",
+                "new_in",
+                "with_prefix",
+                "with_prefix_in",
                 "from",
                 "default",
                 "bind",
@@ -1022,7 +1031,10 @@ impl Checker<'_> {
     // ---- reporting ----
 
     fn report(&mut self, id: usize, span: Range, name: Option<Range>) {
-        let api = self.index.get(id);
+        self.report_api(self.index.get(id), span, name);
+    }
+
+    fn report_api(&mut self, api: &crate::catalogue::Api, span: Range, name: Option<Range>) {
         let scope = if self.test_depth > 0 {
             Scope::Tests
         } else {
@@ -1334,8 +1346,16 @@ impl<'ast> Visit<'ast> for Checker<'_> {
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         let attrs = self.enter_attrs(&f.attrs, f);
+        let sandboxed = f.attrs.iter().any(|a| {
+            a.path()
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "sandboxed")
+        });
         let root = self.enter_fn(&f.sig, f);
+        self.sandboxed_depth += usize::from(sandboxed);
         self.visit_block(&f.block);
+        self.sandboxed_depth -= usize::from(sandboxed);
         self.leave_fn(root);
         self.leave_attrs(attrs);
     }
@@ -1538,6 +1558,27 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+        if self.sandboxed_depth > 0
+            && let Expr::Path(p) = &*call.func
+            && let Some(last) = p.path.segments.last()
+        {
+            let name = last.ident.to_string();
+            let escape = if name == "ambient_authority" || name.contains("_ambient") {
+                Some(0)
+            } else if name == "from_std" {
+                Some(2)
+            } else {
+                None
+            };
+            if let Some(e) = escape {
+                let api = &crate::catalogue::escapes()[e];
+                self.report_api(
+                    api,
+                    Range::of(call.span()),
+                    Some(Range::of(last.ident.span())),
+                );
+            }
+        }
         if let Expr::Path(p) = &*call.func
             && let Some(id) = self.match_expr_path(p)
         {
@@ -1560,6 +1601,10 @@ impl<'ast> Visit<'ast> for Checker<'_> {
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
         let name = m.method.to_string();
+        if self.sandboxed_depth > 0 && name == "into_std" {
+            let api = &crate::catalogue::escapes()[1];
+            self.report_api(api, Range::of(m.span()), Some(Range::of(m.method.span())));
+        }
         let mut hit = None;
         if self.index.is_method_name(&name)
             && let Some(Ty::Named(ty)) = self.type_of(&m.receiver)

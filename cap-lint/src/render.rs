@@ -203,6 +203,7 @@ fn category_noun(c: Category) -> &'static str {
         Category::Process => "process table",
         Category::Env => "process environment",
         Category::Ffi => "operating system",
+        Category::Escape => "world from inside the sandbox",
     }
 }
 
