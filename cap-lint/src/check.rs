@@ -224,6 +224,7 @@ fn checker<'a>(tree: &'a CrateTree, index: &'a Index, scope: Scope) -> Checker<'
         suppress: Vec::new(),
         test_depth: 0,
         sandboxed_depth: 0,
+        graph: None,
         preopen_impl: false,
         base_scope: scope,
         out: Vec::new(),
@@ -244,6 +245,37 @@ pub(crate) fn facts(tree: &CrateTree, index: &Index, files: &[(usize, syn::File)
     c.facts
 }
 
+/// A call of the syntactic call graph: what a call expression names.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Callee {
+    /// A path into another crate, canonical (`tokio::fs::read`).
+    Extern(String),
+    /// A function of this crate, by name.
+    Local(String),
+    /// A method, by name (receiver type unknown).
+    Method(String),
+}
+
+/// The call graph of one crate at function granularity: functions are
+/// named `name` or `Type::name`; code outside any function is `<top>`.
+#[derive(Default, Debug)]
+pub struct Graph {
+    stack: Vec<String>,
+    /// (caller, callee) edges.
+    pub edges: Vec<(String, Callee)>,
+    /// Every function defined.
+    pub functions: Vec<String>,
+}
+
+impl Graph {
+    fn current(&self) -> String {
+        self.stack
+            .last()
+            .cloned()
+            .unwrap_or_else(|| "<top>".to_owned())
+    }
+}
+
 /// Checks `files` (index into the tree's files, syntax tree) of a crate.
 pub(crate) fn check_files(
     tree: &CrateTree,
@@ -251,9 +283,13 @@ pub(crate) fn check_files(
     scope: Scope,
     files: &[(usize, syn::File)],
     facts: &Facts,
+    graph: Option<&mut Graph>,
 ) -> (Vec<Finding>, Vec<Region>) {
     let mut c = checker(tree, index, scope);
     c.facts.clone_from(facts);
+    if graph.is_some() {
+        c.graph = Some(Graph::default());
+    }
     for (i, ast) in files {
         c.file = *i;
         c.module = tree.files[*i].module;
@@ -277,6 +313,10 @@ pub(crate) fn check_files(
         }
         c.visit_file(ast);
     }
+    if let (Some(out), Some(g)) = (graph, c.graph.take()) {
+        out.edges.extend(g.edges);
+        out.functions.extend(g.functions);
+    }
     (c.out, c.regions)
 }
 
@@ -295,6 +335,8 @@ struct Checker<'a> {
     test_depth: usize,
     /// Inside the body of a `#[sandboxed]` function.
     sandboxed_depth: usize,
+    /// The call graph, when recorded: enclosing functions, and the edges.
+    graph: Option<Graph>,
     preopen_impl: bool,
     base_scope: Scope,
     out: Vec<Finding>,
@@ -1030,6 +1072,26 @@ impl Checker<'_> {
 
     // ---- reporting ----
 
+    fn enter_graph_fn(&mut self, name: String) {
+        if let Some(g) = &mut self.graph {
+            g.functions.push(name.clone());
+            g.stack.push(name);
+        }
+    }
+
+    fn leave_graph_fn(&mut self) {
+        if let Some(g) = &mut self.graph {
+            g.stack.pop();
+        }
+    }
+
+    fn record_call(&mut self, callee: Callee) {
+        if let Some(g) = &mut self.graph {
+            let caller = g.current();
+            g.edges.push((caller, callee));
+        }
+    }
+
     fn report(&mut self, id: usize, span: Range, name: Option<Range>) {
         self.report_api(self.index.get(id), span, name);
     }
@@ -1044,6 +1106,7 @@ impl Checker<'_> {
         let mut finding = Finding::for_api(api, file, span, Tier::Syntactic, scope);
         finding.name_span = name;
         finding.suppressed = self.suppress.last().cloned();
+        finding.function = self.graph.as_ref().map(Graph::current);
         self.out.push(finding);
     }
 
@@ -1353,9 +1416,11 @@ impl<'ast> Visit<'ast> for Checker<'_> {
                 .is_some_and(|s| s.ident == "sandboxed")
         });
         let root = self.enter_fn(&f.sig, f);
+        self.enter_graph_fn(f.sig.ident.to_string());
         self.sandboxed_depth += usize::from(sandboxed);
         self.visit_block(&f.block);
         self.sandboxed_depth -= usize::from(sandboxed);
+        self.leave_graph_fn();
         self.leave_fn(root);
         self.leave_attrs(attrs);
     }
@@ -1370,7 +1435,13 @@ impl<'ast> Visit<'ast> for Checker<'_> {
             );
         }
         let root = self.enter_fn(&f.sig, f);
+        let name = match &self.self_ty {
+            Some(owner) => format!("{owner}::{}", f.sig.ident),
+            None => f.sig.ident.to_string(),
+        };
+        self.enter_graph_fn(name);
         self.visit_block(&f.block);
+        self.leave_graph_fn();
         self.leave_fn(root);
         if preopen {
             self.suppress.pop();
@@ -1579,6 +1650,17 @@ impl<'ast> Visit<'ast> for Checker<'_> {
                 );
             }
         }
+        if self.graph.is_some()
+            && let Expr::Path(p) = &*call.func
+            && p.qself.is_none()
+            && let Some(last) = p.path.segments.last()
+        {
+            let callee = match self.resolve(&path_segments(&p.path)) {
+                Res::Extern(path) => Callee::Extern(canon(&path)),
+                _ => Callee::Local(last.ident.to_string()),
+            };
+            self.record_call(callee);
+        }
         if let Expr::Path(p) = &*call.func
             && let Some(id) = self.match_expr_path(p)
         {
@@ -1601,6 +1683,9 @@ impl<'ast> Visit<'ast> for Checker<'_> {
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
         let name = m.method.to_string();
+        if self.graph.is_some() {
+            self.record_call(Callee::Method(name.clone()));
+        }
         if self.sandboxed_depth > 0 && name == "into_std" {
             let api = &crate::catalogue::escapes()[1];
             self.report_api(api, Range::of(m.span()), Some(Range::of(m.method.span())));

@@ -38,6 +38,9 @@ pub struct Config {
     pub allow: Vec<AllowRule>,
     /// Extra catalogue entries.
     pub extra: Vec<Api>,
+    /// `[deps.NAME] allow = [...]`: the categories each dependency may use
+    /// (`cargo cap-lint --deps` fails when one uses another).
+    pub deps: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// One allow rule: a finding matching every given key is allowed, with the reason.
@@ -84,6 +87,17 @@ struct RawConfig {
     allow: Vec<RawAllow>,
     #[serde(default)]
     extra: Vec<RawExtra>,
+    #[serde(default)]
+    deps: std::collections::BTreeMap<String, RawDepPolicy>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDepPolicy {
+    allow: Vec<String>,
+    #[serde(default)]
+    #[allow(dead_code, reason = "documentation for the reader of cap-lint.toml")]
+    reason: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -157,6 +171,17 @@ impl Config {
     }
 
     fn add(&mut self, raw: RawConfig, origin: &str, package: Option<&str>) -> Result<(), String> {
+        for (name, policy) in raw.deps {
+            for c in &policy.allow {
+                if !crate::deps::CATEGORIES.contains(&c.as_str()) {
+                    return Err(format!(
+                        "{origin}: [deps.{name}]: unknown category `{c}` (expected one of {})",
+                        crate::deps::CATEGORIES.join(", ")
+                    ));
+                }
+            }
+            self.deps.insert(name, policy.allow);
+        }
         for (i, a) in raw.allow.into_iter().enumerate() {
             let at = format!("{origin}: allow rule {}", i + 1);
             if a.reason.trim().is_empty() {
@@ -255,6 +280,7 @@ mod tests {
             scope,
             package: Some(package.into()),
             suppressed: None,
+            function: None,
         }
     }
 

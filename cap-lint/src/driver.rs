@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use crate::catalogue::Index;
-use crate::check::{self, Facts};
+use crate::check::{self, Facts, Graph};
 use crate::finding::{Finding, Region, Scope};
 use crate::tree::{CrateTree, FileError, Skeleton, parse, skeleton};
 
@@ -44,6 +44,7 @@ enum Reply {
     Checked {
         findings: Vec<Finding>,
         regions: Vec<Region>,
+        graph: Option<Graph>,
     },
     /// The check of these files panicked: they are reported as not analysed.
     CheckPanicked {
@@ -59,7 +60,14 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
-fn worker(id: usize, jobs: &Receiver<Job>, replies: &Sender<Reply>, index: &Index, scope: Scope) {
+fn worker(
+    id: usize,
+    jobs: &Receiver<Job>,
+    replies: &Sender<Reply>,
+    index: &Index,
+    scope: Scope,
+    record: bool,
+) {
     let mut asts: Vec<(usize, syn::File)> = Vec::new();
     for job in jobs {
         match job {
@@ -104,10 +112,15 @@ fn worker(id: usize, jobs: &Receiver<Job>, replies: &Sender<Reply>, index: &Inde
                 let _ = replies.send(Reply::Fields(fields));
             }
             Job::Check(tree, fields) => {
+                let mut graph = record.then(Graph::default);
                 let reply = match catch_unwind(AssertUnwindSafe(|| {
-                    check::check_files(&tree, index, scope, &asts, &fields)
+                    check::check_files(&tree, index, scope, &asts, &fields, graph.as_mut())
                 })) {
-                    Ok((findings, regions)) => Reply::Checked { findings, regions },
+                    Ok((findings, regions)) => Reply::Checked {
+                        findings,
+                        regions,
+                        graph,
+                    },
                     Err(p) => Reply::CheckPanicked {
                         files: asts.iter().map(|(i, _)| *i).collect(),
                         message: panic_message(&*p),
@@ -134,7 +147,9 @@ pub(crate) fn check_crate(
     index: &Index,
     scope: Scope,
     skip: &dyn Fn(&Path) -> bool,
+    mut graph: Option<&mut Graph>,
 ) -> (CrateTree, Vec<Finding>, Vec<Region>) {
+    let record = graph.is_some();
     let (root_path, root_text, follow) = match root {
         Root::File(p) => (p, None, true),
         Root::Text(p, t) => (p, Some(t), false),
@@ -163,7 +178,7 @@ pub(crate) fn check_crate(
             std::thread::Builder::new()
                 .name(format!("cap-lint-{id}"))
                 .stack_size(STACK)
-                .spawn_scoped(s, move || worker(id, &rx, &replies, index, scope))
+                .spawn_scoped(s, move || worker(id, &rx, &replies, index, scope, record))
                 .expect("spawn a cap-lint worker thread");
             job_txs.push(tx);
         }
@@ -235,9 +250,14 @@ pub(crate) fn check_crate(
                 Reply::Checked {
                     findings: f,
                     regions: r,
+                    graph: g,
                 } => {
                     findings.extend(f);
                     regions.extend(r);
+                    if let (Some(out), Some(g)) = (graph.as_deref_mut(), g) {
+                        out.edges.extend(g.edges);
+                        out.functions.extend(g.functions);
+                    }
                 }
                 Reply::CheckPanicked { files, message } => panicked.push((files, message)),
                 Reply::Parsed { .. } | Reply::Fields(_) => {}

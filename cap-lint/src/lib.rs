@@ -21,6 +21,7 @@ pub mod baseline;
 pub mod catalogue;
 mod check;
 pub mod config;
+pub mod deps;
 mod driver;
 pub mod finding;
 pub mod precise;
@@ -129,6 +130,7 @@ pub fn check_source(file: &str, text: &str, index: &Index) -> Analysis {
         index,
         Scope::Lib,
         &|_| false,
+        None,
     );
     finish(&tree, (findings, regions), &|p| p.display().to_string())
 }
@@ -145,6 +147,27 @@ pub fn check_crate(
     skip: &dyn Fn(&Path) -> bool,
 ) -> Analysis {
     let (tree, findings, regions) =
-        driver::check_crate(driver::Root::File(root), index, scope, skip);
+        driver::check_crate(driver::Root::File(root), index, scope, skip, None);
     finish(&tree, (findings, regions), label)
+}
+
+pub use check::{Callee, Graph};
+
+/// Like [`check_crate`], and also records the crate's syntactic call graph
+/// (each finding then names the function it is in).
+pub fn check_crate_graph(
+    root: &Path,
+    scope: Scope,
+    index: &Index,
+    label: &dyn Fn(&Path) -> String,
+) -> (Analysis, Graph) {
+    let mut graph = Graph::default();
+    let (tree, findings, regions) = driver::check_crate(
+        driver::Root::File(root),
+        index,
+        scope,
+        &|_| false,
+        Some(&mut graph),
+    );
+    (finish(&tree, (findings, regions), label), graph)
 }

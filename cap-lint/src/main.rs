@@ -34,6 +34,12 @@ Options:
   -h, --help                 print this help
   -V, --version              print the version
 
+      --deps                 audit the dependency tree instead: the ambient-authority
+                             categories each crate uses (fs, net, process, env, ffi,
+                             build, proc-macro) and the shortest call path to each
+                             from this workspace's code; fails (1) when a crate uses
+                             a category its `[deps.NAME] allow = [...]` does not
+                             list, or (with --baseline) gained one since
       --deny-missing-modules also fail (exit 2) when a declared module's file is
                              missing (always reported as not analysed)
 
@@ -65,6 +71,7 @@ struct Options {
     show_suppressed: bool,
     list: bool,
     deny_missing: bool,
+    deps: bool,
     paths: Vec<PathBuf>,
 }
 
@@ -84,6 +91,7 @@ fn parse_args(mut args: Vec<String>) -> Result<Option<Options>, String> {
         show_suppressed: false,
         list: false,
         deny_missing: false,
+        deps: false,
         paths: Vec::new(),
     };
     let mut it = args.into_iter();
@@ -133,6 +141,7 @@ fn parse_args(mut args: Vec<String>) -> Result<Option<Options>, String> {
             "--show-suppressed" => o.show_suppressed = true,
             "--list" => o.list = true,
             "--deny-missing-modules" => o.deny_missing = true,
+            "--deps" => o.deps = true,
             "--" => o.paths.extend(it.by_ref().map(PathBuf::from)),
             f if f.starts_with('-') => return Err(format!("unknown option `{f}` (see --help)")),
             _ => o.paths.push(PathBuf::from(arg)),
@@ -182,6 +191,9 @@ fn run(args: Vec<String>) -> Result<u8, String> {
             }
         }
         return Ok(0);
+    }
+    if o.deps {
+        return run_deps(&o, &cwd);
     }
     let (targets, base, config, workspace_dir) = if o.paths.is_empty() {
         let ws = Workspace::discover(&cwd, o.manifest.as_deref())?;
@@ -264,4 +276,72 @@ fn write_file(path: &Path, text: &str) -> Result<(), String> {
 fn err(line: &str) {
     use std::io::Write as _;
     let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// `--deps`: the dependency audit, its policy and its baseline diff.
+fn run_deps(o: &Options, cwd: &Path) -> Result<u8, String> {
+    if !o.paths.is_empty() {
+        return Err("--deps audits a cargo workspace: give no PATH (use --manifest-path)".into());
+    }
+    let ws = Workspace::discover(cwd, o.manifest.as_deref())?;
+    let config = ws.config(o.config.as_deref())?;
+    let index = Index::new(
+        builtin()
+            .iter()
+            .cloned()
+            .chain(config.extra.iter().cloned()),
+    );
+    let started = std::time::Instant::now();
+    let audit = cap_lint::deps::audit(cwd, o.manifest.as_deref(), &index)?;
+    let elapsed = started.elapsed();
+    if let Some(path) = &o.write_baseline {
+        write_file(path, &cap_lint::deps::json_lines(&audit))?;
+    }
+    match o.format {
+        Format::Human => out(&cap_lint::deps::table(&audit)),
+        Format::Json => out(&cap_lint::deps::json_lines(&audit)),
+        Format::Sarif => out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&cap_lint::deps::sarif(&audit))
+                .map_err(|e| e.to_string())?
+        )),
+    }
+    let mut failed = false;
+    for v in cap_lint::deps::violations(&audit, &config.deps) {
+        failed = true;
+        err(&format!(
+            "error[ambient-dep::policy]: {} {} uses {}, which its [deps.{}] in cap-lint.toml does not allow",
+            v.name,
+            v.version,
+            v.categories.join(", "),
+            v.name
+        ));
+    }
+    if let Some(b) = &o.baseline {
+        let text = std::fs::read_to_string(b).map_err(|e| format!("{}: {e}", b.display()))?;
+        let changes =
+            cap_lint::deps::diff(&audit, &text).map_err(|e| format!("{}: {e}", b.display()))?;
+        for c in changes {
+            failed = true;
+            err(&format!("error[ambient-dep::baseline]: {c}"));
+        }
+    }
+    err(&format!(
+        "cap-lint --deps: {} crates, {} using ambient authority, {} lines read in {:.2} s",
+        audit.crates.len(),
+        audit
+            .crates
+            .iter()
+            .filter(|c| c
+                .categories
+                .iter()
+                .any(|k| k != "build" && k != "proc-macro"))
+            .count(),
+        audit.lines,
+        elapsed.as_secs_f64()
+    ));
+    if o.write_baseline.is_some() {
+        return Ok(0);
+    }
+    Ok(u8::from(failed))
 }

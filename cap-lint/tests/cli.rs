@@ -512,6 +512,7 @@ fn help_points_to_the_attribute_the_config_and_the_book() {
         "cap-lint.toml",
         "book/src/cap-lint.md",
         "--deny-missing-modules",
+        "--deps",
     ] {
         assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
     }
