@@ -6,7 +6,7 @@
 //! [[allow]]
 //! reason = "tests create and remove real files in temporary directories"
 //! scopes = ["tests"]            # lib, bins, tests, benches, examples, build
-//! categories = ["fs", "env"]    # fs, net, process, env, ffi
+//! categories = ["fs", "env"]    # fs, net, process, env, ffi, escape
 //!
 //! [[allow]]
 //! reason = "reads /proc/self/status to count threads before locking"
@@ -22,6 +22,12 @@
 //! severity = "high"
 //! message = "fetches an arbitrary URL"
 //! help = "a pre-opened `cap_core::net` handle passed in"
+//!
+//! # For `cargo cap-lint --deps`: the categories a dependency may use
+//! # (fs, net, process, env, ffi, build, proc-macro).
+//! [deps.serde_json]
+//! allow = ["build"]
+//! reason = "a parser"                # optional
 //! ```
 
 use std::path::Path;
@@ -195,7 +201,7 @@ impl Config {
                 .map(|c| {
                     Category::parse(c).ok_or_else(|| {
                         format!(
-                            "{at}: unknown category `{c}` (expected fs, net, process, env or ffi)"
+                            "{at}: unknown category `{c}` (expected fs, net, process, env, ffi or escape)"
                         )
                     })
                 })
