@@ -5,7 +5,8 @@
 //! The syntactic tier ([`check_crate`], [`check_source`]) parses sources with
 //! `syn` and resolves names as far as syntax allows; the precise tier
 //! ([`precise`]) runs `cargo clippy` with a `clippy.toml` generated from the same
-//! [`catalogue`]. The binary `cargo-cap-lint` drives both; the book chapter
+//! [`catalogue`]. [`deps`] audits the dependency tree with the same checker
+//! and a cross-crate call graph. The binary `cargo-cap-lint` drives them; the book chapter
 //! "cargo cap-lint" describes how to adopt it.
 //!
 //! ```

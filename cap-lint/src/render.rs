@@ -253,6 +253,8 @@ struct JsonUnanalysed<'a> {
     severity: &'static str,
     level: &'static str,
     message: &'a str,
+    /// A declared module's file that does not exist.
+    missing: bool,
 }
 
 fn json_record<'a>(f: &'a Finding, source: Option<&str>, deny: Severity) -> JsonFinding<'a> {
@@ -306,6 +308,7 @@ pub fn json_lines(analysis: &Analysis, deny: Severity, show_suppressed: bool) ->
             severity: "high",
             level: "error",
             message: &u.error,
+            missing: u.missing,
         };
         let _ = writeln!(out, "{}", serde_json::to_string(&v).unwrap_or_default());
     }

@@ -546,4 +546,9 @@ fn a_missing_module_fails_only_with_the_flag() {
     assert!(stderr(&o).contains("1 file not analysed"), "{}", stderr(&o));
     let strict = run(tmp.path(), &["--deny-missing-modules", "src/lib.rs"]);
     assert_eq!(code(&strict), 2);
+    let json = run(tmp.path(), &["--message-format", "json", "src/lib.rs"]);
+    let v = json_lines(&json);
+    assert_eq!(v[0]["type"], "unanalysed");
+    assert_eq!(v[0]["missing"], true);
+    assert_eq!(v[0]["file"], "src/gone.rs");
 }
