@@ -9,4 +9,4 @@ cargo build --quiet -p cap-lint --bin cargo-cap-lint
 bin="${CARGO_TARGET_DIR:-target}/debug/cargo-cap-lint"
 
 echo "== cargo cap-lint (syntactic tier, whole workspace)"
-"$bin" cap-lint
+"$bin" cap-lint --deny-missing-modules

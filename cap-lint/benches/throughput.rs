@@ -12,6 +12,11 @@
 //!   timing, then every source file is touched before each clippy run).
 //!   Budget: the syntactic tier at least 20x faster than clippy.
 //!
+//! - `growth`: name-resolution growth. A generated crate whose every module
+//!   glob-imports ten std modules and its two neighbours (a ring of glob
+//!   cycles), at 1x, 2x, 4x and 8x the size. Budget: at most 2.2x the time per
+//!   doubling (linear), where resolution used to be exponential in the globs.
+//!
 //! Run with `cargo bench -p cap-lint`; counters show lines per second.
 
 use std::fmt::Write as _;
@@ -301,5 +306,76 @@ mod tiers_workspace {
                 }
             })
             .bench_values(|()| cap_lint::precise::run(&w.dir, None, &INDEX).unwrap().len());
+    }
+}
+
+/// A package of `modules` modules, each with many glob imports (ten std
+/// modules and its two neighbours, so the globs form cycles) and items whose
+/// names resolve through them, or through nothing.
+fn generate_glob_crate(dir: &Path, modules: usize) -> PathBuf {
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    let mut lib = String::new();
+    for m in 0..modules {
+        let _ = writeln!(lib, "pub mod m{m};");
+        let mut body = String::new();
+        for s in [
+            "fs",
+            "io",
+            "net",
+            "process",
+            "env",
+            "path",
+            "collections",
+            "fmt",
+            "sync",
+            "thread",
+        ] {
+            let _ = writeln!(body, "use std::{s}::*;");
+        }
+        let _ = writeln!(
+            body,
+            "pub use super::m{}::*;\npub use super::m{}::*;\n",
+            (m + 1) % modules,
+            (m + modules - 1) % modules
+        );
+        for i in 0..10 {
+            let _ = write!(
+                body,
+                r#"pub fn f{m}_{i}(x: u32) -> u32 {{
+    let _ = read("x");
+    let y = helper_{i}(unknown_{i}(x));
+    let v: Vec<u32> = (0..x).map(|k| k * 2).collect();
+    if let Some(z) = v.first() {{ return *z + y; }}
+    let _ = f{m}_{i}(x.saturating_sub(1));
+    y
+}}
+
+"#
+            );
+        }
+        std::fs::write(dir.join(format!("src/m{m}.rs")), body).unwrap();
+    }
+    let root = dir.join("src/lib.rs");
+    std::fs::write(&root, lib).unwrap();
+    root
+}
+
+mod growth {
+    use super::{Bencher, INDEX, ItemsCount, Path, Scope, generate_glob_crate};
+
+    /// 60 modules (about 5.6k lines) times `scale`.
+    #[divan::bench(args = [1, 2, 4, 8], sample_count = 5)]
+    fn globs(b: Bencher<'_, '_>, scale: usize) {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = generate_glob_crate(tmp.path(), 60 * scale);
+        let label = |p: &Path| p.display().to_string();
+        let first = cap_lint::check_crate(&root, Scope::Lib, &INDEX, &label, &|_| false);
+        assert!(first.unanalysed.is_empty());
+        assert_eq!(first.findings.len(), 600 * scale);
+        b.counter(ItemsCount::new(first.lines)).bench(|| {
+            cap_lint::check_crate(&root, Scope::Lib, &INDEX, &label, &|_| false)
+                .findings
+                .len()
+        });
     }
 }

@@ -9,6 +9,8 @@
 
 use std::fmt;
 
+mod crates;
+
 /// What kind of authority an API uses.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
@@ -25,11 +27,21 @@ pub enum Category {
     Env,
     /// Raw system-call wrappers (`libc`, `nix`, `rustix`) that open or connect by name.
     Ffi,
+    /// An escape hatch inside a `#[sandboxed]` body: the ambient token used
+    /// after the lock, or a handle turned back into (or made from) a std type.
+    Escape,
 }
 
 impl Category {
     /// Every category, in display order.
-    pub const ALL: [Category; 5] = [Self::Fs, Self::Net, Self::Process, Self::Env, Self::Ffi];
+    pub const ALL: [Category; 6] = [
+        Self::Fs,
+        Self::Net,
+        Self::Process,
+        Self::Env,
+        Self::Ffi,
+        Self::Escape,
+    ];
 
     /// The lowercase name used in codes and in `cap-lint.toml` (`fs`, `net`, ...).
     pub fn as_str(self) -> &'static str {
@@ -39,6 +51,7 @@ impl Category {
             Self::Process => "process",
             Self::Env => "env",
             Self::Ffi => "ffi",
+            Self::Escape => "escape",
         }
     }
 
@@ -50,6 +63,7 @@ impl Category {
             Self::Process => "ambient::process",
             Self::Env => "ambient::env",
             Self::Ffi => "ambient::ffi",
+            Self::Escape => "ambient::escape",
         }
     }
 
@@ -662,6 +676,7 @@ fn rows() -> Vec<Row> {
         "the working directory as an `*at` base: every path is reachable",
         FFI,
     ));
+    rows.extend(crates::rows());
     rows
 }
 
@@ -697,6 +712,39 @@ pub fn builtin() -> &'static [Api] {
             .collect();
         apis.sort_by(|a, b| a.path.cmp(&b.path));
         apis
+    })
+}
+
+/// The escape hatches flagged inside `#[sandboxed]` bodies (not matched
+/// like catalogue entries: by name, inside those bodies only).
+pub(crate) fn escapes() -> &'static [Api] {
+    static ESCAPES: std::sync::OnceLock<Vec<Api>> = std::sync::OnceLock::new();
+    ESCAPES.get_or_init(|| {
+        let api = |path: &str, message: &str, help: &str| Api {
+            path: path.to_owned(),
+            kind: Kind::Function,
+            category: Category::Escape,
+            severity: Severity::High,
+            message: message.to_owned(),
+            help: help.to_owned(),
+        };
+        vec![
+            api(
+                "cap_core::ambient_authority",
+                "uses the ambient token after the sandbox is entered",
+                "declare the resource in `#[sandboxed(…)]` so it is pre-opened before the lock",
+            ),
+            api(
+                "cap_core::*::into_std",
+                "turns a capability handle back into a std type, whose methods reach by name",
+                "keep the `cap_core` handle and use its methods",
+            ),
+            api(
+                "cap_core::*::from_std",
+                "makes a capability handle from a std value opened by name",
+                "declare the resource in `#[sandboxed(…)]` and take the handle as a parameter",
+            ),
+        ]
     })
 }
 

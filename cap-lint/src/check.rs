@@ -3,6 +3,7 @@
 //! items, re-exports across modules, block-local `use`), infers the few
 //! receiver types that matter, and reports calls into the catalogue.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
@@ -51,6 +52,18 @@ struct Block {
     vars: HashMap<String, Option<Ty>>,
     /// Generic parameters with an `AsRef<T>` bound.
     generics: HashMap<String, Ty>,
+    /// What each of `bindings.globs` names, resolved once when the block is
+    /// entered (against the blocks outside it).
+    globs: Vec<Res>,
+}
+
+/// A memoised module-level lookup.
+#[derive(Clone)]
+enum Memo {
+    /// Being computed: a glob or import cycle leads back here, and the
+    /// name is not found along that way.
+    InProgress,
+    Done(Option<Res>),
 }
 
 const MAX_DEPTH: usize = 24;
@@ -58,6 +71,9 @@ const MAX_DEPTH: usize = 24;
 /// Functions whose return type [`Checker::returns`] knows.
 const RETURNING: &[&str] = &[
     "new",
+    "new_in",
+    "with_prefix",
+    "with_prefix_in",
     "from",
     "default",
     "bind",
@@ -135,6 +151,25 @@ const EXPR_MACROS: &[&str] = &[
     "trace",
 ];
 
+/// Macros whose input is not code that runs: tokens turned into text,
+/// compile-time lookups. Their arguments are left alone.
+const NON_CODE_MACROS: &[&str] = &[
+    "stringify",
+    "concat",
+    "concat_idents",
+    "include_str",
+    "include_bytes",
+    "include",
+    "env",
+    "option_env",
+    "cfg",
+    "compile_error",
+    "module_path",
+    "file",
+    "line",
+    "column",
+];
+
 /// Checks one crate: every file of `tree`, with `scope` as the base scope.
 /// What the crate's item signatures say about types: struct fields and the
 /// return types of its functions and methods, so that `settings.root`,
@@ -188,11 +223,14 @@ fn checker<'a>(tree: &'a CrateTree, index: &'a Index, scope: Scope) -> Checker<'
         facts: Facts::default(),
         suppress: Vec::new(),
         test_depth: 0,
+        sandboxed_depth: 0,
+        graph: None,
         preopen_impl: false,
         base_scope: scope,
         out: Vec::new(),
         regions: Vec::new(),
         aliases: tree.aliases.clone(),
+        memo: RefCell::new(HashMap::new()),
     }
 }
 
@@ -207,6 +245,37 @@ pub(crate) fn facts(tree: &CrateTree, index: &Index, files: &[(usize, syn::File)
     c.facts
 }
 
+/// A call of the syntactic call graph: what a call expression names.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Callee {
+    /// A path into another crate, canonical (`tokio::fs::read`).
+    Extern(String),
+    /// A function of this crate, by name.
+    Local(String),
+    /// A method, by name (receiver type unknown).
+    Method(String),
+}
+
+/// The call graph of one crate at function granularity: functions are
+/// named `name` or `Type::name`; code outside any function is `<top>`.
+#[derive(Default, Debug)]
+pub struct Graph {
+    stack: Vec<String>,
+    /// (caller, callee) edges.
+    pub edges: Vec<(String, Callee)>,
+    /// Every function defined.
+    pub functions: Vec<String>,
+}
+
+impl Graph {
+    fn current(&self) -> String {
+        self.stack
+            .last()
+            .cloned()
+            .unwrap_or_else(|| "<top>".to_owned())
+    }
+}
+
 /// Checks `files` (index into the tree's files, syntax tree) of a crate.
 pub(crate) fn check_files(
     tree: &CrateTree,
@@ -214,14 +283,39 @@ pub(crate) fn check_files(
     scope: Scope,
     files: &[(usize, syn::File)],
     facts: &Facts,
+    graph: Option<&mut Graph>,
 ) -> (Vec<Finding>, Vec<Region>) {
     let mut c = checker(tree, index, scope);
     c.facts.clone_from(facts);
+    if graph.is_some() {
+        c.graph = Some(Graph::default());
+    }
     for (i, ast) in files {
         c.file = *i;
         c.module = tree.files[*i].module;
         c.blocks.clear();
+        // A file reached through `#[cfg(test)] mod tests;` is test code throughout.
+        c.test_depth = usize::from(tree.modules[c.module].test);
+        if c.test_depth > 0 {
+            let text = &tree.files[*i].text;
+            c.regions.push(Region {
+                file: tree.files[*i].path.display().to_string(),
+                range: Range {
+                    start: crate::finding::Pos { line: 1, column: 1 },
+                    end: crate::finding::Pos {
+                        line: text.lines().count() + 1,
+                        column: 1,
+                    },
+                },
+                reason: None,
+                test: true,
+            });
+        }
         c.visit_file(ast);
+    }
+    if let (Some(out), Some(g)) = (graph, c.graph.take()) {
+        out.edges.extend(g.edges);
+        out.functions.extend(g.functions);
     }
     (c.out, c.regions)
 }
@@ -239,12 +333,20 @@ struct Checker<'a> {
     /// Reasons of enclosing suppressions and authority roots.
     suppress: Vec<String>,
     test_depth: usize,
+    /// Inside the body of a `#[sandboxed]` function.
+    sandboxed_depth: usize,
+    /// The call graph, when recorded: enclosing functions, and the edges.
+    graph: Option<Graph>,
     preopen_impl: bool,
     base_scope: Scope,
     out: Vec<Finding>,
     regions: Vec<Region>,
     /// Names bound by renaming imports (`use a::b as c`) anywhere in the crate.
     aliases: HashSet<String>,
+    /// Module → name → what the name resolves to there. Each (module, name)
+    /// is resolved once, so resolution is linear in the names looked up
+    /// however many globs a module has, and glob cycles end.
+    memo: RefCell<HashMap<ModId, HashMap<String, Memo>>>,
 }
 
 fn path_segments(path: &syn::Path) -> Vec<String> {
@@ -262,7 +364,7 @@ fn canon(path: &[String]) -> String {
 }
 
 /// Whether an attribute marks test code: `#[test]`, `#[tokio::test]`, `#[cfg(test)]`.
-fn is_test_attr(attr: &syn::Attribute) -> bool {
+pub(crate) fn is_test_attr(attr: &syn::Attribute) -> bool {
     let path = attr.path();
     if path.segments.last().is_some_and(|s| s.ident == "test") {
         return true;
@@ -332,8 +434,8 @@ impl Checker<'_> {
             }
         }
         for i in (0..nblocks).rev() {
-            for glob in &self.blocks[i].bindings.globs {
-                if let Some(r) = self.glob_lookup(glob, name, i, module, depth) {
+            for glob in &self.blocks[i].globs {
+                if let Some(r) = self.glob_member(glob, name, module, depth) {
                     return r;
                 }
             }
@@ -346,6 +448,25 @@ impl Checker<'_> {
         if depth > MAX_DEPTH {
             return Some(Res::Unknown);
         }
+        if let Some(memo) = self.memo.borrow().get(&m).and_then(|names| names.get(name)) {
+            return match memo {
+                Memo::InProgress => None,
+                Memo::Done(r) => r.clone(),
+            };
+        }
+        self.memo
+            .borrow_mut()
+            .entry(m)
+            .or_default()
+            .insert(name.to_owned(), Memo::InProgress);
+        let found = self.lookup_in_module_uncached(m, name, depth);
+        if let Some(names) = self.memo.borrow_mut().get_mut(&m) {
+            names.insert(name.to_owned(), Memo::Done(found.clone()));
+        }
+        found
+    }
+
+    fn lookup_in_module_uncached(&self, m: ModId, name: &str, depth: usize) -> Option<Res> {
         let module = &self.tree.modules[m];
         if let Some(&child) = module.children.get(name) {
             return Some(Res::Module(child));
@@ -363,6 +484,19 @@ impl Checker<'_> {
             .find_map(|glob| self.glob_lookup(glob, name, 0, m, depth))
     }
 
+    /// `name` through a glob import whose path resolved to `glob`.
+    fn glob_member(&self, glob: &Res, name: &str, module: ModId, depth: usize) -> Option<Res> {
+        match glob {
+            Res::Module(id) if *id != module => self.lookup_in_module(*id, name, depth + 1),
+            Res::Extern(p) => {
+                let mut p = p.clone();
+                p.push(name.to_owned());
+                self.index.has_prefix(&canon(&p)).then_some(Res::Extern(p))
+            }
+            _ => None,
+        }
+    }
+
     fn glob_lookup(
         &self,
         glob: &[String],
@@ -374,14 +508,20 @@ impl Checker<'_> {
         if depth > MAX_DEPTH {
             return None;
         }
-        match self.resolve_from(glob, nblocks, module, depth + 1) {
-            Res::Module(id) if id != module => self.lookup_in_module(id, name, depth + 1),
-            Res::Extern(mut p) => {
-                p.push(name.to_owned());
-                self.index.has_prefix(&canon(&p)).then_some(Res::Extern(p))
-            }
-            _ => None,
-        }
+        let target = self.resolve_from(glob, nblocks, module, depth + 1);
+        self.glob_member(&target, name, module, depth)
+    }
+
+    /// Resolves a block's glob imports (against the blocks outside it) before
+    /// it is entered.
+    fn resolve_block_globs(&self, block: &mut Block) {
+        let outer = self.blocks.len();
+        block.globs = block
+            .bindings
+            .globs
+            .iter()
+            .map(|g| self.resolve_from(g, outer, self.module, 0))
+            .collect();
     }
 
     fn walk(&self, mut head: Res, rest: &[String], depth: usize) -> Res {
@@ -612,6 +752,9 @@ impl Checker<'_> {
         if self.index.is_tracked_type(owner)
             && [
                 "new",
+                "new_in",
+                "with_prefix",
+                "with_prefix_in",
                 "from",
                 "default",
                 "bind",
@@ -773,6 +916,7 @@ impl Checker<'_> {
                 self.aliases.insert(name.clone());
             }
         }
+        self.resolve_block_globs(&mut block);
         self.blocks.push(block);
     }
 
@@ -928,8 +1072,31 @@ impl Checker<'_> {
 
     // ---- reporting ----
 
+    fn enter_graph_fn(&mut self, name: String) {
+        if let Some(g) = &mut self.graph {
+            g.functions.push(name.clone());
+            g.stack.push(name);
+        }
+    }
+
+    fn leave_graph_fn(&mut self) {
+        if let Some(g) = &mut self.graph {
+            g.stack.pop();
+        }
+    }
+
+    fn record_call(&mut self, callee: Callee) {
+        if let Some(g) = &mut self.graph {
+            let caller = g.current();
+            g.edges.push((caller, callee));
+        }
+    }
+
     fn report(&mut self, id: usize, span: Range, name: Option<Range>) {
-        let api = self.index.get(id);
+        self.report_api(self.index.get(id), span, name);
+    }
+
+    fn report_api(&mut self, api: &crate::catalogue::Api, span: Range, name: Option<Range>) {
         let scope = if self.test_depth > 0 {
             Scope::Tests
         } else {
@@ -939,6 +1106,7 @@ impl Checker<'_> {
         let mut finding = Finding::for_api(api, file, span, Tier::Syntactic, scope);
         finding.name_span = name;
         finding.suppressed = self.suppress.last().cloned();
+        finding.function = self.graph.as_ref().map(Graph::current);
         self.out.push(finding);
     }
 
@@ -953,6 +1121,9 @@ impl Checker<'_> {
             .unwrap_or_default();
         if name == "macro_rules" {
             self.scan_tokens(mac.tokens.clone());
+            return;
+        }
+        if NON_CODE_MACROS.contains(&name.as_str()) {
             return;
         }
         let parser = Punctuated::<Expr, syn::Token![,]>::parse_terminated;
@@ -1238,8 +1409,18 @@ impl<'ast> Visit<'ast> for Checker<'_> {
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         let attrs = self.enter_attrs(&f.attrs, f);
+        let sandboxed = f.attrs.iter().any(|a| {
+            a.path()
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "sandboxed")
+        });
         let root = self.enter_fn(&f.sig, f);
+        self.enter_graph_fn(f.sig.ident.to_string());
+        self.sandboxed_depth += usize::from(sandboxed);
         self.visit_block(&f.block);
+        self.sandboxed_depth -= usize::from(sandboxed);
+        self.leave_graph_fn();
         self.leave_fn(root);
         self.leave_attrs(attrs);
     }
@@ -1254,7 +1435,13 @@ impl<'ast> Visit<'ast> for Checker<'_> {
             );
         }
         let root = self.enter_fn(&f.sig, f);
+        let name = match &self.self_ty {
+            Some(owner) => format!("{owner}::{}", f.sig.ident),
+            None => f.sig.ident.to_string(),
+        };
+        self.enter_graph_fn(name);
         self.visit_block(&f.block);
+        self.leave_graph_fn();
         self.leave_fn(root);
         if preopen {
             self.suppress.pop();
@@ -1317,6 +1504,7 @@ impl<'ast> Visit<'ast> for Checker<'_> {
                 // A module inside a function body: its items are local.
                 let mut block = Block::default();
                 block.bindings.collect(items);
+                self.resolve_block_globs(&mut block);
                 self.blocks.push(block);
             }
             for item in items {
@@ -1441,6 +1629,38 @@ impl<'ast> Visit<'ast> for Checker<'_> {
     }
 
     fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+        if self.sandboxed_depth > 0
+            && let Expr::Path(p) = &*call.func
+            && let Some(last) = p.path.segments.last()
+        {
+            let name = last.ident.to_string();
+            let escape = if name == "ambient_authority" || name.contains("_ambient") {
+                Some(0)
+            } else if name == "from_std" {
+                Some(2)
+            } else {
+                None
+            };
+            if let Some(e) = escape {
+                let api = &crate::catalogue::escapes()[e];
+                self.report_api(
+                    api,
+                    Range::of(call.span()),
+                    Some(Range::of(last.ident.span())),
+                );
+            }
+        }
+        if self.graph.is_some()
+            && let Expr::Path(p) = &*call.func
+            && p.qself.is_none()
+            && let Some(last) = p.path.segments.last()
+        {
+            let callee = match self.resolve(&path_segments(&p.path)) {
+                Res::Extern(path) => Callee::Extern(canon(&path)),
+                _ => Callee::Local(last.ident.to_string()),
+            };
+            self.record_call(callee);
+        }
         if let Expr::Path(p) = &*call.func
             && let Some(id) = self.match_expr_path(p)
         {
@@ -1463,6 +1683,13 @@ impl<'ast> Visit<'ast> for Checker<'_> {
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
         let name = m.method.to_string();
+        if self.graph.is_some() {
+            self.record_call(Callee::Method(name.clone()));
+        }
+        if self.sandboxed_depth > 0 && name == "into_std" {
+            let api = &crate::catalogue::escapes()[1];
+            self.report_api(api, Range::of(m.span()), Some(Range::of(m.method.span())));
+        }
         let mut hit = None;
         if self.index.is_method_name(&name)
             && let Some(Ty::Named(ty)) = self.type_of(&m.receiver)

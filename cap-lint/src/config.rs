@@ -6,7 +6,7 @@
 //! [[allow]]
 //! reason = "tests create and remove real files in temporary directories"
 //! scopes = ["tests"]            # lib, bins, tests, benches, examples, build
-//! categories = ["fs", "env"]    # fs, net, process, env, ffi
+//! categories = ["fs", "env"]    # fs, net, process, env, ffi, escape
 //!
 //! [[allow]]
 //! reason = "reads /proc/self/status to count threads before locking"
@@ -22,6 +22,12 @@
 //! severity = "high"
 //! message = "fetches an arbitrary URL"
 //! help = "a pre-opened `cap_core::net` handle passed in"
+//!
+//! # For `cargo cap-lint --deps`: the categories a dependency may use
+//! # (fs, net, process, env, ffi, build, proc-macro).
+//! [deps.serde_json]
+//! allow = ["build"]
+//! reason = "a parser"                # optional
 //! ```
 
 use std::path::Path;
@@ -38,6 +44,9 @@ pub struct Config {
     pub allow: Vec<AllowRule>,
     /// Extra catalogue entries.
     pub extra: Vec<Api>,
+    /// `[deps.NAME] allow = [...]`: the categories each dependency may use
+    /// (`cargo cap-lint --deps` fails when one uses another).
+    pub deps: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// One allow rule: a finding matching every given key is allowed, with the reason.
@@ -84,6 +93,17 @@ struct RawConfig {
     allow: Vec<RawAllow>,
     #[serde(default)]
     extra: Vec<RawExtra>,
+    #[serde(default)]
+    deps: std::collections::BTreeMap<String, RawDepPolicy>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDepPolicy {
+    allow: Vec<String>,
+    #[serde(default)]
+    #[allow(dead_code, reason = "documentation for the reader of cap-lint.toml")]
+    reason: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -157,6 +177,17 @@ impl Config {
     }
 
     fn add(&mut self, raw: RawConfig, origin: &str, package: Option<&str>) -> Result<(), String> {
+        for (name, policy) in raw.deps {
+            for c in &policy.allow {
+                if !crate::deps::CATEGORIES.contains(&c.as_str()) {
+                    return Err(format!(
+                        "{origin}: [deps.{name}]: unknown category `{c}` (expected one of {})",
+                        crate::deps::CATEGORIES.join(", ")
+                    ));
+                }
+            }
+            self.deps.insert(name, policy.allow);
+        }
         for (i, a) in raw.allow.into_iter().enumerate() {
             let at = format!("{origin}: allow rule {}", i + 1);
             if a.reason.trim().is_empty() {
@@ -170,7 +201,7 @@ impl Config {
                 .map(|c| {
                     Category::parse(c).ok_or_else(|| {
                         format!(
-                            "{at}: unknown category `{c}` (expected fs, net, process, env or ffi)"
+                            "{at}: unknown category `{c}` (expected fs, net, process, env, ffi or escape)"
                         )
                     })
                 })
@@ -255,6 +286,7 @@ mod tests {
             scope,
             package: Some(package.into()),
             suppressed: None,
+            function: None,
         }
     }
 

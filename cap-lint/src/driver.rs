@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use crate::catalogue::Index;
-use crate::check::{self, Facts};
+use crate::check::{self, Facts, Graph};
 use crate::finding::{Finding, Region, Scope};
 use crate::tree::{CrateTree, FileError, Skeleton, parse, skeleton};
 
@@ -44,6 +44,7 @@ enum Reply {
     Checked {
         findings: Vec<Finding>,
         regions: Vec<Region>,
+        graph: Option<Graph>,
     },
     /// The check of these files panicked: they are reported as not analysed.
     CheckPanicked {
@@ -59,7 +60,14 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
-fn worker(id: usize, jobs: &Receiver<Job>, replies: &Sender<Reply>, index: &Index, scope: Scope) {
+fn worker(
+    id: usize,
+    jobs: &Receiver<Job>,
+    replies: &Sender<Reply>,
+    index: &Index,
+    scope: Scope,
+    record: bool,
+) {
     let mut asts: Vec<(usize, syn::File)> = Vec::new();
     for job in jobs {
         match job {
@@ -67,11 +75,7 @@ fn worker(id: usize, jobs: &Receiver<Job>, replies: &Sender<Reply>, index: &Inde
                 let text = match text.map_or_else(|| std::fs::read_to_string(&path), Ok) {
                     Ok(t) => t,
                     Err(e) => {
-                        let result = Err(FileError {
-                            line: 0,
-                            column: 0,
-                            message: format!("cannot read: {e}"),
-                        });
+                        let result = Err(FileError::whole_file(format!("cannot read: {e}")));
                         let _ = replies.send(Reply::Parsed {
                             worker: id,
                             file,
@@ -90,11 +94,10 @@ fn worker(id: usize, jobs: &Receiver<Job>, replies: &Sender<Reply>, index: &Inde
                         Ok(sk)
                     }
                     Ok(Err(e)) => Err(e),
-                    Err(p) => Err(FileError {
-                        line: 0,
-                        column: 0,
-                        message: format!("cap-lint panicked while parsing: {}", panic_message(&*p)),
-                    }),
+                    Err(p) => Err(FileError::whole_file(format!(
+                        "cap-lint panicked while parsing: {}",
+                        panic_message(&*p)
+                    ))),
                 };
                 let _ = replies.send(Reply::Parsed {
                     worker: id,
@@ -109,10 +112,15 @@ fn worker(id: usize, jobs: &Receiver<Job>, replies: &Sender<Reply>, index: &Inde
                 let _ = replies.send(Reply::Fields(fields));
             }
             Job::Check(tree, fields) => {
+                let mut graph = record.then(Graph::default);
                 let reply = match catch_unwind(AssertUnwindSafe(|| {
-                    check::check_files(&tree, index, scope, &asts, &fields)
+                    check::check_files(&tree, index, scope, &asts, &fields, graph.as_mut())
                 })) {
-                    Ok((findings, regions)) => Reply::Checked { findings, regions },
+                    Ok((findings, regions)) => Reply::Checked {
+                        findings,
+                        regions,
+                        graph,
+                    },
                     Err(p) => Reply::CheckPanicked {
                         files: asts.iter().map(|(i, _)| *i).collect(),
                         message: panic_message(&*p),
@@ -139,7 +147,9 @@ pub(crate) fn check_crate(
     index: &Index,
     scope: Scope,
     skip: &dyn Fn(&Path) -> bool,
+    mut graph: Option<&mut Graph>,
 ) -> (CrateTree, Vec<Finding>, Vec<Region>) {
+    let record = graph.is_some();
     let (root_path, root_text, follow) = match root {
         Root::File(p) => (p, None, true),
         Root::Text(p, t) => (p, Some(t), false),
@@ -168,7 +178,7 @@ pub(crate) fn check_crate(
             std::thread::Builder::new()
                 .name(format!("cap-lint-{id}"))
                 .stack_size(STACK)
-                .spawn_scoped(s, move || worker(id, &rx, &replies, index, scope))
+                .spawn_scoped(s, move || worker(id, &rx, &replies, index, scope, record))
                 .expect("spawn a cap-lint worker thread");
             job_txs.push(tx);
         }
@@ -197,8 +207,10 @@ pub(crate) fn check_crate(
             pending -= 1;
             load[worker] -= 1;
             parsed[file] = true;
-            for next in tree.add_parsed(file, text, result, skip) {
-                parsed.push(false);
+            let next_files = tree.add_parsed(file, text, result, skip);
+            // Missing module files are registered too, already with their error.
+            parsed.resize(tree.files.len(), false);
+            for next in next_files {
                 let w = (0..threads).min_by_key(|&w| load[w]).unwrap_or(0);
                 let _ = job_txs[w].send(Job::Parse {
                     file: next.file,
@@ -210,13 +222,11 @@ pub(crate) fn check_crate(
             }
         }
         for (f, done) in parsed.iter().enumerate() {
-            if !done && f < tree.files.len() {
+            if !done && f < tree.files.len() && tree.files[f].error.is_none() {
                 // Never clean: a file whose parse never came back is not analysed.
-                tree.files[f].error = Some(FileError {
-                    line: 0,
-                    column: 0,
-                    message: "cap-lint lost this file's parse".to_owned(),
-                });
+                tree.files[f].error = Some(FileError::whole_file(
+                    "cap-lint lost this file's parse".to_owned(),
+                ));
             }
         }
         let shared = Arc::new(tree);
@@ -240,9 +250,14 @@ pub(crate) fn check_crate(
                 Reply::Checked {
                     findings: f,
                     regions: r,
+                    graph: g,
                 } => {
                     findings.extend(f);
                     regions.extend(r);
+                    if let (Some(out), Some(g)) = (graph.as_deref_mut(), g) {
+                        out.edges.extend(g.edges);
+                        out.functions.extend(g.functions);
+                    }
                 }
                 Reply::CheckPanicked { files, message } => panicked.push((files, message)),
                 Reply::Parsed { .. } | Reply::Fields(_) => {}
@@ -253,11 +268,9 @@ pub(crate) fn check_crate(
         for (files, message) in panicked {
             for f in files {
                 // Never clean: a file whose check failed is not analysed.
-                tree.files[f].error = Some(FileError {
-                    line: 0,
-                    column: 0,
-                    message: format!("cap-lint panicked while checking: {message}"),
-                });
+                tree.files[f].error = Some(FileError::whole_file(format!(
+                    "cap-lint panicked while checking: {message}"
+                )));
                 findings.retain(|x| x.file != tree.files[f].path.display().to_string());
             }
         }

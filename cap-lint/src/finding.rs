@@ -140,6 +140,10 @@ pub struct Finding {
     pub package: Option<String>,
     /// Why it is allowed, when it is (suppression attribute, authority root or config).
     pub suppressed: Option<String>,
+    /// The function it is in (`name` or `Type::name`), when the call graph
+    /// is recorded (`--deps`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
 }
 
 impl Finding {
@@ -161,6 +165,7 @@ impl Finding {
             scope,
             package: None,
             suppressed: None,
+            function: None,
         }
     }
 }
@@ -176,6 +181,10 @@ pub struct Unanalysed {
     pub column: usize,
     /// Why.
     pub error: String,
+    /// A declared module's file that does not exist (fails the run only with
+    /// `--deny-missing-modules`; unreadable and unparseable files always do).
+    #[serde(default)]
+    pub missing: bool,
 }
 
 /// A stretch of code that is suppressed (with the reason) or is test code:

@@ -5,7 +5,8 @@
 //! The syntactic tier ([`check_crate`], [`check_source`]) parses sources with
 //! `syn` and resolves names as far as syntax allows; the precise tier
 //! ([`precise`]) runs `cargo clippy` with a `clippy.toml` generated from the same
-//! [`catalogue`]. The binary `cargo-cap-lint` drives both; the book chapter
+//! [`catalogue`]. [`deps`] audits the dependency tree with the same checker
+//! and a cross-crate call graph. The binary `cargo-cap-lint` drives them; the book chapter
 //! "cargo cap-lint" describes how to adopt it.
 //!
 //! ```
@@ -21,6 +22,7 @@ pub mod baseline;
 pub mod catalogue;
 mod check;
 pub mod config;
+pub mod deps;
 mod driver;
 pub mod finding;
 pub mod precise;
@@ -92,6 +94,7 @@ fn finish(
                 line: e.line,
                 column: e.column,
                 error: e.message.clone(),
+                missing: e.missing,
             }),
         }
         analysis.sources.insert(name, file.text.clone());
@@ -128,6 +131,7 @@ pub fn check_source(file: &str, text: &str, index: &Index) -> Analysis {
         index,
         Scope::Lib,
         &|_| false,
+        None,
     );
     finish(&tree, (findings, regions), &|p| p.display().to_string())
 }
@@ -144,6 +148,27 @@ pub fn check_crate(
     skip: &dyn Fn(&Path) -> bool,
 ) -> Analysis {
     let (tree, findings, regions) =
-        driver::check_crate(driver::Root::File(root), index, scope, skip);
+        driver::check_crate(driver::Root::File(root), index, scope, skip, None);
     finish(&tree, (findings, regions), label)
+}
+
+pub use check::{Callee, Graph};
+
+/// Like [`check_crate`], and also records the crate's syntactic call graph
+/// (each finding then names the function it is in).
+pub fn check_crate_graph(
+    root: &Path,
+    scope: Scope,
+    index: &Index,
+    label: &dyn Fn(&Path) -> String,
+) -> (Analysis, Graph) {
+    let mut graph = Graph::default();
+    let (tree, findings, regions) = driver::check_crate(
+        driver::Root::File(root),
+        index,
+        scope,
+        &|_| false,
+        Some(&mut graph),
+    );
+    (finish(&tree, (findings, regions), label), graph)
 }

@@ -34,8 +34,24 @@ Options:
   -h, --help                 print this help
   -V, --version              print the version
 
-Exit status: 0 clean, 1 findings at or above --deny, 2 usage or I/O errors or
-files that could not be analysed.";
+      --deps                 audit the dependency tree instead: the ambient-authority
+                             categories each crate uses (fs, net, process, env, ffi,
+                             build, proc-macro) and the shortest call path to each
+                             from this workspace's code; fails (1) when a crate uses
+                             a category its `[deps.NAME] allow = [...]` does not
+                             list, or (with --baseline) gained one since
+      --deny-missing-modules also fail (exit 2) when a declared module's file is
+                             missing (always reported as not analysed)
+
+Suppressing one call: put `#[cap_core::ambient(reason = \"…\")]` (or
+`#[allow(clippy::disallowed_methods, reason = \"…\")]`) on the item or statement;
+functions taking the `AmbientAuthority` token are allowed automatically.
+Configuration: `cap-lint.toml` at the workspace root ([[allow]] rules by
+package, scope, file, category or API; [[extra]] APIs to flag).
+The book chapter \"cargo cap-lint\" (book/src/cap-lint.md) describes both.
+
+Exit status: 0 clean (and always after --write-baseline), 1 findings at or above
+--deny, 2 usage or I/O errors or files that could not be analysed.";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -54,6 +70,8 @@ struct Options {
     precise: bool,
     show_suppressed: bool,
     list: bool,
+    deny_missing: bool,
+    deps: bool,
     paths: Vec<PathBuf>,
 }
 
@@ -72,6 +90,8 @@ fn parse_args(mut args: Vec<String>) -> Result<Option<Options>, String> {
         precise: false,
         show_suppressed: false,
         list: false,
+        deny_missing: false,
+        deps: false,
         paths: Vec::new(),
     };
     let mut it = args.into_iter();
@@ -88,11 +108,11 @@ fn parse_args(mut args: Vec<String>) -> Result<Option<Options>, String> {
         };
         match flag.as_str() {
             "-h" | "--help" => {
-                println!("{USAGE}");
+                out(&format!("{USAGE}\n"));
                 return Ok(None);
             }
             "-V" | "--version" => {
-                println!("cargo-cap-lint {}", env!("CARGO_PKG_VERSION"));
+                out(&format!("cargo-cap-lint {}\n", env!("CARGO_PKG_VERSION")));
                 return Ok(None);
             }
             "--message-format" => {
@@ -120,6 +140,8 @@ fn parse_args(mut args: Vec<String>) -> Result<Option<Options>, String> {
             "--precise" => o.precise = true,
             "--show-suppressed" => o.show_suppressed = true,
             "--list" => o.list = true,
+            "--deny-missing-modules" => o.deny_missing = true,
+            "--deps" => o.deps = true,
             "--" => o.paths.extend(it.by_ref().map(PathBuf::from)),
             f if f.starts_with('-') => return Err(format!("unknown option `{f}` (see --help)")),
             _ => o.paths.push(PathBuf::from(arg)),
@@ -132,7 +154,7 @@ fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e}");
+            err(&format!("error: {e}"));
             ExitCode::from(2)
         }
     }
@@ -158,17 +180,20 @@ fn run(args: Vec<String>) -> Result<u8, String> {
                 .chain(config.extra.iter().cloned()),
         );
         match o.format {
-            Format::Human => print!("{}", render::catalogue_table(&index)),
+            Format::Human => out(&render::catalogue_table(&index)),
             // One object per entry, with the catalogue's fields.
             Format::Json | Format::Sarif => {
                 for api in index.apis() {
                     let mut v = serde_json::to_value(api).map_err(|e| e.to_string())?;
                     v["code"] = api.code().into();
-                    println!("{v}");
+                    out(&format!("{v}\n"));
                 }
             }
         }
         return Ok(0);
+    }
+    if o.deps {
+        return run_deps(&o, &cwd);
     }
     let (targets, base, config, workspace_dir) = if o.paths.is_empty() {
         let ws = Workspace::discover(&cwd, o.manifest.as_deref())?;
@@ -197,37 +222,126 @@ fn run(args: Vec<String>) -> Result<u8, String> {
     }
     if let Some(b) = &o.baseline {
         let removed = Baseline::load(b)?.filter(&mut analysis);
-        eprintln!(
+        err(&format!(
             "cap-lint: {removed} finding(s) already in the baseline {}",
             b.display()
-        );
+        ));
     }
     if let Some(path) = &o.write_baseline {
         write_file(path, &render::json_lines(&analysis, o.deny, false))?;
     }
     match o.format {
         Format::Human => {
-            print!("{}", render::human(&analysis, o.deny, o.show_suppressed));
-            eprintln!("{}", render::summary(&analysis));
+            out(&render::human(&analysis, o.deny, o.show_suppressed));
+            err(&render::summary(&analysis));
         }
-        Format::Json => print!(
-            "{}",
-            render::json_lines(&analysis, o.deny, o.show_suppressed)
-        ),
+        Format::Json => out(&render::json_lines(&analysis, o.deny, o.show_suppressed)),
         Format::Sarif => {
             let log = render::sarif(&analysis, &index, o.deny);
-            println!(
-                "{}",
+            out(&format!(
+                "{}\n",
                 serde_json::to_string_pretty(&log).map_err(|e| e.to_string())?
-            );
+            ));
         }
     }
-    if !analysis.unanalysed.is_empty() {
+    if analysis
+        .unanalysed
+        .iter()
+        .any(|u| !u.missing || o.deny_missing)
+    {
         return Ok(2);
+    }
+    if o.write_baseline.is_some() {
+        // The findings were recorded, not judged.
+        return Ok(0);
     }
     Ok(u8::from(analysis.active().any(|f| f.severity >= o.deny)))
 }
 
+/// Writes to stdout; a reader that has gone away (`| head -1`) ends the
+/// output quietly instead of panicking: the exit status still says what was found.
+fn out(text: &str) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
 fn write_file(path: &Path, text: &str) -> Result<(), String> {
     std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A line to stderr, quietly dropped if stderr is closed.
+fn err(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// `--deps`: the dependency audit, its policy and its baseline diff.
+fn run_deps(o: &Options, cwd: &Path) -> Result<u8, String> {
+    if !o.paths.is_empty() {
+        return Err("--deps audits a cargo workspace: give no PATH (use --manifest-path)".into());
+    }
+    let ws = Workspace::discover(cwd, o.manifest.as_deref())?;
+    let config = ws.config(o.config.as_deref())?;
+    let index = Index::new(
+        builtin()
+            .iter()
+            .cloned()
+            .chain(config.extra.iter().cloned()),
+    );
+    let started = std::time::Instant::now();
+    let audit = cap_lint::deps::audit(cwd, o.manifest.as_deref(), &index)?;
+    let elapsed = started.elapsed();
+    if let Some(path) = &o.write_baseline {
+        write_file(path, &cap_lint::deps::json_lines(&audit))?;
+    }
+    match o.format {
+        Format::Human => out(&cap_lint::deps::table(&audit)),
+        Format::Json => out(&cap_lint::deps::json_lines(&audit)),
+        Format::Sarif => out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&cap_lint::deps::sarif(&audit))
+                .map_err(|e| e.to_string())?
+        )),
+    }
+    let mut failed = false;
+    for v in cap_lint::deps::violations(&audit, &config.deps) {
+        failed = true;
+        err(&format!(
+            "error[ambient-dep::policy]: {} {} uses {}, which its [deps.{}] in cap-lint.toml does not allow",
+            v.name,
+            v.version,
+            v.categories.join(", "),
+            v.name
+        ));
+    }
+    if let Some(b) = &o.baseline {
+        let text = std::fs::read_to_string(b).map_err(|e| format!("{}: {e}", b.display()))?;
+        let changes =
+            cap_lint::deps::diff(&audit, &text).map_err(|e| format!("{}: {e}", b.display()))?;
+        for c in changes {
+            failed = true;
+            err(&format!("error[ambient-dep::baseline]: {c}"));
+        }
+    }
+    err(&format!(
+        "cap-lint --deps: {} crates, {} using ambient authority, {} lines read in {:.2} s",
+        audit.crates.len(),
+        audit
+            .crates
+            .iter()
+            .filter(|c| c
+                .categories
+                .iter()
+                .any(|k| k != "build" && k != "proc-macro"))
+            .count(),
+        audit.lines,
+        elapsed.as_secs_f64()
+    ));
+    if o.write_baseline.is_some() {
+        return Ok(0);
+    }
+    Ok(u8::from(failed))
 }

@@ -96,10 +96,12 @@ fn render_unanalysed(out: &mut String, u: &Unanalysed) {
     } else {
         let _ = writeln!(out, " --> {}", u.file);
     }
-    let _ = writeln!(
-        out,
-        "  = note: a file that cannot be parsed is never reported as clean\n"
-    );
+    let note = if u.missing {
+        "a module whose file is missing is not analysed (it fails the run with --deny-missing-modules)"
+    } else {
+        "a file that cannot be read or parsed is never reported as clean"
+    };
+    let _ = writeln!(out, "  = note: {note}\n");
 }
 
 fn render_finding(out: &mut String, f: &Finding, source: Option<&str>, deny: Severity) {
@@ -201,6 +203,7 @@ fn category_noun(c: Category) -> &'static str {
         Category::Process => "process table",
         Category::Env => "process environment",
         Category::Ffi => "operating system",
+        Category::Escape => "world from inside the sandbox",
     }
 }
 
@@ -250,6 +253,8 @@ struct JsonUnanalysed<'a> {
     severity: &'static str,
     level: &'static str,
     message: &'a str,
+    /// A declared module's file that does not exist.
+    missing: bool,
 }
 
 fn json_record<'a>(f: &'a Finding, source: Option<&str>, deny: Severity) -> JsonFinding<'a> {
@@ -303,6 +308,7 @@ pub fn json_lines(analysis: &Analysis, deny: Severity, show_suppressed: bool) ->
             severity: "high",
             level: "error",
             message: &u.error,
+            missing: u.missing,
         };
         let _ = writeln!(out, "{}", serde_json::to_string(&v).unwrap_or_default());
     }

@@ -32,6 +32,20 @@ pub(crate) struct FileError {
     pub(crate) column: usize,
     /// The parser's or the OS's message.
     pub(crate) message: String,
+    /// The file is a declared module's file that does not exist.
+    pub(crate) missing: bool,
+}
+
+impl FileError {
+    /// An error with no position.
+    pub(crate) fn whole_file(message: String) -> Self {
+        FileError {
+            line: 0,
+            column: 0,
+            message,
+            missing: false,
+        }
+    }
 }
 
 /// A `use` target as written: segments, possibly starting with `crate`,
@@ -157,6 +171,8 @@ pub(crate) struct Module {
     pub(crate) bindings: Bindings,
     /// Child modules by name.
     pub(crate) children: HashMap<String, ModId>,
+    /// Whether the module is test code (`#[cfg(test)] mod tests;`, or inside such a module).
+    pub(crate) test: bool,
 }
 
 /// The parts of a parsed file that the module tree needs: plain data, so it
@@ -172,7 +188,12 @@ struct ModDecl {
     name: String,
     /// Line and column of the module's name (with the file, its key).
     key: (usize, usize),
+    /// `#[path = "…"]`, if any.
     path_attr: Option<String>,
+    /// The paths of `#[cfg_attr(…, path = "…")]`, every branch.
+    cfg_paths: Vec<String>,
+    /// Whether the declaration is test code (`#[cfg(test)]`).
+    test: bool,
     inline: Option<Skeleton>,
 }
 
@@ -206,6 +227,8 @@ pub(crate) fn skeleton(items: &[syn::Item]) -> Skeleton {
                     name: m.ident.to_string(),
                     key: (start.line, start.column),
                     path_attr: path_attr(&m.attrs),
+                    cfg_paths: m.attrs.iter().flat_map(cfg_attr_paths).collect(),
+                    test: m.attrs.iter().any(crate::check::is_test_attr),
                     inline: m.content.as_ref().map(|(_, items)| skeleton(items)),
                 });
             }
@@ -238,6 +261,8 @@ pub(crate) struct CrateTree {
     child_dirs: HashMap<usize, PathBuf>,
     /// Whether `mod x;` declarations are followed to files.
     follow_files: bool,
+    /// The paths in `files`.
+    known: HashSet<PathBuf>,
 }
 
 impl CrateTree {
@@ -249,12 +274,14 @@ impl CrateTree {
                 parent: None,
                 bindings: Bindings::default(),
                 children: HashMap::new(),
+                test: false,
             }],
             files: Vec::new(),
             mod_items: HashMap::new(),
             aliases: HashSet::new(),
             child_dirs: HashMap::new(),
             follow_files,
+            known: HashSet::new(),
         };
         let dir = root.parent().unwrap_or(Path::new(".")).to_path_buf();
         tree.register(root, 0, dir);
@@ -269,6 +296,7 @@ impl CrateTree {
 
     fn register(&mut self, path: &Path, module: ModId, child_dir: PathBuf) -> usize {
         let index = self.files.len();
+        self.known.insert(path.to_path_buf());
         self.files.push(SourceFile {
             path: path.to_path_buf(),
             text: String::new(),
@@ -322,10 +350,12 @@ impl CrateTree {
         self.modules[module].bindings.extend(sk.bindings);
         for m in sk.mods {
             let id = self.modules.len();
+            let test = m.test || self.modules[module].test;
             self.modules.push(Module {
                 parent: Some(module),
                 bindings: Bindings::default(),
                 children: HashMap::new(),
+                test,
             });
             self.modules[module].children.insert(m.name.clone(), id);
             self.mod_items.insert((file, m.key.0, m.key.1), id);
@@ -336,45 +366,255 @@ impl CrateTree {
                 };
                 self.collect_module(file, file_path, id, inner, &child_dir, skip, pending);
             } else if self.follow_files {
-                let candidates = match &m.path_attr {
-                    Some(p) => vec![file_path.parent().unwrap_or(Path::new(".")).join(p)],
-                    None => vec![
-                        dir.join(format!("{}.rs", m.name)),
-                        dir.join(&m.name).join("mod.rs"),
-                    ],
-                };
-                let Some(found) = candidates.into_iter().find(|c| c.is_file()) else {
-                    continue;
-                };
-                if self.files.iter().any(|f| f.path == found) || skip(&found) {
-                    continue;
-                }
-                let child_dir =
-                    if found.file_name().is_some_and(|f| f == "mod.rs") || m.path_attr.is_some() {
-                        found.parent().unwrap_or(Path::new(".")).to_path_buf()
-                    } else {
-                        dir.join(&m.name)
-                    };
-                let index = self.register(&found, id, child_dir);
-                pending.push(Pending {
-                    file: index,
-                    path: found,
-                });
+                self.follow_mod(file_path, id, &m, dir, skip, pending);
             }
+        }
+    }
+
+    /// Finds the file(s) of `mod name;`: the `#[path]` one, or each branch
+    /// of `#[cfg_attr(…, path = …)]` and the default `name.rs` /
+    /// `name/mod.rs` (the file when no branch applies). A file that must exist
+    /// and does not is registered as not analysed.
+    fn follow_mod(
+        &mut self,
+        file_path: &Path,
+        id: ModId,
+        m: &ModDecl,
+        dir: &Path,
+        skip: &dyn Fn(&Path) -> bool,
+        pending: &mut Vec<Pending>,
+    ) {
+        let here = file_path.parent().unwrap_or(Path::new("."));
+        let default = [
+            dir.join(format!("{}.rs", m.name)),
+            dir.join(&m.name).join("mod.rs"),
+        ];
+        // (candidates for one variant, whether the variant must exist)
+        let mut variants: Vec<(Vec<PathBuf>, bool)> = Vec::new();
+        if let Some(p) = &m.path_attr {
+            variants.push((vec![here.join(p)], true));
+        } else {
+            for p in &m.cfg_paths {
+                variants.push((vec![here.join(p)], true));
+            }
+            // Without cfg_attr paths the default file must exist; with them it
+            // is the file for when no branch applies, often never.
+            variants.push((default.to_vec(), m.cfg_paths.is_empty()));
+        }
+        for (candidates, required) in variants {
+            let Some(found) = candidates.iter().find(|c| c.is_file()).cloned() else {
+                if required && !self.known.contains(&candidates[0]) && !skip(&candidates[0]) {
+                    let tried: Vec<String> =
+                        candidates.iter().map(|c| c.display().to_string()).collect();
+                    let index = self.register(&candidates[0], id, PathBuf::new());
+                    self.files[index].error = Some(FileError {
+                        missing: true,
+                        ..FileError::whole_file(format!(
+                            "the file of `mod {};` was not found (tried {})",
+                            m.name,
+                            tried.join(", ")
+                        ))
+                    });
+                }
+                continue;
+            };
+            if self.known.contains(&found) || skip(&found) {
+                continue;
+            }
+            let child_dir = if found.file_name().is_some_and(|f| f == "mod.rs")
+                || m.path_attr.is_some()
+                || found != default[0]
+            {
+                found.parent().unwrap_or(Path::new(".")).to_path_buf()
+            } else {
+                dir.join(&m.name)
+            };
+            let index = self.register(&found, id, child_dir);
+            pending.push(Pending {
+                file: index,
+                path: found,
+            });
         }
     }
 }
 
-/// Parses a file's text into its syntax tree, or the parse error.
+/// Parses a file's text into its syntax tree, or the parse error. When the
+/// text does not even lex (an unbalanced delimiter, an unterminated string),
+/// the error names the culprit the way rustc does, rather than proc-macro2's
+/// "cannot parse string into token stream".
 pub(crate) fn parse(text: &str) -> Result<syn::File, FileError> {
     syn::parse_file(text).map_err(|e| {
         let start = e.span().start();
+        let lexical = e
+            .to_string()
+            .contains("cannot parse string into token stream");
+        if lexical && let Some(d) = lex_error(text) {
+            return d;
+        }
         FileError {
             line: start.line,
             column: start.column + 1,
             message: e.to_string(),
+            missing: false,
         }
     })
+}
+
+/// Finds the first lexical error of `text`: an unclosed, unexpected or
+/// mismatched delimiter, or an unterminated string, block comment or char.
+/// Positions are 1-based lines and character columns.
+fn lex_error(text: &str) -> Option<FileError> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut line_of = Vec::with_capacity(chars.len() + 1);
+    let (mut line, mut col) = (1, 1);
+    for &c in &chars {
+        line_of.push((line, col));
+        if c == '\n' {
+            line += 1;
+            col = 1;
+        } else {
+            col += 1;
+        }
+    }
+    line_of.push((line, col));
+    let err = |at: usize, message: String| {
+        let (line, column) = line_of[at.min(line_of.len() - 1)];
+        Some(FileError {
+            line,
+            column,
+            message,
+            missing: false,
+        })
+    };
+    let mut open: Vec<(char, usize)> = Vec::new();
+    let mut i = 0;
+    let at = |i: usize| chars.get(i).copied().unwrap_or('\0');
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '/' if at(i + 1) == '/' => {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+            }
+            '/' if at(i + 1) == '*' => {
+                let start = i;
+                let mut depth = 0;
+                loop {
+                    if i >= chars.len() {
+                        return err(start, "unterminated block comment".to_owned());
+                    }
+                    if chars[i] == '/' && at(i + 1) == '*' {
+                        depth += 1;
+                        i += 2;
+                    } else if chars[i] == '*' && at(i + 1) == '/' {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+                continue;
+            }
+            'r' | 'b' | 'c'
+                if (i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_'))
+                    && raw_string_start(&chars, i).is_some() =>
+            {
+                let (hashes, body) = raw_string_start(&chars, i).unwrap_or((0, i));
+                let start = i;
+                i = body;
+                loop {
+                    if i >= chars.len() {
+                        return err(start, "unterminated raw string".to_owned());
+                    }
+                    if chars[i] == '"' && (1..=hashes).all(|k| at(i + k) == '#') {
+                        i += hashes + 1;
+                        break;
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            '"' => {
+                let start = i;
+                i += 1;
+                loop {
+                    match chars.get(i) {
+                        None => return err(start, "unterminated double quote string".to_owned()),
+                        Some('\\') => i += 2,
+                        Some('"') => break,
+                        Some(_) => i += 1,
+                    }
+                }
+            }
+            '\'' => {
+                // A char literal ('a', '\n', '\u{..}') or a lifetime ('a).
+                if at(i + 1) == '\\' {
+                    let start = i;
+                    i += 2;
+                    while i < chars.len() && chars[i] != '\'' && chars[i] != '\n' {
+                        i += 1;
+                    }
+                    if at(i) != '\'' {
+                        return err(start, "unterminated character literal".to_owned());
+                    }
+                } else if at(i + 2) == '\'' {
+                    i += 2;
+                }
+            }
+            '(' | '[' | '{' => open.push((c, i)),
+            ')' | ']' | '}' => {
+                let want = match c {
+                    ')' => '(',
+                    ']' => '[',
+                    _ => '{',
+                };
+                match open.pop() {
+                    None => return err(i, format!("unexpected closing delimiter: `{c}`")),
+                    Some((o, _)) if o == want => {}
+                    Some((o, at_open)) => {
+                        let (l, cl) = line_of[at_open];
+                        return err(
+                            i,
+                            format!(
+                                "mismatched closing delimiter: `{c}` (the `{o}` it closes was opened at {l}:{cl})"
+                            ),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let (o, at_open) = open.pop()?;
+    let (l, cl) = line_of[at_open];
+    err(
+        chars.len(),
+        format!("this file contains an unclosed delimiter: `{o}` opened at {l}:{cl}"),
+    )
+}
+
+/// If a raw (byte/C) string starts at `i` (`r"`, `r#"`, `br"`, `cr##"`),
+/// the number of `#` and the index of its first character.
+fn raw_string_start(chars: &[char], i: usize) -> Option<(usize, usize)> {
+    let mut j = i;
+    if matches!(chars.get(j), Some('b' | 'c')) {
+        j += 1;
+    }
+    if chars.get(j) != Some(&'r') {
+        return None;
+    }
+    j += 1;
+    let mut hashes = 0;
+    while chars.get(j) == Some(&'#') {
+        hashes += 1;
+        j += 1;
+    }
+    (chars.get(j) == Some(&'"')).then_some((hashes, j + 1))
 }
 
 /// The value of a `#[path = "..."]` attribute.
@@ -395,6 +635,38 @@ fn path_attr(attrs: &[syn::Attribute]) -> Option<String> {
         };
         Some(s.value())
     })
+}
+
+/// The `path = "…"` values of a `#[cfg_attr(pred, attr, …)]`, in every
+/// branch (nested `cfg_attr` included), whatever the predicate.
+fn cfg_attr_paths(attr: &syn::Attribute) -> Vec<String> {
+    fn of_meta(meta: &syn::Meta, out: &mut Vec<String>) {
+        match meta {
+            syn::Meta::NameValue(nv) if nv.path.is_ident("path") => {
+                if let syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) = &nv.value
+                {
+                    out.push(s.value());
+                }
+            }
+            syn::Meta::List(l) if l.path.is_ident("cfg_attr") => {
+                let parser =
+                    syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated;
+                if let Ok(items) = l.parse_args_with(parser) {
+                    // The first item is the predicate.
+                    for m in items.iter().skip(1) {
+                        of_meta(m, out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    of_meta(&attr.meta, &mut out);
+    out
 }
 
 /// The items inside an item-position macro call whose body is a list of items

@@ -2,6 +2,7 @@
 //! configuration, baselines and workspace discovery, on projects written to
 //! temporary directories.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -162,7 +163,15 @@ fn baseline_reports_only_new_findings() {
         "fn f() {\n    let _ = std::fs::read(\"old\");\n}\n",
     );
     let first = run(tmp.path(), &["--write-baseline", "base.json", "a.rs"]);
-    assert_eq!(code(&first), 1);
+    assert_eq!(
+        code(&first),
+        0,
+        "writing a baseline records findings, it does not fail"
+    );
+    assert!(
+        stdout(&first).contains("std::fs::read"),
+        "and still shows them"
+    );
     assert_eq!(
         code(&run(tmp.path(), &["--baseline", "base.json", "a.rs"])),
         0
@@ -433,4 +442,113 @@ fn inside_a_member_only_that_package_is_checked() {
         "inside a member: that package"
     );
     assert_eq!(packages(d, &["--manifest-path", "a/Cargo.toml"]), ["a"]);
+}
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut many = String::new();
+    for i in 0..2000 {
+        let _ = writeln!(many, "fn f{i}() {{ let _ = std::fs::read(\"{i}\"); }}");
+    }
+    write(tmp.path(), "many.rs", &many);
+    // `cargo cap-lint | head -1`, with the reader already gone.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = bin()
+        .current_dir(tmp.path())
+        .arg("many.rs")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(
+        code(&o),
+        1,
+        "the findings still decide the status: {}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("2000 findings"), "{}", stderr(&o));
+}
+
+#[test]
+fn parse_errors_name_the_delimiter_like_rustc() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "open.rs",
+        "fn main() {\n    let v = vec![1, 2;\n}\n",
+    );
+    write(tmp.path(), "unclosed.rs", "mod m {\n    fn f() {}\n");
+    write(tmp.path(), "extra.rs", "fn f() {}\n}\n");
+    let o = run(tmp.path(), &["open.rs", "unclosed.rs", "extra.rs"]);
+    assert_eq!(code(&o), 2);
+    let out = stdout(&o);
+    assert!(
+        !out.contains("cannot parse string into token stream"),
+        "{out}"
+    );
+    assert!(
+        out.contains("mismatched closing delimiter: `}` (the `[` it closes was opened at 2:17)"),
+        "{out}"
+    );
+    assert!(out.contains(" --> open.rs:3:1"), "{out}");
+    assert!(
+        out.contains("unclosed delimiter: `{` opened at 1:7"),
+        "{out}"
+    );
+    assert!(out.contains("unexpected closing delimiter: `}`"), "{out}");
+    assert!(out.contains(" --> extra.rs:2:1"), "{out}");
+}
+
+#[test]
+fn help_points_to_the_attribute_the_config_and_the_book() {
+    let o = run(Path::new("."), &["--help"]);
+    assert_eq!(code(&o), 0);
+    let help = stdout(&o);
+    for needle in [
+        "#[cap_core::ambient(reason",
+        "cap-lint.toml",
+        "book/src/cap-lint.md",
+        "--deny-missing-modules",
+        "--deps",
+    ] {
+        assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
+    }
+}
+
+#[test]
+fn macro_inputs_that_are_not_code_are_left_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "m.rs",
+        "fn f() -> &'static str {\n    let _ = env!(\"HOME\");\n    let _ = concat!(\"a\", stringify!(std::fs::read(\"x\")));\n    stringify!(std::process::Command::new(\"sh\"))\n}\nfn g() { println!(\"{:?}\", std::fs::read(\"y\")); }\n",
+    );
+    let o = run(tmp.path(), &["--message-format", "json", "m.rs"]);
+    let v = json_lines(&o);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0]["line"], 6, "println!'s argument is code: {v:?}");
+}
+
+#[test]
+fn a_missing_module_fails_only_with_the_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "src/lib.rs", "mod gone;\npub fn f() {}\n");
+    let o = run(tmp.path(), &["src/lib.rs"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("the file of `mod gone;` was not found"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stderr(&o).contains("1 file not analysed"), "{}", stderr(&o));
+    let strict = run(tmp.path(), &["--deny-missing-modules", "src/lib.rs"]);
+    assert_eq!(code(&strict), 2);
+    let json = run(tmp.path(), &["--message-format", "json", "src/lib.rs"]);
+    let v = json_lines(&json);
+    assert_eq!(v[0]["type"], "unanalysed");
+    assert_eq!(v[0]["missing"], true);
+    assert_eq!(v[0]["file"], "src/gone.rs");
 }

@@ -116,6 +116,11 @@ fn every_catalogue_entry() {
 }
 
 #[test]
+fn builtin_common_crates() {
+    run_fixture("crates.rs");
+}
+
+#[test]
 fn ecosystem_crates() {
     run_fixture("ecosystem.rs");
 }
