@@ -24,3 +24,11 @@ pub use error::{PathError, raw_os_error};
 pub use file::File;
 pub use open_options::OpenOptions;
 pub use read_dir::{DirEntry, ReadDir};
+
+/// The origin of a file handle received from another process (its label),
+/// for `cap_core::process`.
+pub(crate) fn origin_for_passing(label: &str) -> origin::Origin {
+    let parent: std::sync::Arc<std::path::Path> = std::sync::Arc::from(std::path::Path::new(label));
+    origin::Origin::new(&parent, std::path::Path::new(""))
+}
+pub(crate) use error::at;

@@ -15,6 +15,7 @@ pub mod landlock;
 pub mod probe;
 #[cfg(target_arch = "x86_64")]
 pub mod seccomp;
+pub mod spawn;
 mod sys;
 
 use std::os::fd::RawFd;
