@@ -130,7 +130,9 @@ impl<'a> Command<'a> {
     /// [`Command::arg0`].
     pub fn new<R: RightSet + HasExec>(exe: &'a File<R>) -> Self {
         let fd = exe.as_cap_std().as_fd();
-        let mut cmd = Self::with_exe(Exe::Borrowed(fd), exe.origin());
+        // (`components` drops the trailing `/` of a file's origin.)
+        let label = exe.origin().components().collect();
+        let mut cmd = Self::with_exe(Exe::Borrowed(fd), label);
         if R::DYNAMIC && !exe.rights().contains(Rights::EXEC) {
             cmd.error = Some(io::Error::new(
                 io::ErrorKind::PermissionDenied,

@@ -274,10 +274,7 @@ pub fn spawn(req: &SpawnRequest<'_>, setup: Option<&dyn ChildSetup>) -> io::Resu
     let errno = i32::from_ne_bytes([buf[4], buf[5], buf[6], buf[7]]);
     let step = ChildStep::from_u32(step).map_or("set up the child", ChildStep::describe);
     let os = io::Error::from_raw_os_error(errno);
-    Err(io::Error::new(
-        os.kind(),
-        format!("spawn: {step} failed: {os}"),
-    ))
+    Err(io::Error::new(os.kind(), format!("{step}: {os}")))
 }
 
 /// What the child reads: raw pointers and numbers only.
