@@ -34,6 +34,8 @@ use std::ffi::{CStr, CString};
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
+use super::{Facts, Prepared};
+
 /// What the child applies between `fork` and `exec`: its sandbox, prepared in
 /// the parent. Implementations must be async-signal-safe: no allocation, no
 /// locks, only system calls on data prepared beforehand.
@@ -489,15 +491,19 @@ pub fn adopt_inherited(fd: RawFd) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// A child's sandbox, planned and prepared in the parent: the Landlock
-/// ruleset (created and filled) and the seccomp program, applied by the child
-/// between `fork` and `exec` ([`ChildSetup`]) with raw system calls only.
+/// A child's sandbox, planned and prepared in the parent with the same
+/// planner as [`crate::enter`] ([`super::plan`] then [`super::Plan::prepare`]):
+/// the Landlock ruleset exists, the seccomp program is built, and the child
+/// only applies them between `fork` and `exec`
+/// ([`Prepared::apply_in_child`], async-signal-safe).
+///
+/// The facts are the child's, not the parent's: one thread (the child of a
+/// `clone` is single-threaded, whatever the parent runs) and no undeclared
+/// descriptor (the child closes everything outside its table with
+/// `close_range`, so there is none to refuse or report).
 #[derive(Debug)]
 pub struct ChildSandbox {
-    ruleset: Option<OwnedFd>,
-    #[cfg(target_arch = "x86_64")]
-    filter: Option<super::seccomp::Filter>,
-    report: crate::Report,
+    prepared: Prepared,
 }
 
 impl ChildSandbox {
@@ -505,130 +511,56 @@ impl ChildSandbox {
     /// loader directories) and creates the Landlock ruleset. In
     /// [`crate::Mode::Strict`], fails if a right cannot be enforced.
     pub fn prepare(policy: &crate::Policy<'_>, mode: crate::Mode) -> Result<Self, crate::Error> {
-        use super::{landlock, sys};
-        use crate::EntryKind;
-        crate::policy::validate_portable(policy)?;
-        let abi = sys::landlock_abi();
-        let needs = super::needs(policy);
-        let mut report = crate::Report::empty(mode);
-        report.landlock_abi = abi;
-        report.landlock_abi_kernel = abi;
-        let kernel = |step: &'static str| {
-            move |errno: i32| crate::Error::Kernel {
-                step,
-                errno,
-                applied: Vec::new(),
-            }
+        let options = crate::Options {
+            mode,
+            inherited_fds: crate::InheritedFds::Keep,
+            assume_landlock_abi: None,
         };
-        if abi == 0 && mode == crate::Mode::Strict {
-            return Err(crate::Error::NotEnforceable {
-                gaps: vec![super::gap(
-                    "child",
-                    "landlock",
-                    "Landlock is not available",
-                    false,
-                )],
-            });
-        }
-        let handled_fs = landlock::fs_known(abi);
-        let handled_net = landlock::net_known(abi);
-        let scoped = landlock::scopes_known(abi);
-        let ruleset = if abi > 0 {
-            let attr = sys::RulesetAttr {
-                handled_access_fs: handled_fs,
-                handled_access_net: handled_net,
-                scoped,
-            };
-            let ruleset = sys::landlock_create_ruleset(&attr, abi)
-                .map_err(kernel("landlock_create_ruleset"))?;
-            for e in policy.entries() {
-                let (access, kind) = match e.kind {
-                    EntryKind::Dir => (landlock::dir_access(e.rights), "dir"),
-                    EntryKind::File => (landlock::file_access(e.rights), "file"),
-                    EntryKind::Socket(_) => (0, "socket"),
-                };
-                let access = access & handled_fs;
-                if access != 0 {
-                    sys::landlock_add_path_rule(
-                        &ruleset,
-                        &sys::PathBeneathAttr {
-                            allowed_access: access,
-                            parent_fd: e.fd,
-                        },
-                    )
-                    .map_err(kernel("landlock_add_rule (path beneath)"))?;
-                }
-                report.handles.push(crate::HandleReport {
-                    fd: e.fd,
-                    kind: kind.to_string(),
-                    origin: e.origin.display().to_string(),
-                    rights: e.rights,
-                    access: landlock::fs_names(access)
-                        .into_iter()
-                        .map(str::to_string)
-                        .collect(),
-                });
-            }
-            report.mechanisms.push("no_new_privs".into());
-            report.mechanisms.push("landlock".into());
-            report.handled_fs = landlock::fs_names(handled_fs)
-                .into_iter()
-                .map(str::to_string)
-                .collect();
-            report.scopes = landlock::scope_names(scoped)
-                .into_iter()
-                .map(str::to_string)
-                .collect();
-            Some(ruleset)
-        } else {
-            None
+        let setpcap = super::caps::has_setpcap();
+        let facts = Facts {
+            landlock_abi: super::sys::landlock_abi(),
+            seccomp_available: seccomp_available(),
+            threads: Ok(1),
+            entry_modes: policy
+                .entries()
+                .iter()
+                .map(|e| super::sys::fstat_mode(e.fd))
+                .collect(),
+            undeclared: Ok(Vec::new()),
+            bounding: super::caps::bounding_set(super::caps::last_cap()),
+            setpcap,
+            securebits: setpcap.then(super::caps::securebits),
         };
-        #[cfg(target_arch = "x86_64")]
-        let filter = {
-            let filter = super::seccomp::build(needs).map_err(|_| crate::Error::Kernel {
-                step: "seccomp program",
-                errno: libc::E2BIG,
-                applied: Vec::new(),
-            })?;
-            report.mechanisms.push("seccomp".into());
-            report.seccomp = Some(crate::SeccompReport {
-                groups: filter.groups.iter().map(|g| g.name().to_string()).collect(),
-                allowed_syscalls: filter.allowed.len(),
-                instructions: filter.len(),
-            });
-            Some(filter)
-        };
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = needs;
-        Ok(Self {
-            ruleset,
-            #[cfg(target_arch = "x86_64")]
-            filter,
-            report,
-        })
+        let prepared = super::plan::plan(policy, &options, &facts)?.prepare()?;
+        Ok(Self { prepared })
     }
 
-    /// The report of the plan: what the child applies.
+    /// The report of the plan: what the child applies before exec.
     pub fn report(&self) -> &crate::Report {
-        &self.report
+        &self.prepared.plan().report
     }
 
     /// The report, by value.
     pub fn into_report(self) -> crate::Report {
-        self.report
+        self.prepared.plan().report.clone()
     }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn seccomp_available() -> bool {
+    use super::seccomp;
+    super::sys::seccomp_action_available(seccomp::RET_KILL_PROCESS)
+        .and_then(|()| super::sys::seccomp_action_available(seccomp::RET_ERRNO))
+        .is_ok()
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn seccomp_available() -> bool {
+    false
 }
 
 impl ChildSetup for ChildSandbox {
     fn apply_in_child(&self) -> Result<(), i32> {
-        super::sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)?;
-        if let Some(ruleset) = &self.ruleset {
-            super::sys::landlock_restrict_self(ruleset)?;
-        }
-        #[cfg(target_arch = "x86_64")]
-        if let Some(filter) = &self.filter {
-            super::sys::seccomp_set_filter(&filter.program, 0)?;
-        }
-        Ok(())
+        self.prepared.apply_in_child()
     }
 }
