@@ -37,7 +37,11 @@ pub use channel::{Channel, MAX_MESSAGE};
 pub use passing::{HandleKind, Passable};
 
 #[cfg(target_os = "linux")]
+mod program;
+#[cfg(target_os = "linux")]
 mod spawn;
+#[cfg(target_os = "linux")]
+pub use program::{CurrentExe, ExecRights, LoaderRights, Program};
 #[cfg(target_os = "linux")]
 pub use spawn::{
     Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio, inherited,

@@ -27,7 +27,9 @@ pub enum Stdio {
     /// A new pipe; the parent's end is in [`Child::stdin`], [`Child::stdout`]
     /// or [`Child::stderr`].
     Piped,
-    /// Closed in the child.
+    /// Closed in the child. (A Rust program whose 0, 1 or 2 is closed at
+    /// start reopens it on `/dev/null`, and aborts if it cannot, as in a
+    /// sandbox without `/dev`: pipe or inherit its stdio instead.)
     Closed,
 }
 
