@@ -421,7 +421,13 @@ impl<'a> Command<'a> {
                     )
                 })?;
                 let spawned = rt::spawn(&request, Some(&prepared));
-                (spawned, Some(prepared.into_report()))
+                let mut report = prepared.into_report();
+                // The table's handles come first in the policy: name them by
+                // their number in the child.
+                for (h, (target, _, _)) in report.handles.iter_mut().zip(&self.table) {
+                    h.fd = *target;
+                }
+                (spawned, Some(report))
             }
         };
         let spawned = spawned.map_err(|e| {
@@ -524,7 +530,9 @@ impl Child {
 
     /// The report of the child's sandbox, as planned in the parent (`None`
     /// for an unsandboxed child). The child applied exactly this plan
-    /// before exec, or failed to start.
+    /// before exec, or failed to start. The handles of the table are listed
+    /// by their descriptor number in the child; the executable and loader
+    /// directories (not in the table) by the parent's.
     pub fn report(&self) -> Option<&Report> {
         self.report.as_ref()
     }
