@@ -211,6 +211,29 @@ fn decode_header(h: &[u8]) -> io::Result<Header> {
     })
 }
 
+/// Checks that the descriptor is what `kind` says (a directory, a socket, or
+/// another file), so a lying peer or a wrong table number is an error here
+/// rather than odd failures later.
+pub(crate) fn check_fd_kind(kind: HandleKind, fd: BorrowedFd<'_>, label: &str) -> io::Result<()> {
+    let st = rustix::fs::fstat(fd)?;
+    let ty = rustix::fs::FileType::from_raw_mode(st.st_mode);
+    let ok = match kind {
+        HandleKind::Dir => ty == rustix::fs::FileType::Directory,
+        HandleKind::File => {
+            ty != rustix::fs::FileType::Directory && ty != rustix::fs::FileType::Socket
+        }
+        _ => ty == rustix::fs::FileType::Socket,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("`{label}` was declared a {kind:?} handle but its descriptor is a {ty:?}"),
+        ))
+    }
+}
+
 /// Checks what arrived against what the receiver's type asks for.
 fn accept<H: Passable>(header: &Header, fd: OwnedFd, label: &str) -> io::Result<H> {
     if header.kind != H::KIND {
@@ -223,6 +246,7 @@ fn accept<H: Passable>(header: &Header, fd: OwnedFd, label: &str) -> io::Result<
             ),
         ));
     }
+    check_fd_kind(H::KIND, fd.as_fd(), label)?;
     let rights = match H::WANTS {
         None => header.rights,
         Some(want) => {

@@ -665,9 +665,13 @@ impl Read for ChildStderr {
 /// descriptor must have been open when the process started, and can be
 /// taken once. The rights are `H`'s (a `Dynamic` `H` gets the rights the
 /// descriptor's kind allows); the child's sandbox, derived by the parent
-/// from the handle it passed, is what the kernel enforces.
+/// from the handle it passed, is what the kernel enforces. A descriptor that
+/// is not of `H`'s kind (a file where a directory is expected) is an error,
+/// and is closed.
 pub fn inherited<H: Passable>(fd: RawFd) -> io::Result<H> {
+    let label = format!("inherited fd {fd}");
     let owned = rt::adopt_inherited(fd)?;
+    super::passing::check_fd_kind(H::KIND, owned.as_fd(), &label)?;
     let rights = H::WANTS.unwrap_or(Rights::all());
-    Ok(H::from_passed(owned, rights, &format!("inherited fd {fd}")))
+    Ok(H::from_passed(owned, rights, &label))
 }
