@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use cap_core::fs::{Dir, File};
 use cap_core::net::UnixStream;
-use cap_core::process::{Channel, Command, Signal, Stdio, inherited};
+use cap_core::process::{Channel, Command, Program, Signal, Stdio, inherited};
 use cap_core::rights::ReadOnly;
 use cap_core::sandbox::{InheritedFds, Sandbox};
 use cap_core::{ambient_authority, rights};
@@ -257,6 +257,10 @@ fn t_cannot_open_outside() {
 // ---- fresh parents that lock themselves first ----
 
 fn parent(case: &str, args: &[String]) -> ExitCode {
+    if case == "macro" {
+        // Before anything is opened: the prologue closes what it inherits.
+        return macro_program();
+    }
     let exe = me();
     let libs = libs();
     match case {
@@ -305,6 +309,33 @@ fn parent(case: &str, args: &[String]) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// `program` declares a spawnable program: the prologue opens it and its
+/// loader directory and grants both (Exec) before the lock.
+#[cap_core::sandboxed(prog = program(default = "/bin/true"))]
+fn macro_program(prog: Program) -> ExitCode {
+    let report = cap_core::sandbox::report().unwrap();
+    for h in &report.handles {
+        println!("{} {}", h.origin, h.rights);
+    }
+    let _ = prog.command();
+    ExitCode::SUCCESS
+}
+
+fn t_sandboxed_declares_a_program() {
+    let out = run_parent("macro", &[]);
+    assert!(out.contains("/bin/true [Read, Exec]"), "{out}");
+    assert!(
+        out.contains(&format!("{} [Lookup, Read, Exec]", real_libs())),
+        "{out}"
+    );
+}
+
+/// Where the loader really is (`/lib64/ld-linux-x86-64.so.2`, resolved).
+fn real_libs() -> String {
+    let ld = std::fs::canonicalize("/lib64/ld-linux-x86-64.so.2").unwrap();
+    ld.parent().unwrap().display().to_string()
 }
 
 fn run_parent(case: &str, args: &[&str]) -> String {
@@ -531,6 +562,11 @@ fn main() -> ExitCode {
         Test {
             name: "handles_over_a_socket",
             run: t_handles_over_a_socket,
+            ignored: None,
+        },
+        Test {
+            name: "sandboxed_declares_a_program",
+            run: t_sandboxed_declares_a_program,
             ignored: None,
         },
     ];

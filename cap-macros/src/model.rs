@@ -15,11 +15,12 @@ pub(crate) enum Kind {
     Connect,
     UnixListen,
     UnixConnect,
+    Program,
 }
 
 impl Kind {
     /// Every kind with its spelling, in the order the reference lists them.
-    pub(crate) const ALL: [(Kind, &'static str); 8] = [
+    pub(crate) const ALL: [(Kind, &'static str); 9] = [
         (Kind::Dir, "dir"),
         (Kind::File, "file"),
         (Kind::Exec, "exec"),
@@ -28,6 +29,7 @@ impl Kind {
         (Kind::Connect, "connect"),
         (Kind::UnixListen, "unix_listen"),
         (Kind::UnixConnect, "unix_connect"),
+        (Kind::Program, "program"),
     ];
 
     pub(crate) fn from_name(name: &str) -> Option<Kind> {
