@@ -84,6 +84,25 @@ impl ChildStep {
     }
 }
 
+/// Why a child failed before `exec`: the step and the errno. Carried inside
+/// the `io::Error` that [`spawn`] returns (`get_ref()` and downcast).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpawnError {
+    /// The step that failed (`None` if the child reported an unknown one).
+    pub step: Option<ChildStep>,
+    /// The errno.
+    pub errno: i32,
+}
+
+impl std::fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let step = self.step.map_or("set up the child", ChildStep::describe);
+        write!(f, "{step}: {}", io::Error::from_raw_os_error(self.errno))
+    }
+}
+
+impl std::error::Error for SpawnError {}
+
 /// One spawn request: everything borrowed, nothing opened by name.
 #[derive(Debug)]
 pub struct SpawnRequest<'a> {
@@ -274,9 +293,14 @@ pub fn spawn(req: &SpawnRequest<'_>, setup: Option<&dyn ChildSetup>) -> io::Resu
     }
     let step = u32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]);
     let errno = i32::from_ne_bytes([buf[4], buf[5], buf[6], buf[7]]);
-    let step = ChildStep::from_u32(step).map_or("set up the child", ChildStep::describe);
     let os = io::Error::from_raw_os_error(errno);
-    Err(io::Error::new(os.kind(), format!("{step}: {os}")))
+    Err(io::Error::new(
+        os.kind(),
+        SpawnError {
+            step: ChildStep::from_u32(step),
+            errno,
+        },
+    ))
 }
 
 /// What the child reads: raw pointers and numbers only.
