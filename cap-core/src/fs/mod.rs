@@ -31,4 +31,5 @@ pub(crate) fn origin_for_passing(label: &str) -> origin::Origin {
     let parent: std::sync::Arc<std::path::Path> = std::sync::Arc::from(std::path::Path::new(label));
     origin::Origin::new(&parent, std::path::Path::new(""))
 }
+#[cfg(target_os = "linux")]
 pub(crate) use error::at;

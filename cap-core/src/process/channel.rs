@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::marker::PhantomData;
 
-use rustix::net::{RecvFlags, SendFlags};
+use rustix::net::RecvFlags;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -126,7 +126,7 @@ impl<Tx: Serialize, Rx: DeserializeOwned> Channel<Tx, Rx> {
 
     fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
         while !buf.is_empty() {
-            let n = rustix::net::send(self.socket.fd(), buf, SendFlags::NOSIGNAL)?;
+            let n = rustix::net::send(self.socket.fd(), buf, super::passing::NOSIGNAL)?;
             buf = &buf[n..];
         }
         Ok(())

@@ -161,6 +161,27 @@ passable_socket!(
     UnixDatagram
 );
 
+/// `MSG_NOSIGNAL` where it exists (not on Apple's systems, where the Rust
+/// runtime's ignored `SIGPIPE` does the same).
+#[cfg(not(target_vendor = "apple"))]
+pub(crate) const NOSIGNAL: SendFlags = SendFlags::NOSIGNAL;
+#[cfg(target_vendor = "apple")]
+pub(crate) const NOSIGNAL: SendFlags = SendFlags::empty();
+
+/// `MSG_CMSG_CLOEXEC` where it exists; elsewhere close-on-exec is set right
+/// after the receipt ([`cloexec`]).
+#[cfg(not(target_vendor = "apple"))]
+const RECV_CLOEXEC: RecvFlags = RecvFlags::CMSG_CLOEXEC;
+#[cfg(target_vendor = "apple")]
+const RECV_CLOEXEC: RecvFlags = RecvFlags::empty();
+
+fn cloexec(fd: &OwnedFd) -> io::Result<()> {
+    if cfg!(target_vendor = "apple") {
+        rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::CLOEXEC)?;
+    }
+    Ok(())
+}
+
 const MAGIC: [u8; 4] = *b"AMBH";
 const HEADER: usize = 4 + 1 + 1 + 4 + 2;
 /// The longest label sent; longer ones are cut (labels are for messages).
@@ -273,16 +294,11 @@ fn send_with_fd(socket: BorrowedFd<'_>, msg: &[u8], fd: BorrowedFd<'_>) -> io::R
     if !control.push(SendAncillaryMessage::ScmRights(&fds)) {
         return Err(io::Error::other("send_handle: control buffer too small"));
     }
-    let mut sent = rustix::net::sendmsg(
-        socket,
-        &[IoSlice::new(msg)],
-        &mut control,
-        SendFlags::NOSIGNAL,
-    )?;
+    let mut sent = rustix::net::sendmsg(socket, &[IoSlice::new(msg)], &mut control, NOSIGNAL)?;
     // A stream may take the message in parts; the descriptor went with the
     // first byte.
     while sent < msg.len() {
-        sent += rustix::net::send(socket, &msg[sent..], SendFlags::NOSIGNAL)?;
+        sent += rustix::net::send(socket, &msg[sent..], NOSIGNAL)?;
     }
     Ok(())
 }
@@ -295,7 +311,7 @@ fn recv_with_fd(socket: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<(usize, Ow
         socket,
         &mut [IoSliceMut::new(buf)],
         &mut control,
-        RecvFlags::CMSG_CLOEXEC,
+        RECV_CLOEXEC,
     )?;
     let mut fd = None;
     for m in control.drain() {
@@ -318,6 +334,7 @@ fn recv_with_fd(socket: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<(usize, Ow
         ));
     }
     let fd = fd.ok_or_else(|| bad("no descriptor came with the message"))?;
+    cloexec(&fd)?;
     Ok((msg.bytes, fd))
 }
 
