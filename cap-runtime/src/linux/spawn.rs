@@ -541,9 +541,15 @@ impl ChildSandbox {
             assume_landlock_abi: None,
         };
         let setpcap = super::caps::has_setpcap();
+        // Inside a sandbox the probes themselves may be refused by this
+        // process's filter: the kernel's abilities were recorded on entry.
+        let (landlock_abi, seccomp_available) = match crate::report() {
+            Some(r) => (r.landlock_abi_kernel, r.seccomp.is_some()),
+            None => (super::sys::landlock_abi(), seccomp_available()),
+        };
         let facts = Facts {
-            landlock_abi: super::sys::landlock_abi(),
-            seccomp_available: seccomp_available(),
+            landlock_abi,
+            seccomp_available,
             threads: Ok(1),
             entry_modes: policy
                 .entries()
