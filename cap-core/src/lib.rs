@@ -14,6 +14,7 @@ pub use cap_cheri as cheri;
 pub mod fs;
 pub mod net;
 pub mod preopen;
+pub mod process;
 pub mod rights;
 pub mod sandbox;
 

@@ -38,6 +38,9 @@ pub mod kind {
     pub enum unix_listen {}
     /// `unix_connect(..)`: a unix stream connected to a path, held as `UnixStream`.
     pub enum unix_connect {}
+    /// `program(..)`: a program to spawn, held as `cap_core::process::Program`
+    /// (its executable and loader directories).
+    pub enum program {}
 }
 
 /// A handle type that can hold a resource of kind `K`: the check that a
@@ -45,7 +48,7 @@ pub mod kind {
 #[diagnostic::on_unimplemented(
     message = "a parameter of type `{Self}` cannot hold this resource (`{K}`)",
     label = "this type does not fit the parameter's declaration",
-    note = "the kinds and the types that hold them: dir: Dir<R>; file: File<R> with Read, or InPlace<R>; files: Vec<File<R>> or Vec<InPlace<R>>; dirs: Vec<Dir<R>>; exec: File<R> with Exec and Read; listen: TcpListener<R>; udp: UdpSocket<R>; connect: Net; unix_listen: UnixListener; unix_connect: UnixStream"
+    note = "the kinds and the types that hold them: dir: Dir<R>; file: File<R> with Read, or InPlace<R>; files: Vec<File<R>> or Vec<InPlace<R>>; dirs: Vec<Dir<R>>; exec: File<R> with Exec and Read; listen: TcpListener<R>; udp: UdpSocket<R>; connect: Net; unix_listen: UnixListener; unix_connect: UnixStream; program: Program"
 )]
 pub trait Resource<K>: Grant + Sized {
     /// The kind's name, for messages.
@@ -125,6 +128,14 @@ impl<R: SubsetOf<Stream>> Resource<kind::unix_connect> for UnixStream<R> {
         let (parent, name) = split_socket_path(value)?;
         let dir = Dir::<rights![Lookup, Write]>::open_ambient_dir(parent, ambient)?;
         Ok(dir.connect_unix_stream(name)?.narrow())
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Resource<kind::program> for crate::process::Program {
+    const KIND: &'static str = "program";
+    fn open(value: &OsStr, ambient: AmbientAuthority) -> io::Result<Self> {
+        crate::process::Program::open_ambient(value, ambient)
     }
 }
 

@@ -34,6 +34,9 @@ use proc_macro::TokenStream;
 ///
 /// - Kinds: `dir`, `file`, `exec`, `listen`, `udp`, `connect`,
 ///   `unix_listen`, `unix_connect`; the rights come from the parameter's type.
+///   `program` declares a program to spawn (`cap_core::process::Program`):
+///   its executable and the loader directories it needs, found from its ELF
+///   interpreter.
 /// - Sources, tried in order: `arg = "--flag"` or `arg = N` (positional),
 ///   `env = "VAR"`, then `default = ".."` (or a bare literal); or
 ///   `from = EXPR` alone, an expression evaluated before the lock.

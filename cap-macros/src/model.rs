@@ -15,6 +15,7 @@ pub(crate) enum Kind {
     Connect,
     UnixListen,
     UnixConnect,
+    Program,
     /// A list of files: every value given (`Vec<File<R>>`).
     Files,
     /// A list of directories: every value given (`Vec<Dir<R>>`).
@@ -23,7 +24,7 @@ pub(crate) enum Kind {
 
 impl Kind {
     /// Every kind with its spelling, in the order the reference lists them.
-    pub(crate) const ALL: [(Kind, &'static str); 10] = [
+    pub(crate) const ALL: [(Kind, &'static str); 11] = [
         (Kind::Dir, "dir"),
         (Kind::File, "file"),
         (Kind::Exec, "exec"),
@@ -32,6 +33,7 @@ impl Kind {
         (Kind::Connect, "connect"),
         (Kind::UnixListen, "unix_listen"),
         (Kind::UnixConnect, "unix_connect"),
+        (Kind::Program, "program"),
         (Kind::Files, "files"),
         (Kind::Dirs, "dirs"),
     ];

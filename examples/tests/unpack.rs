@@ -141,6 +141,11 @@ fn a_crafted_archive_cannot_write_outside_the_output_directory() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert!(leaked.is_empty(), "written outside: {leaked:?}");
+    // A refused entry leaves nothing behind, not even its parent directory.
+    assert!(
+        !out.join("sub").exists(),
+        "`sub` was created for a refused entry"
+    );
     assert!(!tmp.path().join("dotdot.txt").exists());
     // ...each attempt was refused by the handle and reported by name...
     for entry in [

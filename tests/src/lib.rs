@@ -32,6 +32,9 @@ pub mod book {
     #[doc = include_str!("../../book/src/porting.md")]
     pub mod porting {}
 
+    #[doc = include_str!("../../book/src/delegation.md")]
+    pub mod delegation {}
+
     /// The README's fifteen-line example, run from the workspace root.
     #[doc = include_str!("../../README.md")]
     pub mod readme {}

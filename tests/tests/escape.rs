@@ -268,6 +268,10 @@ corpus! {
     exec_execve_outside: errno(EACCES), exit(0);
     exec_twin_execve_tiny: exit(42), exit(42);
     exec_twin_execveat_fd: exit(42), exit(42);
+    // Children: without an Exec handle the kernel refuses the spawn (EPERM
+    // from seccomp), with one it works (cap_runtime::linux::spawn).
+    spawn_child: errno(EPERM), OK;
+    exec_twin_spawn_child: OK, OK;
     // Mounts and namespaces.
     mount_tmpfs: errno(EPERM), OK;
     chroot: errno(EPERM), OK;

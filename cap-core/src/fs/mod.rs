@@ -33,3 +33,12 @@ pub use in_place::{InPlace, Rewrite};
 pub use open_options::OpenOptions;
 pub use read_dir::{DirEntry, ReadDir};
 pub use temp::{TempDir, TempFile};
+
+/// The origin of a file handle received from another process (its label),
+/// for `cap_core::process`.
+pub(crate) fn origin_for_passing(label: &str) -> origin::Origin {
+    let parent: std::sync::Arc<std::path::Path> = std::sync::Arc::from(std::path::Path::new(label));
+    origin::Origin::new(&parent, std::path::Path::new(""))
+}
+#[cfg(target_os = "linux")]
+pub(crate) use error::at;

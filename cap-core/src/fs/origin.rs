@@ -55,7 +55,14 @@ impl Origin {
 
     /// The joined path.
     pub(crate) fn path(&self) -> PathBuf {
-        self.parent.join(self.rel())
+        // An empty `rel` (a file opened by its own path) is the parent
+        // itself; joining "" would add a trailing `/`.
+        let rel = self.rel();
+        if rel.as_os_str().is_empty() {
+            self.parent.to_path_buf()
+        } else {
+            self.parent.join(rel)
+        }
     }
 }
 

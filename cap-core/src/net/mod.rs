@@ -196,6 +196,16 @@ macro_rules! socket_handle {
                 Self { inner, rights: rights & $mask, label, _rights: ::std::marker::PhantomData }
             }
 
+            /// The descriptor, for `cap_core::process` (handle tables, passing).
+            pub(crate) fn fd(&self) -> ::std::os::fd::BorrowedFd<'_> {
+                ::std::os::fd::AsFd::as_fd(&self.inner)
+            }
+
+            /// A handle around a descriptor received or inherited, for `cap_core::process`.
+            pub(crate) fn from_owned_fd(fd: ::std::os::fd::OwnedFd, rights: $crate::rights::Rights, label: &str) -> Self {
+                Self::from_parts(<$inner>::from(fd), rights, ::std::sync::Arc::from(label))
+            }
+
             /// The rights of this handle, as a mask.
             pub fn rights(&self) -> $crate::rights::Rights {
                 self.rights

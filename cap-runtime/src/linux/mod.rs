@@ -19,6 +19,7 @@ pub mod plan;
 pub mod probe;
 #[cfg(target_arch = "x86_64")]
 pub mod seccomp;
+pub mod spawn;
 mod sys;
 
 use std::os::fd::RawFd;

@@ -60,6 +60,39 @@ fn fd(r: Result<OwnedFd, i32>) -> Res {
     r.map(|f| i64::from(f.as_raw_fd()))
 }
 
+/// Spawns the static `tiny` (exit 42) at `path` with an empty table and
+/// waits through the pidfd: `Ok(0)` on exit 42, the errno of the clone or of
+/// the child's `execveat` otherwise.
+fn spawn_tiny(path: &Path) -> Res {
+    use cap_runtime::linux::spawn::{SpawnError, SpawnRequest, spawn};
+    let exe = fs::File::open(path).map_err(|e| e.raw_os_error().unwrap_or(-1))?;
+    let args = [CString::new("tiny").unwrap_or_default()];
+    let request = SpawnRequest {
+        exe: exe.as_fd(),
+        args: &args,
+        env: &[],
+        table: &[],
+    };
+    let child = spawn(&request, None).map_err(|e| {
+        e.raw_os_error()
+            .or_else(|| {
+                e.get_ref()
+                    .and_then(|e| e.downcast_ref::<SpawnError>())
+                    .map(|s| s.errno)
+            })
+            .unwrap_or(-1)
+    })?;
+    let status = rustix::process::waitid(
+        rustix::process::WaitId::PidFd(child.pidfd.as_fd()),
+        rustix::process::WaitIdOptions::EXITED,
+    )
+    .map_err(rustix::io::Errno::raw_os_error)?;
+    match status.and_then(|s| s.exit_status()) {
+        Some(42) => Ok(0),
+        _ => Err(-1),
+    }
+}
+
 fn cstr(p: &Path) -> CString {
     CString::new(p.as_os_str().as_bytes()).expect("no NUL in fixture paths")
 }
@@ -209,6 +242,9 @@ fn attempt(name: &str, c: &Ctx) -> Res {
                 fs::File::open(c.exec.join("tiny")).map_err(|e| e.raw_os_error().unwrap_or(-1))?;
             Err(probe::execveat_fd(f.as_fd()))
         }
+        // --- children (cap_runtime::linux::spawn: clone(CLONE_PIDFD) + execveat) ---
+        "spawn_child" => spawn_tiny(&ro("tiny")),
+        "exec_twin_spawn_child" => spawn_tiny(&c.exec.join("tiny")),
         // --- mounts and namespaces ---
         "mount_tmpfs" => probe::mount(c"none", &cstr(&rw("")), c"tmpfs", 0),
         "chroot" => probe::chroot(&cstr(&c.rw)),

@@ -1,0 +1,122 @@
+//! Spawning from a handle and passing handles, against `std` in the same run.
+//!
+//! Run with `cargo bench -p cap-core --bench process`.
+//!
+//! - `spawn_wait`: spawn + wait of `/bin/true`. `ambit_sandboxed`: a
+//!   `cap_core::process::Command` from an executable handle, with a 3-handle
+//!   table (a dir, a file, a unix socket) and a child sandbox derived from it
+//!   (planned and prepared in the parent: Landlock ruleset, seccomp program;
+//!   applied in the child), against `std::process::Command` (budget: ≤ 1.3×).
+//!   `ambit_unsandboxed` shows what the sandbox costs on its own.
+//! - `pass`: sending a directory handle over a unix socket and receiving it
+//!   (SCM_RIGHTS with its kind and rights), against a plain one-byte send and
+//!   receive on the same kind of socket (reported, no budget).
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream as StdUnixStream;
+
+use cap_core::fs::{Dir, File};
+use cap_core::net::UnixStream;
+use cap_core::process::Command;
+use cap_core::rights::ReadOnly;
+use cap_core::{ambient_authority, rights};
+
+const TRUE: &str = "/bin/true";
+const LIBS: &str = "/lib/x86_64-linux-gnu";
+
+fn main() {
+    divan::main();
+}
+
+struct Fixture {
+    exe: File<rights![Read, Exec]>,
+    libs: Dir<rights![Lookup, Read, Exec]>,
+    dir: Dir<ReadOnly>,
+    file: File<rights![Read]>,
+    socket: UnixStream,
+    _peer: UnixStream,
+}
+
+fn fixture() -> Fixture {
+    let a = ambient_authority();
+    let (socket, peer) = UnixStream::pair().unwrap();
+    Fixture {
+        exe: File::open_ambient(TRUE, a).unwrap(),
+        libs: Dir::open_ambient_dir(LIBS, a).unwrap(),
+        dir: Dir::open_ambient_dir("/tmp", a).unwrap(),
+        file: File::open_ambient("/etc/hostname", a)
+            .or_else(|_| File::open_ambient(TRUE, a))
+            .unwrap(),
+        socket,
+        _peer: peer,
+    }
+}
+
+#[divan::bench_group(sample_count = 200)]
+mod spawn_wait {
+    use super::{Command, TRUE, ambient_authority, fixture};
+
+    #[divan::bench]
+    fn std_command(b: divan::Bencher) {
+        b.bench(|| {
+            let status = std::process::Command::new(TRUE).status().unwrap();
+            assert!(status.success());
+        });
+    }
+
+    #[divan::bench]
+    fn ambit_sandboxed(b: divan::Bencher) {
+        let f = fixture();
+        b.bench(|| {
+            let mut child = Command::new(&f.exe)
+                .loader_dir(&f.libs)
+                .handle(3, &f.dir)
+                .handle(4, &f.file)
+                .handle(5, &f.socket)
+                .spawn()
+                .unwrap();
+            assert!(child.wait().unwrap().success());
+        });
+    }
+
+    #[divan::bench]
+    fn ambit_unsandboxed(b: divan::Bencher) {
+        let f = fixture();
+        b.bench(|| {
+            let mut child = Command::new(&f.exe)
+                .handle(3, &f.dir)
+                .handle(4, &f.file)
+                .handle(5, &f.socket)
+                .unsandboxed(ambient_authority())
+                .spawn()
+                .unwrap();
+            assert!(child.wait().unwrap().success());
+        });
+    }
+}
+
+#[divan::bench_group(sample_count = 2000)]
+mod pass {
+    use super::{Dir, Read, ReadOnly, StdUnixStream, UnixStream, Write, fixture};
+
+    #[divan::bench]
+    fn one_byte(b: divan::Bencher) {
+        let (mut a, mut c) = StdUnixStream::pair().unwrap();
+        let mut buf = [0u8; 1];
+        b.bench_local(|| {
+            a.write_all(&[7]).unwrap();
+            c.read_exact(&mut buf).unwrap();
+        });
+    }
+
+    #[divan::bench]
+    fn send_recv_handle(b: divan::Bencher) {
+        let f = fixture();
+        let (a, c) = UnixStream::pair().unwrap();
+        b.bench_local(|| {
+            a.send_handle(&f.dir).unwrap();
+            let got: Dir<ReadOnly> = c.recv_handle().unwrap();
+            drop(got);
+        });
+    }
+}
