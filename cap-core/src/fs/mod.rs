@@ -7,9 +7,11 @@
 //! derived from `R`, never more.
 //!
 //! Types that carry no authority are `cap-std`'s own: [`Metadata`],
-//! [`Permissions`], [`FileType`], [`DirBuilder`].
+//! [`Permissions`], [`FileType`]. [`DirBuilder`] is ambit's own, so that
+//! the mode of a new directory follows the handle's `SetMeta`.
 
 mod dir;
+mod dir_builder;
 mod error;
 mod file;
 mod open_options;
@@ -17,9 +19,13 @@ mod origin;
 mod read_dir;
 
 pub use cap_fs_ext::{AccessType, SystemTimeSpec};
-pub use cap_std::fs::{DirBuilder, FileType, Metadata, Permissions};
+/// `dev`, `ino`, `mode`, ... of a [`Metadata`] (cap-std's `MetadataExt`).
+#[cfg(unix)]
+pub use cap_std::fs::MetadataExt;
+pub use cap_std::fs::{FileType, Metadata, Permissions};
 pub use cap_std::time::SystemTime;
 pub use dir::Dir;
+pub use dir_builder::{DirBuilder, SET_META_MODE_BITS};
 pub use error::{PathError, raw_os_error};
 pub use file::File;
 pub use open_options::OpenOptions;

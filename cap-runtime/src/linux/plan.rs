@@ -183,6 +183,7 @@ fn permanent_gaps(policy: &Policy<'_>, n: Needs, gaps: &mut Vec<Gap>) {
         "path walk is not restricted by Landlock; opening anything outside the rules is",
         true,
     ));
+    gaps.push(gap("process", "O_PATH", "open(O_PATH) of any path succeeds outside every rule (Landlock does not check it): the descriptor gives metadata (fstat, fstatat, readlink) and a directory to walk from, never the contents, whose opens Landlock still checks", true));
     for e in policy.entries() {
         let origin = e.origin.display().to_string();
         if e.rights.contains(Rights::EXEC)
@@ -220,6 +221,15 @@ fn permanent_gaps(policy: &Policy<'_>, n: Needs, gaps: &mut Vec<Gap>) {
     }
     if n.unix {
         gaps.push(gap("process", "unix path", "connecting to a pathname unix socket is not mediated by Landlock (abstract sockets are scoped)", true));
+    } else if n.inet {
+        for e in policy.entries() {
+            if matches!(
+                e.kind,
+                EntryKind::Socket(SocketKind::UnixStream | SocketKind::UnixDatagram)
+            ) {
+                gaps.push(gap(e.origin.display().to_string(), "unix path", "a TCP grant allows connect() for every socket and seccomp cannot read the address: this held unix socket, if it is not connected (or is a datagram socket), can connect to any pathname unix socket (Landlock does not mediate pathname sockets; abstract ones are scoped)", true));
+            }
+        }
     }
 }
 
@@ -370,6 +380,14 @@ pub fn plan(policy: &Policy<'_>, options: &Options, facts: &Facts) -> Result<Pla
     permanent_gaps(policy, n, &mut gaps);
 
     let inherited = plan_inherited(options, facts)?;
+    for fd in inherited.iter().filter(|fd| fd.action == FdAction::Kept) {
+        gaps.push(gap(
+            format!("fd {} ({})", fd.fd, fd.target),
+            "descriptor kept",
+            "an undeclared descriptor stays open (kept by the options, or opened by code that ran before entering): whatever it grants is outside the policy and not derived from a handle",
+            true,
+        ));
+    }
 
     // Securebits a parent locked cannot change: plan around them now rather
     // than fail after Landlock is applied.
@@ -645,6 +663,20 @@ mod tests {
         let p = plan(&policy, &close, &f).unwrap();
         assert_eq!(p.inherited[0].action, FdAction::Closed);
         assert_eq!(p.report.inherited_fds, p.inherited);
+        assert!(!p.report.gaps.iter().any(|g| g.right == "descriptor kept"));
+        let keep = Options {
+            inherited_fds: InheritedFds::Keep,
+            ..Options::default()
+        };
+        let p = plan(&policy, &keep, &f).unwrap();
+        assert_eq!(p.inherited[0].action, FdAction::Kept);
+        assert!(
+            p.report.gaps.iter().any(|g| g.right == "descriptor kept"
+                && g.subject == "fd 9 (/etc/shadow)"
+                && g.permanent),
+            "{:?}",
+            p.report.gaps
+        );
         f.undeclared = Err(libc::EACCES);
         assert!(matches!(
             plan(&policy, &close, &f),
@@ -653,6 +685,37 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn a_tcp_grant_names_the_unix_connect_gap_and_o_path_is_always_named() {
+        let mut policy = Policy::new();
+        let p = plan(&policy, &Options::default(), &facts(0)).unwrap();
+        assert!(p.report.gaps.iter().any(|g| g.right == "O_PATH"));
+        assert!(!p.report.gaps.iter().any(|g| g.right == "unix path"));
+        policy.net(NetGrant {
+            label: "t".into(),
+            tcp_connect_ports: vec![443],
+            ..NetGrant::default()
+        });
+        let p = plan(&policy, &Options::default(), &facts(0)).unwrap();
+        assert!(!p.report.gaps.iter().any(|g| g.right == "unix path"));
+        let held = std::os::unix::net::UnixDatagram::unbound().unwrap();
+        policy.socket(held.as_fd(), SocketKind::UnixDatagram, Rights::SEND, "held");
+        let mut f = facts(1);
+        f.entry_modes = vec![Ok(libc::S_IFSOCK | 0o777)];
+        let p = plan(&policy, &Options::default(), &f).unwrap();
+        let unix: Vec<_> = p
+            .report
+            .gaps
+            .iter()
+            .filter(|g| g.right == "unix path")
+            .collect();
+        assert_eq!(unix.len(), 1);
+        assert!(
+            unix[0].reason.contains("TCP grant") && unix[0].subject == "held",
+            "{unix:?}"
+        );
     }
 
     #[test]
