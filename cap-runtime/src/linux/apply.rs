@@ -99,7 +99,7 @@ impl Prepared {
             });
         }
         let mut applied: Vec<&'static str> = Vec::new();
-        self.sequence(true, true, |step| applied.push(step))
+        self.sequence(true, true, true, |step| applied.push(step))
             .map_err(|(step, errno)| Error::Kernel {
                 step,
                 errno,
@@ -109,11 +109,13 @@ impl Prepared {
     }
 
     /// The irreversible calls in order; `done` is told each finished step.
-    /// `close`: close the planned inherited descriptors; `tsync`: install the
-    /// filter with `SECCOMP_FILTER_FLAG_TSYNC`. Allocates nothing itself.
+    /// `close`: close the planned inherited descriptors; `seccomp`: install
+    /// the filter, with `SECCOMP_FILTER_FLAG_TSYNC` when `tsync`. Allocates
+    /// nothing itself.
     fn sequence(
         &self,
         close: bool,
+        seccomp: bool,
         tsync: bool,
         mut done: impl FnMut(&'static str),
     ) -> Result<(), (&'static str, i32)> {
@@ -139,7 +141,7 @@ impl Prepared {
             }
         }
         #[cfg(target_arch = "x86_64")]
-        if let Some(filter) = &self.plan.seccomp {
+        if let Some(filter) = self.plan.seccomp.as_ref().filter(|_| seccomp) {
             let flags = if tsync {
                 sys::SECCOMP_FILTER_FLAG_TSYNC
             } else {
@@ -149,7 +151,7 @@ impl Prepared {
             done("seccomp");
         }
         #[cfg(not(target_arch = "x86_64"))]
-        let _ = tsync;
+        let _ = (seccomp, tsync);
         Ok(())
     }
 
@@ -166,9 +168,12 @@ impl Prepared {
     /// stacked filters (`MAX_INSNS_PER_PATH`, `ENOMEM`), securebits a parent
     /// locked, capabilities that cannot be dropped, descriptors gone since
     /// the facts were gathered (`EBADF`), and a parent filter that denies or
-    /// kills one of the calls.
+    /// kills one of the calls. The seccomp program is installed in the
+    /// rehearsal only when filters are already stacked
+    /// ([`Plan::rehearse_seccomp`]): without them nothing but memory can make
+    /// it fail, and its conversion is the costliest call of entering.
     pub fn rehearse(&self) -> Result<(), (&'static str, i32)> {
-        sys::rehearse_in_child(&|| self.sequence(true, false, |_| {}))
+        sys::rehearse_in_child(&|| self.sequence(true, self.plan.rehearse_seccomp, false, |_| {}))
     }
 
     /// The irreversible calls for a child process between `fork` and `exec`:
@@ -177,6 +182,7 @@ impl Prepared {
     /// closes what the child must not keep (`close_range`) before calling.
     /// Returns the errno of the first step that failed.
     pub fn apply_in_child(&self) -> Result<(), i32> {
-        self.sequence(false, false, |_| {}).map_err(|(_, e)| e)
+        self.sequence(false, true, false, |_| {})
+            .map_err(|(_, e)| e)
     }
 }

@@ -42,22 +42,84 @@ pub fn undeclared(keep: &[RawFd]) -> Result<Vec<(RawFd, String)>, i32> {
         .collect())
 }
 
-/// How many threads the process has (the `Threads:` line of
-/// `/proc/self/status`); the errno when that cannot be read, since a count
+/// What entering needs from `/proc/self/status`, from one read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProcStatus {
+    /// `Threads:`, the number of threads of the process.
+    pub threads: usize,
+    /// `CapEff:`, the effective capabilities of the calling thread.
+    pub cap_eff: u64,
+    /// `CapBnd:`, the bounding set.
+    pub cap_bnd: u64,
+    /// `Seccomp_filters:`, the number of seccomp filters already stacked (0
+    /// on kernels that do not show the line).
+    pub seccomp_filters: usize,
+}
+
+/// Reads `/proc/self/status` once, into a buffer on the stack (the file is
+/// about 1.5 KiB; one `read` gets it all), for the thread count, the
+/// effective and bounding capability sets and the seccomp filter count. The
+/// errno when it cannot be read or a needed line is missing, since a count
 /// that cannot be checked must not pass as one.
-pub fn thread_count() -> Result<usize, i32> {
-    let status = std::fs::read_to_string("/proc/self/status")
+pub fn status() -> Result<ProcStatus, i32> {
+    use std::io::Read;
+    let mut file = std::fs::File::open("/proc/self/status")
         .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("Threads:"))
-        .and_then(|n| n.trim().parse().ok())
-        .ok_or(libc::EINVAL)
+    let mut buf = [0u8; 8192];
+    let mut len = 0;
+    while len < buf.len() {
+        match file.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.raw_os_error().unwrap_or(libc::EIO)),
+        }
+    }
+    parse_status(&buf[..len]).ok_or(libc::EINVAL)
+}
+
+fn parse_status(text: &[u8]) -> Option<ProcStatus> {
+    let text = std::str::from_utf8(text).ok()?;
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+            .map(str::trim)
+    };
+    let hex = |name: &str| field(name).and_then(|v| u64::from_str_radix(v, 16).ok());
+    Some(ProcStatus {
+        threads: field("Threads")?.parse().ok()?,
+        cap_eff: hex("CapEff")?,
+        cap_bnd: hex("CapBnd")?,
+        seccomp_filters: field("Seccomp_filters").map_or(Some(0), |v| v.parse().ok())?,
+    })
+}
+
+/// How many threads the process has (the `Threads:` line of
+/// `/proc/self/status`); the errno when that cannot be read.
+pub fn thread_count() -> Result<usize, i32> {
+    status().map(|s| s.threads)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_is_parsed_from_one_read() {
+        let text = b"Name:\tx\nThreads:\t3\nCapEff:\t0000000000000100\nCapBnd:\t000001ffffffffff\nSeccomp_filters:\t2\n";
+        assert_eq!(
+            parse_status(text),
+            Some(ProcStatus {
+                threads: 3,
+                cap_eff: 0x100,
+                cap_bnd: 0x1ff_ffff_ffff,
+                seccomp_filters: 2
+            })
+        );
+        assert_eq!(parse_status(b"Threads:\t1\n"), None, "capabilities missing");
+        let own = status().unwrap();
+        assert!(own.threads >= 1);
+    }
 
     #[test]
     fn an_unreadable_listing_is_an_error_not_empty() {

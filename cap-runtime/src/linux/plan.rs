@@ -58,6 +58,11 @@ pub struct Plan {
     pub caps: CapsPlan,
     /// Each undeclared descriptor and what becomes of it.
     pub inherited: Vec<InheritedFd>,
+    /// Whether the rehearsal of entering installs the seccomp program too:
+    /// only when filters are already stacked, since only they can make it
+    /// fail (the instruction budget); otherwise the kernel's second
+    /// conversion and compilation of the program is saved.
+    pub rehearse_seccomp: bool,
     /// The report entering returns when every step succeeds.
     pub report: Report,
 }
@@ -191,6 +196,18 @@ fn permanent_gaps(policy: &Policy<'_>, n: Needs, gaps: &mut Vec<Gap>) {
             && e.kind != EntryKind::Socket(SocketKind::Udp)
         {
             gaps.push(gap(&origin, "Exec without Read", "the kernel opens an executable for reading before running it, so Landlock must grant read_file with execute: files beneath can be read; the types do not allow it", true));
+        }
+        if e.kind == EntryKind::Dir
+            && e.rights.contains(Rights::CREATE)
+            && !e.rights.contains(Rights::SET_META)
+        {
+            gaps.push(gap(&origin, "mode at creation", "the mode given to open(O_CREAT), mkdir and mknod, and umask, are not mediated by any kernel mechanism: raw calls beneath this handle can create set-uid, set-gid, sticky or world-writable files; the types refuse such modes without SetMeta and mask the default (0o644, 0o755)", true));
+        }
+        if e.kind == EntryKind::Dir
+            && e.rights.contains(Rights::CREATE)
+            && !e.rights.contains(Rights::RENAME)
+        {
+            gaps.push(gap(&origin, "Rename by Create", "Landlock checks a hard link as a creation and a rename as a removal plus a creation, so with Create this handle's tree can hard-link within itself (and, with Remove too, rename); the types need Rename", true));
         }
         if e.kind == EntryKind::Dir && e.rights.contains(Rights::RENAME) {
             let missing = Rights::CREATE.union(Rights::REMOVE).difference(e.rights);
@@ -449,6 +466,7 @@ pub fn plan(policy: &Policy<'_>, options: &Options, facts: &Facts) -> Result<Pla
         seccomp: filter,
         caps,
         inherited,
+        rehearse_seccomp: facts.seccomp_filters > 0,
         report,
     })
 }
@@ -554,6 +572,7 @@ mod tests {
             landlock_abi: 7,
             seccomp_available: true,
             threads: Ok(1),
+            seccomp_filters: 0,
             entry_modes: vec![Ok(libc::S_IFDIR | 0o755); entries],
             undeclared: Ok(Vec::new()),
             bounding: vec![0, 1, 21],
@@ -685,6 +704,28 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn create_without_set_meta_names_the_mode_gap() {
+        let d = root();
+        let mut policy = Policy::new();
+        policy.dir(d.as_fd(), Rights::LOOKUP | Rights::CREATE, Path::new("/w"));
+        let p = plan(&policy, &Options::default(), &facts(1)).unwrap();
+        assert!(
+            p.report
+                .gaps
+                .iter()
+                .any(|g| g.subject == "/w" && g.right == "mode at creation" && g.permanent)
+        );
+        let mut policy = Policy::new();
+        policy.dir(
+            d.as_fd(),
+            Rights::LOOKUP | Rights::CREATE | Rights::SET_META,
+            Path::new("/w"),
+        );
+        let p = plan(&policy, &Options::default(), &facts(1)).unwrap();
+        assert!(!p.report.gaps.iter().any(|g| g.right == "mode at creation"));
     }
 
     #[test]
