@@ -244,11 +244,14 @@ fn main() {
                 let mut v: Vec<u64> = runs.iter().map(|r| r[i]).collect();
                 v.sort_unstable();
                 #[allow(clippy::cast_precision_loss)]
-                let us = v[v.len() / 2] as f64 / 1000.0;
-                format!("{name} {us:.1} µs")
+                let us = |n: u64| n as f64 / 1000.0;
+                format!("{name} {:.1}/{:.1} µs", us(v[0]), us(v[v.len() / 2]))
             })
             .collect();
-        println!("enter by stage (medians of 30): {}", medians.join(", "));
+        println!(
+            "enter by stage (fastest/median of 30): {}",
+            medians.join(", ")
+        );
     }
     // Every layer runs in a child that finds the directory in its
     // environment (`set_var` here would be `unsafe`): `none` runs every

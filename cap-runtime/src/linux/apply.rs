@@ -15,6 +15,18 @@ use super::{caps, sys};
 use crate::Error;
 use crate::report::{FdAction, Report};
 
+/// Which run of the irreversible sequence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Run {
+    /// This process, for real: every step, the filter with TSYNC.
+    Process,
+    /// A child rehearsing for this process: what can fail (see
+    /// [`Prepared::rehearse`]).
+    Rehearsal,
+    /// A child between fork and exec: every step but descriptors.
+    InChild,
+}
+
 /// A plan whose Landlock ruleset exists in the kernel, ready to apply.
 #[derive(Debug)]
 pub struct Prepared {
@@ -99,7 +111,7 @@ impl Prepared {
             });
         }
         let mut applied: Vec<&'static str> = Vec::new();
-        self.sequence(true, true, true, |step| applied.push(step))
+        self.sequence(Run::Process, |step| applied.push(step))
             .map_err(|(step, errno)| Error::Kernel {
                 step,
                 errno,
@@ -108,17 +120,18 @@ impl Prepared {
         Ok(self.plan.report)
     }
 
-    /// The irreversible calls in order; `done` is told each finished step.
-    /// `close`: close the planned inherited descriptors; `seccomp`: install
-    /// the filter, with `SECCOMP_FILTER_FLAG_TSYNC` when `tsync`. Allocates
-    /// nothing itself.
+    /// The irreversible calls in order, for `run`; `done` is told each
+    /// finished step. Allocates nothing itself.
     fn sequence(
         &self,
-        close: bool,
-        seccomp: bool,
-        tsync: bool,
+        run: Run,
         mut done: impl FnMut(&'static str),
     ) -> Result<(), (&'static str, i32)> {
+        // Descriptors: the caller's in a child between fork and exec.
+        let close = run != Run::InChild;
+        // The seccomp program: in a rehearsal only over stacked filters.
+        let seccomp = run != Run::Rehearsal || self.plan.rehearse_seccomp;
+        let tsync = run == Run::Process;
         sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0).map_err(|e| ("no_new_privs", e))?;
         done("no_new_privs");
         if let Some(ruleset) = &self.ruleset {
@@ -126,12 +139,16 @@ impl Prepared {
             done("landlock");
         }
         let caps_plan = &self.plan.caps;
-        caps::drop_each(
-            &caps_plan.bounding,
-            caps_plan.setpcap,
-            caps_plan.securebits,
-            |_| {},
-        )?;
+        // A rehearsal leaves out the bounding-set drops, one prctl per
+        // capability: PR_CAPBSET_DROP fails only without CAP_SETPCAP (known
+        // from the facts: nothing is dropped then) or for a capability the
+        // kernel does not know (the set comes from its own CapBnd line).
+        let bounding: &[u32] = if run == Run::Rehearsal {
+            &[]
+        } else {
+            &caps_plan.bounding
+        };
+        caps::drop_each(bounding, caps_plan.setpcap, caps_plan.securebits, |_| {})?;
         done("capabilities");
         if close {
             for fd in &self.plan.inherited {
@@ -173,7 +190,7 @@ impl Prepared {
     /// ([`Plan::rehearse_seccomp`]): without them nothing but memory can make
     /// it fail, and its conversion is the costliest call of entering.
     pub fn rehearse(&self) -> Result<(), (&'static str, i32)> {
-        sys::rehearse_in_child(&|| self.sequence(true, self.plan.rehearse_seccomp, false, |_| {}))
+        sys::rehearse_in_child(&|| self.sequence(Run::Rehearsal, |_| {}))
     }
 
     /// The irreversible calls for a child process between `fork` and `exec`:
@@ -182,7 +199,6 @@ impl Prepared {
     /// closes what the child must not keep (`close_range`) before calling.
     /// Returns the errno of the first step that failed.
     pub fn apply_in_child(&self) -> Result<(), i32> {
-        self.sequence(false, true, false, |_| {})
-            .map_err(|(_, e)| e)
+        self.sequence(Run::InChild, |_| {}).map_err(|(_, e)| e)
     }
 }
