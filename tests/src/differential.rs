@@ -11,8 +11,21 @@ pub const TARGETS: [&str; 4] = ["d0", "d1", "d2", "out"];
 
 /// The filesystem operations, each tried in every target.
 pub const FS_OPS: &[&str] = &[
-    "read", "write", "truncate", "create", "mkdir", "remove", "rename", "link", "symlink", "chmod",
-    "readdir", "stat", "exec",
+    "read",
+    "write",
+    "truncate",
+    "create",
+    "mkdir",
+    "remove",
+    "rename",
+    "link",
+    "symlink",
+    "chmod",
+    "readdir",
+    "stat",
+    "exec",
+    "opath",
+    "create_setuid",
 ];
 
 /// The network and process operations, tried once.
@@ -112,6 +125,9 @@ pub fn fs_needs(op: &str) -> Rights {
         "chmod" => Rights::SET_META,
         "stat" => Rights::STAT,
         "exec" => Rights::EXEC,
+        // The types have no O_PATH open: metadata goes through `Stat`.
+        "opath" => Rights::all(),
+        "create_setuid" => Rights::CREATE | Rights::WRITE | Rights::SET_META,
         other => panic!("unknown operation {other}"),
     }
 }
@@ -144,6 +160,7 @@ pub fn explanation(case: &Case, op: &str) -> Option<&'static str> {
     match fs_op {
         "stat" => return Some("Stat"),
         "chmod" => return Some("SetMeta"),
+        "opath" => return Some("O_PATH"),
         _ => {}
     }
     let index = TARGETS.iter().position(|t| *t == target)?;
@@ -156,7 +173,10 @@ pub fn explanation(case: &Case, op: &str) -> Option<&'static str> {
     let create = rights.contains(Rights::CREATE);
     match fs_op {
         "read" if rights.contains(Rights::EXEC) => Some("Exec without Read"),
-        "create" | "mkdir" | "remove" if rename => Some("Rename without"),
+        "create_setuid" if !rights.contains(Rights::SET_META) && (create || rename) => {
+            Some("mode at creation")
+        }
+        "create" | "mkdir" | "remove" | "create_setuid" if rename => Some("Rename without"),
         "rename" | "link" if create => Some("Rename by Create"),
         _ => None,
     }

@@ -197,8 +197,9 @@ fn permanent_gaps(policy: &Policy<'_>, n: Needs, gaps: &mut Vec<Gap>) {
         {
             gaps.push(gap(&origin, "Exec without Read", "the kernel opens an executable for reading before running it, so Landlock must grant read_file with execute: files beneath can be read; the types do not allow it", true));
         }
+        // Rename lets the kernel create too (Landlock's MAKE_REG).
         if e.kind == EntryKind::Dir
-            && e.rights.contains(Rights::CREATE)
+            && e.rights.intersects(Rights::CREATE | Rights::RENAME)
             && !e.rights.contains(Rights::SET_META)
         {
             gaps.push(gap(&origin, "mode at creation", "the mode given to open(O_CREAT), mkdir and mknod, and umask, are not mediated by any kernel mechanism: raw calls beneath this handle can create set-uid, set-gid, sticky or world-writable files; the types refuse such modes without SetMeta and mask the default (0o644, 0o755)", true));

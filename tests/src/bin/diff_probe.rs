@@ -63,6 +63,20 @@ mod linux {
                 Ok(_) => Err(-1),
                 Err(e) => Err(e.raw_os_error().unwrap_or(-1)),
             },
+            "opath" => io(rustix::fs::open(
+                t.join("f.txt"),
+                rustix::fs::OFlags::PATH,
+                rustix::fs::Mode::empty(),
+            )
+            .map_err(std::io::Error::from)),
+            // A set-uid file, made with the raw call (the types refuse the
+            // mode without SetMeta; the kernel does not look at it).
+            "create_setuid" => io(rustix::fs::open(
+                t.join("suid"),
+                rustix::fs::OFlags::CREATE | rustix::fs::OFlags::EXCL | rustix::fs::OFlags::WRONLY,
+                rustix::fs::Mode::from_raw_mode(0o4755),
+            )
+            .map_err(std::io::Error::from)),
             other => panic!("unknown operation {other}"),
         }
     }
