@@ -494,6 +494,19 @@ fn report_json_describes_the_sandbox() {
         "the policy has a bind port: the listen auto-bind gap is stated"
     );
     assert!(
+        gaps.iter()
+            .any(|g| g["right"] == "O_PATH" && g["permanent"] == true),
+        "O_PATH opens outside the rules are stated for every policy"
+    );
+    let rw_gap = |right: &str| {
+        gaps.iter()
+            .any(|g| g["right"] == right && g["subject"].as_str().unwrap().ends_with("/rw"))
+    };
+    assert!(
+        rw_gap("mode at creation") && !rw_gap("Rename by Create"),
+        "rw has Create and Rename but not SetMeta: {gaps:?}"
+    );
+    assert!(
         gaps.iter().all(|g| g["permanent"] == true),
         "strict mode entered with a non-permanent gap: {gaps:?}"
     );
