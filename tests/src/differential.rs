@@ -35,6 +35,7 @@ pub const NET_OPS: &[&str] = &[
     "bind_granted",
     "bind_other",
     "signal_parent",
+    "unix_connect_held",
 ];
 
 /// One random policy: rights per held directory, and the TCP grants.
@@ -46,6 +47,8 @@ pub struct Case {
     pub tcp_connect: bool,
     /// A TCP bind grant for the bind port.
     pub tcp_bind: bool,
+    /// A held unix datagram socket, not bound or connected.
+    pub held_unix: bool,
 }
 
 /// A small deterministic generator (xorshift64*), so a seed names a policy.
@@ -88,7 +91,8 @@ const FS_RIGHTS: [Rights; 11] = [
 ];
 
 /// The policy of `seed`: each of `d0`–`d2` held with probability 2/3, each
-/// right with probability 1/2 (`Lookup` 4/5), each TCP grant 1/2.
+/// right with probability 1/2 (`Lookup` 4/5), each TCP grant and the held
+/// unix socket 1/2.
 pub fn generate(seed: u64) -> Case {
     let mut rng = Rng::new(seed);
     let mut dirs = Vec::new();
@@ -107,6 +111,7 @@ pub fn generate(seed: u64) -> Case {
         dirs,
         tcp_connect: rng.chance(50),
         tcp_bind: rng.chance(50),
+        held_unix: rng.chance(50),
     }
 }
 
@@ -156,6 +161,10 @@ pub fn allowed(case: &Case, op: &str) -> bool {
 /// allowing `op` where the types do not, under `case`; `None` when nothing
 /// should: then a disagreement is a bug, or a gap the report does not name.
 pub fn explanation(case: &Case, op: &str) -> Option<&'static str> {
+    if op == "unix_connect_held" {
+        // A held socket connects only to where a unix grant allows.
+        return Some("unix path");
+    }
     let (fs_op, target) = op.split_once(':')?;
     match fs_op {
         "stat" => return Some("Stat"),

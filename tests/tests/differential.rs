@@ -70,6 +70,7 @@ fn run_case(seed: u64, case: &Case, tally: &mut Tally) {
     scratch_tree(tmp.path());
     let connect = TcpListener::bind("127.0.0.1:0").unwrap();
     let other = TcpListener::bind("127.0.0.1:0").unwrap();
+    let _dsock = std::os::unix::net::UnixDatagram::bind(tmp.path().join("out/dsock")).unwrap();
     let bind_port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -83,6 +84,7 @@ fn run_case(seed: u64, case: &Case, tally: &mut Tally) {
             other.local_addr().unwrap().port().to_string(),
             u8::from(case.tcp_connect).to_string(),
             u8::from(case.tcp_bind).to_string(),
+            u8::from(case.held_unix).to_string(),
         ])
         .args(case.dirs.iter().map(|(i, r)| format!("{i}:{}", r.bits())))
         .output()
@@ -166,6 +168,7 @@ fn the_model_is_the_types() {
         dirs: vec![(0, Rights::LOOKUP | Rights::READ), (1, Rights::READ)],
         tcp_connect: true,
         tcp_bind: false,
+        held_unix: false,
     };
     assert!(allowed(&case, "read:d0"));
     assert!(!allowed(&case, "write:d0"));

@@ -3,10 +3,10 @@
 //! operation of the fixed list, printing what the kernel answered.
 //!
 //! `diff_probe <root> <connect-port> <bind-port> <other-port> <tcp-connect 0|1>
-//! <tcp-bind 0|1> [<dir-index>:<rights-bits>]...`
+//! <tcp-bind 0|1> <held-unix 0|1> [<dir-index>:<rights-bits>]...`
 //!
 //! `<root>` holds `d0`, `d1`, `d2` (each a handle when listed) and `out` (never
-//! one). Prints `REPORT <json>` after entering, then `OP <name> ok` or
+//! one; `out/dsock` is a unix datagram socket). Prints `REPORT <json>` after entering, then `OP <name> ok` or
 //! `OP <name> errno <n>` per operation, in the order of [`OPERATIONS`].
 
 #[cfg(target_os = "linux")]
@@ -87,8 +87,10 @@ mod linux {
         let port = |i: usize| args[i].parse::<u16>().expect("port");
         let (connect_port, bind_port, other_port) = (port(1), port(2), port(3));
         let (tcp_connect, tcp_bind) = (args[4] == "1", args[5] == "1");
+        let held_unix = (args[6] == "1")
+            .then(|| std::os::unix::net::UnixDatagram::unbound().expect("unbound socket"));
         let mut held = Vec::new();
-        for spec in &args[6..] {
+        for spec in &args[7..] {
             let (i, bits) = spec.split_once(':').expect("index:bits");
             let i: usize = i.parse().expect("index");
             let rights = Rights::from_bits_truncate(bits.parse().expect("bits"));
@@ -98,6 +100,14 @@ mod linux {
         let mut policy = Policy::new();
         for (i, dir, rights) in &held {
             policy.dir(dir.as_fd(), *rights, &root.join(TARGETS[*i]));
+        }
+        if let Some(sock) = &held_unix {
+            policy.socket(
+                sock.as_fd(),
+                cap_runtime::SocketKind::UnixDatagram,
+                Rights::SEND | Rights::RECV,
+                "held unix datagram",
+            );
         }
         if tcp_connect || tcp_bind {
             policy.net(NetGrant {
@@ -138,6 +148,12 @@ mod linux {
                 "connect_other" => io(TcpStream::connect(("127.0.0.1", other_port))),
                 "bind_granted" => io(TcpListener::bind(("127.0.0.1", bind_port))),
                 "bind_other" => io(TcpListener::bind(("127.0.0.1", 0))),
+                "unix_connect_held" => match &held_unix {
+                    Some(sock) => io(sock.connect(root.join("out/dsock"))),
+                    // Nothing held: a new unix socket is the attempt.
+                    None => io(std::os::unix::net::UnixDatagram::unbound()
+                        .and_then(|s| s.connect(root.join("out/dsock")))),
+                },
                 "signal_parent" => {
                     let ppid = rustix::process::getppid().expect("a parent");
                     io(rustix::process::test_kill_process(ppid).map_err(std::io::Error::from))
