@@ -50,6 +50,7 @@ pub(crate) fn fstat_id(fd: RawFd) -> Result<(u32, u64, u64), i32> {
 }
 
 /// Whether `fd` is an open descriptor (`fcntl(F_GETFD)`).
+#[cfg_attr(not(feature = "probe"), allow(dead_code))]
 pub(crate) fn fd_is_open(fd: RawFd) -> bool {
     // SAFETY: F_GETFD only queries the descriptor table.
     unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
@@ -391,4 +392,21 @@ pub(crate) fn rehearse_in_child(
         Some(failed) => Err(failed),
         None => Ok(()),
     }
+}
+
+/// Reads directory entries of `dir` into `buf` (`getdents64`): the number of
+/// bytes filled, 0 at the end.
+pub(crate) fn getdents64(dir: &std::fs::File, buf: &mut [u8]) -> Result<usize, i32> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`, which
+    // is live and writable for the call; `dir` is an open descriptor.
+    let n = check(unsafe {
+        libc::syscall(
+            libc::SYS_getdents64,
+            dir.as_raw_fd(),
+            buf.as_mut_ptr(),
+            buf.len(),
+        )
+    })?;
+    usize::try_from(n).map_err(|_| libc::EOVERFLOW)
 }
