@@ -1,5 +1,7 @@
 //! Cross-crate tests of ambit, and the book's Rust blocks as doctests.
 
+pub mod differential;
+
 /// The book's chapters, compiled and run as doctests by `cargo test`.
 pub mod book {
     #[doc = include_str!("../../book/src/introduction.md")]

@@ -178,15 +178,27 @@ impl<R: RightSet> Dir<R> {
         options: &OpenOptions,
         file_rights: Rights,
     ) -> io::Result<File<S>> {
+        let options = options.to_cap_std(file_rights, self.rights, &self.origin, path)?;
         let file = self
             .inner
-            .open_with(path, &options.to_cap_std(file_rights))
+            .open_with(path, &options)
             .map_err(self.err("open", path))?;
         Ok(File::from_parts(
             file,
             file_rights,
             Origin::new(&self.origin, path),
         ))
+    }
+
+    /// `cap_std`'s `create` (write, create, truncate) with the mode this
+    /// directory's `SetMeta` allows (see [`DirBuilder`]'s rule).
+    fn create_truncating(&self, path: &Path, op: &'static str) -> io::Result<cap_std::fs::File> {
+        let mut options = OpenOptions::new();
+        options.create(true).truncate(true);
+        let options = options.to_cap_std(Rights::WRITE, self.rights, &self.origin, path)?;
+        self.inner
+            .open_with(path, &options)
+            .map_err(self.err(op, path))
     }
 
     /// Opens a file for reading. Needs `Lookup` and `Read`; the file gets this
@@ -284,8 +296,9 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::CREATE)?;
+        let builder = DirBuilder::new().to_cap_std(self.rights, &self.origin, path)?;
         self.inner
-            .create_dir(path)
+            .create_dir_with(path, &builder)
             .map_err(self.err("create directory", path))
     }
 
@@ -297,8 +310,12 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::CREATE)?;
+        let builder =
+            DirBuilder::new()
+                .recursive(true)
+                .to_cap_std(self.rights, &self.origin, path)?;
         self.inner
-            .create_dir_all(path)
+            .create_dir_with(path, &builder)
             .map_err(self.err("create directory", path))
     }
 
@@ -310,8 +327,9 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::CREATE)?;
+        let builder = builder.to_cap_std(self.rights, &self.origin, path)?;
         self.inner
-            .create_dir_with(path, builder)
+            .create_dir_with(path, &builder)
             .map_err(self.err("create directory", path))
     }
 
@@ -329,7 +347,7 @@ impl<R: RightSet> Dir<R> {
         self.need(Rights::LOOKUP | Rights::CREATE | Rights::WRITE | Rights::TRUNCATE)?;
         let file_rights =
             self.rights & (Rights::WRITE | Rights::TRUNCATE | Rights::STAT | Rights::SET_META);
-        let file = self.inner.create(path).map_err(self.err("create", path))?;
+        let file = self.create_truncating(path, "create")?;
         Ok(File::from_parts(
             file,
             file_rights,
@@ -386,7 +404,7 @@ impl<R: RightSet> Dir<R> {
                 ),
             ));
         }
-        let dst = to_dir.inner.create(to).map_err(to_dir.err("copy to", to))?;
+        let dst = to_dir.create_truncating(to, "copy to")?;
         // The std forms let `io::copy` use copy_file_range/sendfile.
         let (mut src, mut dst) = (src.into_std(), dst.into_std());
         io::copy(&mut src, &mut dst).map_err(to_dir.err("copy to", to))
@@ -673,8 +691,8 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::CREATE | Rights::WRITE | Rights::TRUNCATE)?;
-        self.inner
-            .write(path, contents)
+        let file = self.create_truncating(path, "write")?;
+        io::Write::write_all(&mut file.into_std(), contents.as_ref())
             .map_err(self.err("write", path))
     }
 

@@ -7,9 +7,11 @@
 //! derived from `R`, never more.
 //!
 //! Types that carry no authority are `cap-std`'s own: [`Metadata`],
-//! [`Permissions`], [`FileType`], [`DirBuilder`].
+//! [`Permissions`], [`FileType`]. [`DirBuilder`] is ambit's own, so that
+//! the mode of a new directory follows the handle's `SetMeta`.
 
 mod dir;
+mod dir_builder;
 mod error;
 mod file;
 mod in_place;
@@ -19,14 +21,15 @@ mod read_dir;
 mod temp;
 
 pub use cap_fs_ext::{AccessType, SystemTimeSpec};
-pub use cap_std::fs::{DirBuilder, FileType, Metadata, Permissions};
-/// `mode()` and friends on [`Permissions`], [`Metadata`] and [`DirBuilder`],
-/// re-exported so a program needs no direct cap-std dependency:
+pub use cap_std::fs::{FileType, Metadata, Permissions};
+/// `mode()` and friends on [`Permissions`] and [`Metadata`], re-exported so
+/// a program needs no direct cap-std dependency:
 /// `use cap_core::fs::PermissionsExt; perms.mode()`.
 #[cfg(unix)]
-pub use cap_std::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+pub use cap_std::fs::{MetadataExt, PermissionsExt};
 pub use cap_std::time::SystemTime;
 pub use dir::Dir;
+pub use dir_builder::{DirBuilder, SET_META_MODE_BITS};
 pub use error::{PathError, raw_os_error};
 pub use file::File;
 pub use in_place::{InPlace, Rewrite};

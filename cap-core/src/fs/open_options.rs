@@ -1,5 +1,9 @@
 //! Options for [`Dir::open_with`](super::Dir::open_with).
 
+use std::io;
+use std::path::Path;
+
+use super::dir_builder::creation_mode;
 use crate::rights::Rights;
 
 /// How to open a file: like [`std::fs::OpenOptions`], except that the access
@@ -11,6 +15,10 @@ use crate::rights::Rights;
 /// | `create`, `create_new` | `Create` on the directory |
 /// | `truncate` | `Truncate` on the file |
 /// | `append` | `Write` on the file |
+/// | `mode` with set-uid, set-gid, sticky, group or other write bits | `SetMeta` on the directory |
+///
+/// Without `SetMeta` on the directory the default mode of a new file is
+/// `0o644` (see [`SET_META_MODE_BITS`](super::SET_META_MODE_BITS)).
 ///
 /// ```
 /// # use cap_core::{fs::{Dir, File, OpenOptions}, rights, ambient_authority};
@@ -26,6 +34,7 @@ pub struct OpenOptions {
     pub(crate) truncate: bool,
     pub(crate) append: bool,
     pub(crate) nofollow: bool,
+    pub(crate) nonblock: bool,
     pub(crate) mode: Option<u32>,
 }
 
@@ -67,8 +76,20 @@ impl OpenOptions {
         self
     }
 
+    /// Open without waiting (`O_NONBLOCK`): opening a FIFO or a device
+    /// whose open would block returns at once. A program that walks a tree it
+    /// does not trust opens with this and then checks
+    /// [`File::metadata`](super::File::metadata) for a regular file, so a
+    /// symlink to a FIFO cannot stall it. No effect on regular files.
+    pub fn nonblock(&mut self, nonblock: bool) -> &mut Self {
+        self.nonblock = nonblock;
+        self
+    }
+
     /// The permission bits of a file created by this open. See
-    /// [`std::os::unix::fs::OpenOptionsExt::mode`].
+    /// [`std::os::unix::fs::OpenOptionsExt::mode`]. Bits in
+    /// [`SET_META_MODE_BITS`](super::SET_META_MODE_BITS) need `SetMeta` on the
+    /// directory: without it the open is refused.
     pub fn mode(&mut self, mode: u32) -> &mut Self {
         self.mode = Some(mode);
         self
@@ -90,8 +111,16 @@ impl OpenOptions {
         need
     }
 
-    /// The `cap_std` options for a file with `file_rights`.
-    pub(crate) fn to_cap_std(&self, file_rights: Rights) -> cap_std::fs::OpenOptions {
+    /// The `cap_std` options for a file with `file_rights` beneath a
+    /// directory with `dir_rights` (whose `SetMeta` decides the mode a created
+    /// file may have), or the refusal naming `handle` and `path`.
+    pub(crate) fn to_cap_std(
+        &self,
+        file_rights: Rights,
+        dir_rights: Rights,
+        handle: &Path,
+        path: &Path,
+    ) -> io::Result<cap_std::fs::OpenOptions> {
         use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt};
         use cap_std::fs::OpenOptionsExt;
         let mut o = cap_std::fs::OpenOptions::new();
@@ -104,9 +133,20 @@ impl OpenOptions {
         if self.nofollow {
             o.follow(FollowSymlinks::No);
         }
-        if let Some(mode) = self.mode {
+        #[cfg(unix)]
+        if self.nonblock {
+            o.custom_flags(libc_o_nonblock());
+        }
+        let creates = self.create || self.create_new;
+        if creates && let Some(mode) = creation_mode(self.mode, 0o666, dir_rights, handle, path)? {
             o.mode(mode);
         }
-        o
+        Ok(o)
     }
+}
+
+/// `O_NONBLOCK` for this platform, from rustix.
+#[cfg(unix)]
+fn libc_o_nonblock() -> i32 {
+    i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).expect("O_NONBLOCK fits in an int")
 }

@@ -15,6 +15,18 @@ use super::{caps, sys};
 use crate::Error;
 use crate::report::{FdAction, Report};
 
+/// Which run of the irreversible sequence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Run {
+    /// This process, for real: every step, the filter with TSYNC.
+    Process,
+    /// A child rehearsing for this process: what can fail (see
+    /// [`Prepared::rehearse`]).
+    Rehearsal,
+    /// A child between fork and exec: every step but descriptors.
+    InChild,
+}
+
 /// A plan whose Landlock ruleset exists in the kernel, ready to apply.
 #[derive(Debug)]
 pub struct Prepared {
@@ -79,45 +91,106 @@ impl Prepared {
         &self.plan
     }
 
-    /// Makes the irreversible calls and returns the planned report. On error
-    /// the [`Error::Kernel`] lists the steps already applied.
+    /// Makes the irreversible calls and returns the planned report.
+    ///
+    /// All or nothing: when a step after the first irreversible one could
+    /// fail because of what a parent left behind (a sixteenth Landlock layer,
+    /// a seccomp instruction budget used up by stacked filters, securebits or
+    /// capabilities that cannot change), the whole sequence is first
+    /// rehearsed in a child that shares this process's memory
+    /// ([`Prepared::rehearse`]); a failed rehearsal is an [`Error::Kernel`]
+    /// with nothing applied. On a failure of the real sequence (which the
+    /// rehearsal makes unreachable short of running out of memory) the error
+    /// lists the steps already applied.
     pub fn apply(self) -> Result<Report, Error> {
-        let mut applied: Vec<&'static str> = Vec::new();
-        let fail = |step: &'static str, errno: i32, applied: &Vec<&'static str>| Error::Kernel {
-            step,
-            errno,
-            applied: applied.clone(),
-        };
-
-        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-            .map_err(|e| fail("no_new_privs", e, &applied))?;
-        applied.push("no_new_privs");
-
-        if let Some(ruleset) = &self.ruleset {
-            sys::landlock_restrict_self(ruleset)
-                .map_err(|e| fail("landlock_restrict_self", e, &applied))?;
-            applied.push("landlock");
+        if let Err((step, errno)) = self.rehearse() {
+            return Err(Error::Kernel {
+                step,
+                errno,
+                applied: Vec::new(),
+            });
         }
-        drop(self.ruleset);
+        let mut applied: Vec<&'static str> = Vec::new();
+        self.sequence(Run::Process, |step| applied.push(step))
+            .map_err(|(step, errno)| Error::Kernel {
+                step,
+                errno,
+                applied: applied.clone(),
+            })?;
+        Ok(self.plan.report)
+    }
 
+    /// The irreversible calls in order, for `run`; `done` is told each
+    /// finished step. Allocates nothing itself.
+    fn sequence(
+        &self,
+        run: Run,
+        mut done: impl FnMut(&'static str),
+    ) -> Result<(), (&'static str, i32)> {
+        // Descriptors: the caller's in a child between fork and exec.
+        let close = run != Run::InChild;
+        // The seccomp program: in a rehearsal only over stacked filters.
+        let seccomp = run != Run::Rehearsal || self.plan.rehearse_seccomp;
+        let tsync = run == Run::Process;
+        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0).map_err(|e| ("no_new_privs", e))?;
+        done("no_new_privs");
+        if let Some(ruleset) = &self.ruleset {
+            sys::landlock_restrict_self(ruleset).map_err(|e| ("landlock_restrict_self", e))?;
+            done("landlock");
+        }
         let caps_plan = &self.plan.caps;
-        caps::drop_all(&caps_plan.bounding, caps_plan.setpcap, caps_plan.securebits)
-            .map_err(|(step, e)| fail(step, e, &applied))?;
-        applied.push("capabilities");
-
-        for fd in &self.plan.inherited {
-            if fd.action == FdAction::Closed {
-                sys::close_unowned(fd.fd)
-                    .map_err(|e| fail("close inherited descriptor", e, &applied))?;
+        // A rehearsal leaves out the bounding-set drops, one prctl per
+        // capability: PR_CAPBSET_DROP fails only without CAP_SETPCAP (known
+        // from the facts: nothing is dropped then) or for a capability the
+        // kernel does not know (the set comes from its own CapBnd line).
+        let bounding: &[u32] = if run == Run::Rehearsal {
+            &[]
+        } else {
+            &caps_plan.bounding
+        };
+        caps::drop_each(bounding, caps_plan.setpcap, caps_plan.securebits, |_| {})?;
+        done("capabilities");
+        if close {
+            for fd in &self.plan.inherited {
+                if fd.action == FdAction::Closed {
+                    sys::close_unowned(fd.fd).map_err(|e| ("close inherited descriptor", e))?;
+                }
             }
         }
-
         #[cfg(target_arch = "x86_64")]
-        if let Some(filter) = &self.plan.seccomp {
-            sys::seccomp_set_filter(&filter.program, sys::SECCOMP_FILTER_FLAG_TSYNC)
-                .map_err(|e| fail("seccomp", e, &applied))?;
+        if let Some(filter) = self.plan.seccomp.as_ref().filter(|_| seccomp) {
+            let flags = if tsync {
+                sys::SECCOMP_FILTER_FLAG_TSYNC
+            } else {
+                0
+            };
+            sys::seccomp_set_filter(&filter.program, flags).map_err(|e| ("seccomp", e))?;
+            done("seccomp");
         }
-        Ok(self.plan.report)
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (seccomp, tsync);
+        Ok(())
+    }
+
+    /// Runs the whole irreversible sequence in a child process and reports
+    /// the first step that failed there, with its errno; this process is
+    /// unchanged either way. The child shares this process's memory
+    /// (`clone(CLONE_VM | CLONE_VFORK)`, the way `posix_spawn` starts a
+    /// child): no page tables are copied, this thread waits until it exits,
+    /// and no-new-privs, Landlock domains, credentials and seccomp filters
+    /// belong to the task, so nothing it applies reaches this process.
+    ///
+    /// What it catches: Landlock's limit of 16 stacked layers (`E2BIG` from
+    /// `landlock_restrict_self`), the seccomp instruction budget of all
+    /// stacked filters (`MAX_INSNS_PER_PATH`, `ENOMEM`), securebits a parent
+    /// locked, capabilities that cannot be dropped, descriptors gone since
+    /// the facts were gathered (`EBADF`), and a parent filter that denies or
+    /// kills one of the calls. The seccomp program is installed in the
+    /// rehearsal only when filters are already stacked
+    /// ([`Plan::rehearse_seccomp`]): without them nothing but memory can make
+    /// it fail, and its conversion is the costliest call of entering.
+    pub fn rehearse(&self) -> Result<(), (&'static str, i32)> {
+        sys::rehearse_in_child(&|| self.sequence(Run::Rehearsal, |_| {}))
     }
 
     /// The irreversible calls for a child process between `fork` and `exec`:
@@ -126,22 +199,6 @@ impl Prepared {
     /// closes what the child must not keep (`close_range`) before calling.
     /// Returns the errno of the first step that failed.
     pub fn apply_in_child(&self) -> Result<(), i32> {
-        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)?;
-        if let Some(ruleset) = &self.ruleset {
-            sys::landlock_restrict_self(ruleset)?;
-        }
-        let caps_plan = &self.plan.caps;
-        caps::drop_each(
-            &caps_plan.bounding,
-            caps_plan.setpcap,
-            caps_plan.securebits,
-            |_| {},
-        )
-        .map_err(|(_, e)| e)?;
-        #[cfg(target_arch = "x86_64")]
-        if let Some(filter) = &self.plan.seccomp {
-            sys::seccomp_set_filter(&filter.program, 0)?;
-        }
-        Ok(())
+        self.sequence(Run::InChild, |_| {}).map_err(|(_, e)| e)
     }
 }

@@ -61,25 +61,12 @@ pub fn last_cap_known() -> u32 {
     u32::try_from(NAMES.len() - 1).expect("41 names")
 }
 
-/// The highest capability number this kernel knows.
-pub fn last_cap() -> u32 {
-    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(40)
-}
+/// `CAP_SETPCAP`: needed to drop from the bounding set and set securebits.
+pub const CAP_SETPCAP: u32 = 8;
 
-/// The capabilities in the bounding set.
-pub fn bounding_set(last: u32) -> Vec<u32> {
-    (0..=last)
-        .filter(|cap| sys::prctl(libc::PR_CAPBSET_READ, (*cap).into(), 0, 0, 0) == Ok(1))
-        .collect()
-}
-
-/// Whether the calling thread has `CAP_SETPCAP` in its effective set (needed
-/// to drop from the bounding set and to lock securebits).
+/// Whether the calling thread has `CAP_SETPCAP` in its effective set.
 pub fn has_setpcap() -> bool {
-    sys::capget().is_ok_and(|data| data[0].effective & (1 << 8) != 0)
+    sys::capget().is_ok_and(|data| data[0].effective & (1 << CAP_SETPCAP) != 0)
 }
 
 /// `SECBIT_NOROOT | _LOCKED | SECBIT_NO_SETUID_FIXUP | _LOCKED |

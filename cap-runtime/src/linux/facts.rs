@@ -36,6 +36,9 @@ pub struct Facts {
     pub seccomp_available: bool,
     /// The number of threads of the process, or the errno reading it.
     pub threads: Result<usize, i32>,
+    /// How many seccomp filters are already stacked on the thread (by a
+    /// parent): only then can the instruction budget run out.
+    pub seccomp_filters: usize,
     /// The `st_mode` of each policy entry's descriptor, in policy order.
     pub entry_modes: Vec<Result<u32, i32>>,
     /// Undeclared descriptors above stdio, or the errno listing them.
@@ -70,14 +73,23 @@ impl Facts {
                 })
                 .collect()
         });
-        let setpcap = caps::has_setpcap();
+        // One read of /proc/self/status: threads, and the capability sets
+        // (rather than a prctl per capability and a capget).
+        let status = fds::status();
+        let (bounding, setpcap) = status.map_or((Vec::new(), false), |s| {
+            (
+                (0..64).filter(|cap| s.cap_bnd & (1 << cap) != 0).collect(),
+                s.cap_eff & (1 << caps::CAP_SETPCAP) != 0,
+            )
+        });
         Self {
             landlock_abi: sys::landlock_abi(),
             seccomp_available: seccomp_available(),
-            threads: fds::thread_count(),
+            threads: status.map(|s| s.threads),
+            seccomp_filters: status.map_or(0, |s| s.seccomp_filters),
             entry_modes,
             undeclared,
-            bounding: caps::bounding_set(caps::last_cap()),
+            bounding,
             setpcap,
             securebits: setpcap.then(caps::securebits),
         }

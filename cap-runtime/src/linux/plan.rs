@@ -58,6 +58,11 @@ pub struct Plan {
     pub caps: CapsPlan,
     /// Each undeclared descriptor and what becomes of it.
     pub inherited: Vec<InheritedFd>,
+    /// Whether the rehearsal of entering installs the seccomp program too:
+    /// only when filters are already stacked, since only they can make it
+    /// fail (the instruction budget); otherwise the kernel's second
+    /// conversion and compilation of the program is saved.
+    pub rehearse_seccomp: bool,
     /// The report entering returns when every step succeeds.
     pub report: Report,
 }
@@ -183,6 +188,7 @@ fn permanent_gaps(policy: &Policy<'_>, n: Needs, gaps: &mut Vec<Gap>) {
         "path walk is not restricted by Landlock; opening anything outside the rules is",
         true,
     ));
+    gaps.push(gap("process", "O_PATH", "open(O_PATH) of any path succeeds outside every rule (Landlock does not check it): the descriptor gives metadata (fstat, fstatat, readlink) and a directory to walk from, never the contents, whose opens Landlock still checks", true));
     for e in policy.entries() {
         let origin = e.origin.display().to_string();
         if e.rights.contains(Rights::EXEC)
@@ -190,6 +196,19 @@ fn permanent_gaps(policy: &Policy<'_>, n: Needs, gaps: &mut Vec<Gap>) {
             && e.kind != EntryKind::Socket(SocketKind::Udp)
         {
             gaps.push(gap(&origin, "Exec without Read", "the kernel opens an executable for reading before running it, so Landlock must grant read_file with execute: files beneath can be read; the types do not allow it", true));
+        }
+        // Rename lets the kernel create too (Landlock's MAKE_REG).
+        if e.kind == EntryKind::Dir
+            && e.rights.intersects(Rights::CREATE | Rights::RENAME)
+            && !e.rights.contains(Rights::SET_META)
+        {
+            gaps.push(gap(&origin, "mode at creation", "the mode given to open(O_CREAT), mkdir and mknod, and umask, are not mediated by any kernel mechanism: raw calls beneath this handle can create set-uid, set-gid, sticky or world-writable files; the types refuse such modes without SetMeta and mask the default (0o644, 0o755)", true));
+        }
+        if e.kind == EntryKind::Dir
+            && e.rights.contains(Rights::CREATE)
+            && !e.rights.contains(Rights::RENAME)
+        {
+            gaps.push(gap(&origin, "Rename by Create", "Landlock checks a hard link as a creation and a rename as a removal plus a creation, so with Create this handle's tree can hard-link within itself (and, with Remove too, rename); the types need Rename", true));
         }
         if e.kind == EntryKind::Dir && e.rights.contains(Rights::RENAME) {
             let missing = Rights::CREATE.union(Rights::REMOVE).difference(e.rights);
@@ -220,6 +239,15 @@ fn permanent_gaps(policy: &Policy<'_>, n: Needs, gaps: &mut Vec<Gap>) {
     }
     if n.unix {
         gaps.push(gap("process", "unix path", "connecting to a pathname unix socket is not mediated by Landlock (abstract sockets are scoped)", true));
+    } else if n.inet {
+        for e in policy.entries() {
+            if matches!(
+                e.kind,
+                EntryKind::Socket(SocketKind::UnixStream | SocketKind::UnixDatagram)
+            ) {
+                gaps.push(gap(e.origin.display().to_string(), "unix path", "a TCP grant allows connect() for every socket and seccomp cannot read the address: this held unix socket, if it is not connected (or is a datagram socket), can connect to any pathname unix socket (Landlock does not mediate pathname sockets; abstract ones are scoped)", true));
+            }
+        }
     }
 }
 
@@ -370,6 +398,14 @@ pub fn plan(policy: &Policy<'_>, options: &Options, facts: &Facts) -> Result<Pla
     permanent_gaps(policy, n, &mut gaps);
 
     let inherited = plan_inherited(options, facts)?;
+    for fd in inherited.iter().filter(|fd| fd.action == FdAction::Kept) {
+        gaps.push(gap(
+            format!("fd {} ({})", fd.fd, fd.target),
+            "descriptor kept",
+            "an undeclared descriptor stays open (kept by the options, or opened by code that ran before entering): whatever it grants is outside the policy and not derived from a handle",
+            true,
+        ));
+    }
 
     // Securebits a parent locked cannot change: plan around them now rather
     // than fail after Landlock is applied.
@@ -431,6 +467,7 @@ pub fn plan(policy: &Policy<'_>, options: &Options, facts: &Facts) -> Result<Pla
         seccomp: filter,
         caps,
         inherited,
+        rehearse_seccomp: facts.seccomp_filters > 0,
         report,
     })
 }
@@ -536,6 +573,7 @@ mod tests {
             landlock_abi: 7,
             seccomp_available: true,
             threads: Ok(1),
+            seccomp_filters: 0,
             entry_modes: vec![Ok(libc::S_IFDIR | 0o755); entries],
             undeclared: Ok(Vec::new()),
             bounding: vec![0, 1, 21],
@@ -645,6 +683,20 @@ mod tests {
         let p = plan(&policy, &close, &f).unwrap();
         assert_eq!(p.inherited[0].action, FdAction::Closed);
         assert_eq!(p.report.inherited_fds, p.inherited);
+        assert!(!p.report.gaps.iter().any(|g| g.right == "descriptor kept"));
+        let keep = Options {
+            inherited_fds: InheritedFds::Keep,
+            ..Options::default()
+        };
+        let p = plan(&policy, &keep, &f).unwrap();
+        assert_eq!(p.inherited[0].action, FdAction::Kept);
+        assert!(
+            p.report.gaps.iter().any(|g| g.right == "descriptor kept"
+                && g.subject == "fd 9 (/etc/shadow)"
+                && g.permanent),
+            "{:?}",
+            p.report.gaps
+        );
         f.undeclared = Err(libc::EACCES);
         assert!(matches!(
             plan(&policy, &close, &f),
@@ -653,6 +705,59 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn create_without_set_meta_names_the_mode_gap() {
+        let d = root();
+        let mut policy = Policy::new();
+        policy.dir(d.as_fd(), Rights::LOOKUP | Rights::CREATE, Path::new("/w"));
+        let p = plan(&policy, &Options::default(), &facts(1)).unwrap();
+        assert!(
+            p.report
+                .gaps
+                .iter()
+                .any(|g| g.subject == "/w" && g.right == "mode at creation" && g.permanent)
+        );
+        let mut policy = Policy::new();
+        policy.dir(
+            d.as_fd(),
+            Rights::LOOKUP | Rights::CREATE | Rights::SET_META,
+            Path::new("/w"),
+        );
+        let p = plan(&policy, &Options::default(), &facts(1)).unwrap();
+        assert!(!p.report.gaps.iter().any(|g| g.right == "mode at creation"));
+    }
+
+    #[test]
+    fn a_tcp_grant_names_the_unix_connect_gap_and_o_path_is_always_named() {
+        let mut policy = Policy::new();
+        let p = plan(&policy, &Options::default(), &facts(0)).unwrap();
+        assert!(p.report.gaps.iter().any(|g| g.right == "O_PATH"));
+        assert!(!p.report.gaps.iter().any(|g| g.right == "unix path"));
+        policy.net(NetGrant {
+            label: "t".into(),
+            tcp_connect_ports: vec![443],
+            ..NetGrant::default()
+        });
+        let p = plan(&policy, &Options::default(), &facts(0)).unwrap();
+        assert!(!p.report.gaps.iter().any(|g| g.right == "unix path"));
+        let held = std::os::unix::net::UnixDatagram::unbound().unwrap();
+        policy.socket(held.as_fd(), SocketKind::UnixDatagram, Rights::SEND, "held");
+        let mut f = facts(1);
+        f.entry_modes = vec![Ok(libc::S_IFSOCK | 0o777)];
+        let p = plan(&policy, &Options::default(), &f).unwrap();
+        let unix: Vec<_> = p
+            .report
+            .gaps
+            .iter()
+            .filter(|g| g.right == "unix path")
+            .collect();
+        assert_eq!(unix.len(), 1);
+        assert!(
+            unix[0].reason.contains("TCP grant") && unix[0].subject == "held",
+            "{unix:?}"
+        );
     }
 
     #[test]

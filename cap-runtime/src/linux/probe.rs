@@ -475,3 +475,50 @@ pub fn set_securebits(bits: libc::c_ulong) -> Answer {
     // SAFETY: integer arguments.
     answer(unsafe { libc::prctl(libc::PR_SET_SECUREBITS, bits, 0, 0, 0) }.into())
 }
+
+/// Stacks `layers` Landlock layers on this thread, each handling only
+/// `MAKE_CHAR` (so nothing the tests do is denied by them). Without
+/// no_new_privs: needs `CAP_SYS_ADMIN`, which the tests' root has.
+pub fn stack_landlock_layers(layers: usize) -> Result<(), i32> {
+    use super::{landlock, sys};
+    let abi = sys::landlock_abi();
+    for _ in 0..layers {
+        let attr = sys::RulesetAttr {
+            handled_access_fs: landlock::MAKE_CHAR,
+            handled_access_net: 0,
+            scoped: 0,
+        };
+        let ruleset = sys::landlock_create_ruleset(&attr, abi)?;
+        sys::landlock_restrict_self(&ruleset)?;
+    }
+    Ok(())
+}
+
+/// Stacks allow-all seccomp filters: two of the longest classic program
+/// (4096 instructions), or, with `until_full`, as many as fit, shorter and
+/// shorter, until not even a one-instruction filter fits in the kernel's
+/// budget for all stacked filters (`MAX_INSNS_PER_PATH`, counted in the
+/// converted program's instructions plus 4 per filter, so only the kernel
+/// knows the exact count: it says `ENOMEM`). Without no_new_privs: needs
+/// `CAP_SYS_ADMIN`.
+pub fn stack_seccomp_filters(until_full: bool) -> Result<usize, i32> {
+    let allow = super::sys::SockFilter {
+        code: 0x06,
+        jt: 0,
+        jf: 0,
+        k: 0x7fff_0000,
+    };
+    let mut len = 4096;
+    let mut stacked = 0;
+    loop {
+        match super::sys::seccomp_set_filter(&vec![allow; len], 0) {
+            Ok(()) => stacked += 1,
+            Err(libc::ENOMEM) if until_full && len > 1 => len /= 2,
+            Err(libc::ENOMEM) if until_full => return Ok(stacked),
+            Err(e) => return Err(e),
+        }
+        if !until_full && stacked == 2 {
+            return Ok(stacked);
+        }
+    }
+}

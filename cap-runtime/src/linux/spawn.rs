@@ -540,7 +540,15 @@ impl ChildSandbox {
             inherited_fds: crate::InheritedFds::Keep,
             assume_landlock_abi: None,
         };
-        let setpcap = super::caps::has_setpcap();
+        // The child starts as a copy of this thread: its capabilities and
+        // stacked filters are ours (one read of /proc/self/status).
+        let status = super::fds::status();
+        let (bounding, setpcap) = status.map_or((Vec::new(), false), |s| {
+            (
+                (0..64).filter(|cap| s.cap_bnd & (1 << cap) != 0).collect(),
+                s.cap_eff & (1 << super::caps::CAP_SETPCAP) != 0,
+            )
+        });
         // Inside a sandbox the probes themselves may be refused by this
         // process's filter: the kernel's abilities were recorded on entry.
         let (landlock_abi, seccomp_available) = match crate::report() {
@@ -551,13 +559,14 @@ impl ChildSandbox {
             landlock_abi,
             seccomp_available,
             threads: Ok(1),
+            seccomp_filters: status.map_or(0, |s| s.seccomp_filters),
             entry_modes: policy
                 .entries()
                 .iter()
                 .map(|e| super::sys::fstat_mode(e.fd))
                 .collect(),
             undeclared: Ok(Vec::new()),
-            bounding: super::caps::bounding_set(super::caps::last_cap()),
+            bounding,
             setpcap,
             securebits: setpcap.then(super::caps::securebits),
         };

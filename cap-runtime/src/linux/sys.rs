@@ -50,6 +50,7 @@ pub(crate) fn fstat_id(fd: RawFd) -> Result<(u32, u64, u64), i32> {
 }
 
 /// Whether `fd` is an open descriptor (`fcntl(F_GETFD)`).
+#[cfg_attr(not(feature = "probe"), allow(dead_code))]
 pub(crate) fn fd_is_open(fd: RawFd) -> bool {
     // SAFETY: F_GETFD only queries the descriptor table.
     unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
@@ -302,4 +303,110 @@ pub(crate) fn seccomp_set_filter(program: &[SockFilter], flags: libc::c_ulong) -
         )
     })?;
     Ok(())
+}
+
+/// What a rehearsal child runs, and where it leaves its answer.
+struct Rehearsal<'a> {
+    run: &'a dyn Fn() -> Result<(), (&'static str, i32)>,
+    failed: Option<(&'static str, i32)>,
+}
+
+extern "C" fn rehearsal_child(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the `Rehearsal` on the parent's stack, live for as long
+    // as this child runs: the parent is suspended until it exits
+    // (CLONE_VFORK) and shares its memory (CLONE_VM); no one else touches it.
+    let r = unsafe { &mut *arg.cast::<Rehearsal<'_>>() };
+    r.failed = (r.run)().err();
+    0
+}
+
+/// Runs `run` in a child that shares this process's memory
+/// (`clone(CLONE_VM | CLONE_VFORK)`, as `posix_spawn` does) and returns what
+/// it returned. Everything `run` may change (no_new_privs, Landlock domain,
+/// credentials, seccomp filters, the descriptor table, which is copied)
+/// belongs to the child task, so this process is unchanged. `run` must be
+/// async-signal-safe: it runs on a small stack of its own, with every signal
+/// blocked, and must not allocate.
+pub(crate) fn rehearse_in_child(
+    run: &dyn Fn() -> Result<(), (&'static str, i32)>,
+) -> Result<(), (&'static str, i32)> {
+    const STACK: usize = 64 * 1024;
+    let mut stack = vec![0u8; STACK];
+    let mut rehearsal = Rehearsal { run, failed: None };
+    let mut all = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+    let mut old = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+    // SAFETY: sigfillset initialises `all`; sigprocmask reads it and writes
+    // the old mask into `old`, both live and of the right type.
+    let masked = unsafe {
+        libc::sigfillset(all.as_mut_ptr());
+        libc::pthread_sigmask(libc::SIG_SETMASK, all.as_ptr(), old.as_mut_ptr())
+    } == 0;
+    // The top of the stack, 16-byte aligned (the stack grows down on every
+    // architecture this backend builds for).
+    let top = {
+        let end = stack.as_mut_ptr().wrapping_add(STACK);
+        end.wrapping_sub(end as usize % 16)
+    };
+    // SAFETY: `rehearsal_child` only touches `rehearsal` (see there) and the
+    // stack given to it, which outlives the child: CLONE_VFORK suspends this
+    // thread until the child has exited. Without CLONE_THREAD or CLONE_FILES
+    // the child has its own credentials, seccomp filters and descriptor table.
+    let pid = unsafe {
+        libc::clone(
+            rehearsal_child,
+            top.cast(),
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            std::ptr::from_mut(&mut rehearsal).cast(),
+        )
+    };
+    let clone_errno = errno();
+    if masked {
+        // SAFETY: restores the mask saved above, initialised by the call that
+        // returned 0.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, old.as_ptr(), std::ptr::null_mut()) };
+    }
+    if pid < 0 {
+        return Err(("rehearsal (clone)", clone_errno));
+    }
+    let mut status = 0;
+    loop {
+        // SAFETY: `status` is a live c_int the kernel writes.
+        let ret = unsafe { libc::waitpid(pid, &raw mut status, 0) };
+        if ret == pid {
+            break;
+        }
+        let e = errno();
+        if e != libc::EINTR {
+            return Err(("rehearsal (waitpid)", e));
+        }
+    }
+    drop(stack);
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        // Killed (a seccomp filter of a parent that kills, say): the step is
+        // not known, the sequence cannot be trusted.
+        return Err(("rehearsal (child did not exit cleanly)", libc::ECHILD));
+    }
+    // SAFETY: a plain read of a local the child wrote before exiting; the
+    // volatile read keeps the compiler from assuming it is still `None`.
+    match unsafe { std::ptr::read_volatile(&raw const rehearsal.failed) } {
+        Some(failed) => Err(failed),
+        None => Ok(()),
+    }
+}
+
+/// Reads directory entries of `dir` into `buf` (`getdents64`): the number of
+/// bytes filled, 0 at the end.
+pub(crate) fn getdents64(dir: &std::fs::File, buf: &mut [u8]) -> Result<usize, i32> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`, which
+    // is live and writable for the call; `dir` is an open descriptor.
+    let n = check(unsafe {
+        libc::syscall(
+            libc::SYS_getdents64,
+            dir.as_raw_fd(),
+            buf.as_mut_ptr(),
+            buf.len(),
+        )
+    })?;
+    usize::try_from(n).map_err(|_| libc::EOVERFLOW)
 }

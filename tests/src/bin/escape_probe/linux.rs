@@ -440,6 +440,18 @@ pub(crate) fn main() {
         sandboxed_cases::run(name);
         return;
     }
+    if name.starts_with("harden_")
+        || matches!(
+            name,
+            "gap_raw_openat_setuid_mode" | "gap_unix_connect_with_tcp_grant" | "gap_opath_outside"
+        )
+    {
+        match hardening::run(name, &fixture, sandboxed) {
+            Ok(v) => println!("RESULT ok {v}"),
+            Err(e) => println!("RESULT errno {e}"),
+        }
+        return;
+    }
     if name.starts_with("capcore_") {
         capcore::run(name, &fixture, sandboxed);
         return;
@@ -533,6 +545,8 @@ pub(crate) fn main() {
 
 #[path = "capcore.rs"]
 mod capcore;
+#[path = "hardening.rs"]
+mod hardening;
 #[path = "lib_cases.rs"]
 mod lib_cases;
 #[path = "sandboxed_cases.rs"]
