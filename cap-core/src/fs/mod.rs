@@ -11,6 +11,8 @@
 
 mod dir;
 mod error;
+#[cfg(target_os = "linux")]
+mod fast_path;
 mod file;
 mod open_options;
 mod origin;
