@@ -51,8 +51,6 @@ struct Fixture {
     near: Place,
     /// `/tmp/<tmp>/d/e/f/g/h`: a file in it is 8 components deep.
     deep: Place,
-    /// `near/tree`: 10 × 10 directories of 100 files (10,000 files).
-    tree: Place,
 }
 
 const FILES: [(&str, usize); 2] = [("4k", 4096), ("1m", 1 << 20)];
@@ -70,14 +68,38 @@ fn fixture() -> &'static Fixture {
                 std::fs::write(place.std(name), vec![b'a'; len]).unwrap();
             }
             std::fs::create_dir(place.std("sub")).unwrap();
-            for (list, n) in [("list32", 32), ("list4096", 4096)] {
-                std::fs::create_dir(place.std(list)).unwrap();
-                for i in 0..n {
-                    std::fs::write(place.std(list).join(format!("file{i:04}")), "x").unwrap();
-                }
-            }
+            make_list(place, "list32", 32);
         }
-        let tree = Place::new(near.std("tree"));
+        Fixture {
+            _tmp: tmp,
+            near,
+            deep,
+        }
+    })
+}
+
+fn make_list(place: &Place, list: &str, n: usize) {
+    std::fs::create_dir(place.std(list)).unwrap();
+    for i in 0..n {
+        std::fs::write(place.std(list).join(format!("file{i:04}")), "x").unwrap();
+    }
+}
+
+/// `list4096` in both places, made only when a bench needs it.
+fn big_lists() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        make_list(near(), "list4096", 4096);
+        make_list(deep(), "list4096", 4096);
+    });
+}
+
+/// `near/tree`: 10 × 10 directories of 100 files (10,000 files), made only
+/// when a bench needs it.
+fn tree() -> &'static Place {
+    static T: OnceLock<Place> = OnceLock::new();
+    T.get_or_init(|| {
+        let tree = Place::new(near().std("tree"));
         for a in 0..10 {
             for b in 0..10 {
                 let d = tree.path.join(format!("a{a}/b{b}"));
@@ -87,12 +109,7 @@ fn fixture() -> &'static Fixture {
                 }
             }
         }
-        Fixture {
-            _tmp: tmp,
-            near,
-            deep,
-            tree,
-        }
+        tree
     })
 }
 
@@ -110,6 +127,8 @@ fn main() {
         return run_one(&one, n);
     }
     fixture();
+    big_lists();
+    tree();
     divan::main();
 }
 
@@ -154,6 +173,13 @@ fn run_one(which: &str, n: usize) {
         .expect("AMBIT_BENCH_ONE=<group>/<std_4|std_8|cap_std|cap_core>");
     let f = op(group, imp).unwrap_or_else(|| panic!("unknown operation {which}"));
     fixture();
+    match group {
+        "read_dir_4096" => big_lists(),
+        "walk_10k" => {
+            tree();
+        }
+        _ => {}
+    }
     for _ in 0..n {
         f();
     }
@@ -351,7 +377,7 @@ mod walk_10k {
 
     #[divan::bench]
     pub(super) fn std_4() {
-        let (files, _) = black_box(walk_std(&fixture().tree.path));
+        let (files, _) = black_box(walk_std(&tree().path));
         assert_eq!(files, 10_000);
     }
 
@@ -362,13 +388,13 @@ mod walk_10k {
 
     #[divan::bench]
     pub(super) fn cap_std() {
-        let (files, _) = black_box(walk_cap_std(fixture().tree.cap_std.entries().unwrap()));
+        let (files, _) = black_box(walk_cap_std(tree().cap_std.entries().unwrap()));
         assert_eq!(files, 10_000);
     }
 
     #[divan::bench]
     pub(super) fn cap_core() {
-        let (files, _) = black_box(walk_cap_core(fixture().tree.cap_core.entries().unwrap()));
+        let (files, _) = black_box(walk_cap_core(tree().cap_core.entries().unwrap()));
         assert_eq!(files, 10_000);
     }
 }

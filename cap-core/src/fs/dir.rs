@@ -460,9 +460,16 @@ impl<R: RightSet> Dir<R> {
             ));
         }
         let dst = to_dir.open_create(to).map_err(to_dir.err("copy to", to))?;
-        // The std forms let `io::copy` use copy_file_range/sendfile.
-        let (mut src, mut dst) = (src.into_std(), dst.into_std());
-        io::copy(&mut src, &mut dst).map_err(to_dir.err("copy to", to))
+        #[cfg(target_os = "linux")]
+        {
+            fast_path::copy_contents(&src, &dst, meta.len()).map_err(to_dir.err("copy to", to))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            // The std forms let `io::copy` use copy_file_range/sendfile.
+            let (mut src, mut dst) = (src.into_std(), dst.into_std());
+            io::copy(&mut src, &mut dst).map_err(to_dir.err("copy to", to))
+        }
     }
 
     /// Makes `dst` beneath `dst_dir` a new hard link to `src`. Needs `Lookup`

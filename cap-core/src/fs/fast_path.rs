@@ -128,9 +128,87 @@ pub(super) fn read_whole(file: &cap_std::fs::File) -> io::Result<Vec<u8>> {
     }
 }
 
+/// Copies the `len` bytes that `src` had when it was checked into `dst` with
+/// `copy_file_range`, knowing the length, as cap-std does: no size lookups and
+/// no closing call that returns 0 (`io::copy` makes two `statx` and that
+/// call). Falls back to `io::copy` where the kernel cannot copy between these
+/// files, and for an empty file (a `/proc` file says 0 and has contents).
+pub(super) fn copy_contents(
+    src: &cap_std::fs::File,
+    dst: &cap_std::fs::File,
+    len: u64,
+) -> io::Result<u64> {
+    let mut copied = 0u64;
+    while copied < len {
+        let want = usize::try_from(len - copied)
+            .unwrap_or(usize::MAX)
+            .min(1 << 30);
+        match rustix::fs::copy_file_range(src, None, dst, None, want) {
+            // The file shrank since it was checked.
+            Ok(0) if copied > 0 => return Ok(copied),
+            // Some file systems answer 0 for files they cannot copy this way.
+            Ok(0) => break,
+            Ok(n) => copied += n as u64,
+            Err(Errno::INTR) => {}
+            Err(_) if copied == 0 => break,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if copied == 0 {
+        return io::copy(&mut &*src, &mut &*dst);
+    }
+    Ok(copied)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn file(path: &Path, write: bool) -> cap_std::fs::File {
+        let f = std::fs::OpenOptions::new()
+            .read(!write)
+            .write(write)
+            .create(write)
+            .truncate(write)
+            .open(path)
+            .unwrap();
+        cap_std::fs::File::from_std(f)
+    }
+
+    #[test]
+    fn copy_contents_copies_all_and_falls_back_for_files_that_say_empty() {
+        let t = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..(1 << 20) + 3)
+            .map(|i: u32| i.to_le_bytes()[0])
+            .collect();
+        std::fs::write(t.path().join("src"), &data).unwrap();
+        let n = copy_contents(
+            &file(&t.path().join("src"), false),
+            &file(&t.path().join("dst"), true),
+            data.len() as u64,
+        )
+        .unwrap();
+        assert_eq!(n, data.len() as u64);
+        assert_eq!(std::fs::read(t.path().join("dst")).unwrap(), data);
+        // `/proc` files have size 0 and contents.
+        let proc_path = Path::new("/proc/self/status");
+        let n = copy_contents(
+            &file(proc_path, false),
+            &file(&t.path().join("status"), true),
+            0,
+        )
+        .unwrap();
+        assert!(n > 0);
+        let copied = std::fs::read_to_string(t.path().join("status")).unwrap();
+        assert!(copied.starts_with("Name:"), "{copied}");
+        // `read_whole` sizes by `fstat` and still reads a file that says 0.
+        let status = read_whole(&file(proc_path, false)).unwrap();
+        assert!(status.starts_with(b"Name:"));
+        assert_eq!(
+            read_whole(&file(&t.path().join("src"), false)).unwrap(),
+            data
+        );
+    }
 
     #[test]
     fn single_name_accepts_only_one_plain_component() {
