@@ -47,9 +47,10 @@ impl Place {
 
 struct Fixture {
     _tmp: tempfile::TempDir,
-    /// `/tmp/<tmp>/n`: a file in it is 4 components deep.
+    /// `/tmp/<tmp>/d`: a file in it is 4 components deep.
     near: Place,
-    /// `/tmp/<tmp>/d/e/f/g/h`: a file in it is 8 components deep.
+    /// `/tmp/<tmp>/d/e/f/g/h`: a file in it is 8 components deep (a
+    /// directory beneath `near`).
     deep: Place,
 }
 
@@ -58,9 +59,12 @@ const FILES: [(&str, usize); 2] = [("4k", 4096), ("1m", 1 << 20)];
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let tmp = tempfile::Builder::new().tempdir_in("/tmp").unwrap();
-        let near = Place::new(tmp.path().join("n"));
-        let deep = Place::new(tmp.path().join("d/e/f/g/h"));
+        // `AMBIT_BENCH_DIR=/dev/shm` measures on tmpfs, where the kernel's
+        // share of a listing is smaller than on ext4.
+        let base = std::env::var_os("AMBIT_BENCH_DIR").unwrap_or_else(|| "/tmp".into());
+        let tmp = tempfile::Builder::new().tempdir_in(base).unwrap();
+        let near = Place::new(at_depth(tmp.path(), 3));
+        let deep = Place::new(at_depth(tmp.path(), 7));
         assert_eq!(near.std("x").components().count(), 4 + 1, "/ + 4 names");
         assert_eq!(deep.std("x").components().count(), 8 + 1, "/ + 8 names");
         for place in [&near, &deep] {
@@ -76,6 +80,21 @@ fn fixture() -> &'static Fixture {
             deep,
         }
     })
+}
+
+/// `base` with directories added until it is `depth` names deep.
+fn at_depth(base: &Path, depth: usize) -> PathBuf {
+    let mut path = base.to_path_buf();
+    let mut names = ["d", "e", "f", "g", "h", "i", "j"].into_iter();
+    while path.components().count() - 1 < depth {
+        path.push(names.next().expect("AMBIT_BENCH_DIR is too deep"));
+    }
+    assert_eq!(
+        path.components().count() - 1,
+        depth,
+        "AMBIT_BENCH_DIR is too deep"
+    );
+    path
 }
 
 fn make_list(place: &Place, list: &str, n: usize) {
