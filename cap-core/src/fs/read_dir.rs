@@ -496,7 +496,8 @@ mod imp {
 
         pub(super) fn read_dir(&self) -> io::Result<Entries> {
             Ok(Entries {
-                inner: self.inner.read_dir()?,
+                // cap-std's `DirEntry` has no `read_dir`.
+                inner: self.inner.open_dir()?.entries()?,
                 origin: Arc::from(self.origin.join(self.inner.file_name())),
             })
         }
