@@ -277,7 +277,8 @@ mod imp {
                     joined: OnceLock::new(),
                 }),
                 buf: Vec::new(),
-                batch: VecDeque::new(),
+                // Most directories fit: no regrowing while the first batch is read.
+                batch: VecDeque::with_capacity(64),
                 done: false,
             }
         }
