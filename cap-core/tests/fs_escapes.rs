@@ -290,3 +290,241 @@ fn read_only_handle_reads_but_cannot_be_tricked_into_writing() {
         "inside"
     );
 }
+
+// ---------------------------------------------------------------------------
+// The Linux fast paths (`src/fs/fast_path.rs`): a single name is asked of the
+// kernel directly (`statx`/`openat` without following it), and anything else
+// goes through cap-std. Each case below aims at one way a fast path could be
+// wrong: the single name is a symlink out, it is `..` or absolute, it is a
+// magic link, or it becomes a symlink while it is being used.
+
+/// Every single-name operation on `name`, which leads outside: each is refused
+/// (or, for the boolean forms, answers no), and nothing outside is read,
+/// written or described.
+fn single_name_ops_refused(f: &Fixture, name: &str) {
+    assert_escape(f.dir.metadata(name), name);
+    assert_escape(f.dir.try_exists(name), name);
+    assert!(!f.dir.exists(name), "{name}");
+    assert!(!f.dir.is_file(name), "{name}");
+    assert!(!f.dir.is_dir(name), "{name}");
+    assert_escape(f.dir.open(name), name);
+    assert_escape(f.dir.read(name), name);
+    assert_escape(f.dir.read_to_string(name), name);
+    assert_escape(f.dir.canonicalize(name), name);
+    assert_escape(f.dir.copy(name, &f.dir, "copied.txt"), name);
+    assert!(!f.root.join("copied.txt").exists());
+}
+
+#[test]
+fn fast_path_symlink_as_the_only_component() {
+    let f = fixture();
+    let outside = f.secret.parent().unwrap();
+    std::os::unix::fs::symlink(&f.secret, f.root.join("abs_link")).unwrap();
+    std::os::unix::fs::symlink("../secret.txt", f.root.join("rel_link")).unwrap();
+    std::os::unix::fs::symlink(outside, f.root.join("abs_dir_link")).unwrap();
+    std::os::unix::fs::symlink("..", f.root.join("dotdot_link")).unwrap();
+    for name in ["abs_link", "rel_link"] {
+        single_name_ops_refused(&f, name);
+        // Writing through the link (create truncates, write, copy to it) is
+        // refused and the secret is unchanged.
+        assert_escape(f.dir.create(name), name);
+        assert_escape(f.dir.write(name, "overwritten"), name);
+        assert_escape(f.dir.copy("inside.txt", &f.dir, name), name);
+    }
+    for name in ["abs_dir_link", "dotdot_link"] {
+        assert_escape(f.dir.metadata(name), name);
+        assert!(!f.dir.is_dir(name), "{name}");
+        assert_escape(f.dir.read_dir(name), name);
+        assert_escape(f.dir.open_dir(name), name);
+    }
+    untouched(&f);
+    // Twin: the same operations through symlinks that stay inside work, and
+    // describe the target, not the link.
+    std::os::unix::fs::symlink("inside.txt", f.root.join("in_link")).unwrap();
+    std::os::unix::fs::symlink("sub", f.root.join("in_dir_link")).unwrap();
+    assert_eq!(f.dir.metadata("in_link").unwrap().len(), 6);
+    assert!(f.dir.is_file("in_link") && f.dir.exists("in_link"));
+    assert!(f.dir.try_exists("in_link").unwrap());
+    assert!(f.dir.symlink_metadata("in_link").unwrap().is_symlink());
+    assert_eq!(f.dir.read_to_string("in_link").unwrap(), "inside");
+    assert_eq!(
+        f.dir.canonicalize("in_link").unwrap(),
+        Path::new("inside.txt")
+    );
+    assert!(f.dir.is_dir("in_dir_link"));
+    let names: Vec<_> = f
+        .dir
+        .read_dir("in_dir_link")
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["deeper"]);
+    f.dir.write("in_link", "through").unwrap();
+    assert_eq!(f.dir.read_to_string("inside.txt").unwrap(), "through");
+    // A dangling link inside is created through, beneath the directory.
+    std::os::unix::fs::symlink("made.txt", f.root.join("dangling_in")).unwrap();
+    f.dir.copy("inside.txt", &f.dir, "dangling_in").unwrap();
+    assert_eq!(f.dir.read("made.txt").unwrap(), b"through");
+}
+
+#[test]
+fn fast_path_dotdot_and_absolute_are_not_single_names() {
+    let f = fixture();
+    let secret = f.secret.display().to_string();
+    for p in ["..", "../secret.txt", secret.as_str(), "/etc/passwd"] {
+        assert_escape(f.dir.metadata(p), p);
+        assert!(!f.dir.exists(p), "{p}");
+        assert_escape(f.dir.canonicalize(p), p);
+        assert_escape(f.dir.read_dir(p), p);
+    }
+    for p in ["../secret.txt", secret.as_str()] {
+        single_name_ops_refused(&f, p);
+        assert_escape(f.dir.write(p, "overwritten"), p);
+    }
+    untouched(&f);
+    // Twin: `.`, `sub/..` and a trailing `/` go the long way and work.
+    assert!(f.dir.is_dir(".") && f.dir.is_dir("sub/..") && f.dir.is_dir("sub/"));
+    assert_eq!(f.dir.canonicalize("sub/").unwrap(), Path::new("sub"));
+    assert_eq!(f.dir.read_dir("sub/").unwrap().count(), 1);
+}
+
+#[test]
+fn fast_path_refuses_magic_links() {
+    use std::os::fd::AsRawFd;
+    let f = fixture();
+    // `/proc/self/fd/N` is a magic link: following it would jump to the open
+    // file wherever it is. cap-std refuses magic links; the fast path must
+    // not answer for one either.
+    let held = std::fs::File::open(&f.secret).unwrap();
+    let fds: Dir<FullFs> = Dir::open_ambient_dir("/proc/self/fd", ambient_authority()).unwrap();
+    let name = held.as_raw_fd().to_string();
+    assert!(fds.read(&name).is_err());
+    assert!(fds.read_to_string(&name).is_err());
+    assert!(fds.open(&name).is_err());
+    assert!(fds.metadata(&name).is_err());
+    assert!(!fds.is_file(&name) && !fds.exists(&name));
+    assert!(fds.canonicalize(&name).is_err());
+    untouched(&f);
+    // Twin: the link itself can be described.
+    assert!(fds.symlink_metadata(&name).unwrap().is_symlink());
+    drop(held);
+}
+
+#[test]
+fn fast_path_name_swapped_for_a_symlink_while_in_use() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let f = fixture();
+    // `flip` is a regular file inside (13 bytes) or a symlink to the secret
+    // (6 bytes), swapped atomically by rename as fast as a thread can. Every
+    // answer must be about the file inside or an error: never the secret.
+    let inside = "inside-file!!";
+    std::fs::write(f.root.join("flip"), inside).unwrap();
+    std::fs::create_dir(f.root.join("flipdir")).unwrap();
+    std::fs::write(f.root.join("flipdir/in_flipdir"), "x").unwrap();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let outside = f.secret.parent().unwrap();
+            let (link, file) = (f.root.join(".link"), f.root.join(".file"));
+            let (dlink, ddir) = (f.root.join(".dlink"), f.root.join(".ddir"));
+            while !stop.load(Ordering::Relaxed) {
+                std::os::unix::fs::symlink(&f.secret, &link).unwrap();
+                std::fs::rename(&link, f.root.join("flip")).unwrap();
+                std::fs::write(&file, inside).unwrap();
+                std::thread::yield_now();
+                std::fs::rename(&file, f.root.join("flip")).unwrap();
+                std::thread::yield_now();
+                // The directory: moved aside and a symlink to outside put in its place.
+                std::fs::rename(f.root.join("flipdir"), &ddir).unwrap();
+                std::os::unix::fs::symlink(outside, &dlink).unwrap();
+                std::fs::rename(&dlink, f.root.join("flipdir")).unwrap();
+                std::fs::remove_file(f.root.join("flipdir")).unwrap();
+                std::fs::rename(&ddir, f.root.join("flipdir")).unwrap();
+            }
+        });
+        let (mut seen_file, mut seen_link) = (0, 0);
+        // Until both states were seen often, within a bound that a loaded
+        // machine still meets (it takes well under a second unloaded).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            match f.dir.metadata("flip") {
+                Ok(m) => {
+                    assert_eq!(m.len(), inside.len() as u64, "metadata of the secret");
+                    seen_file += 1;
+                }
+                Err(e) if e.kind() == ErrorKind::PermissionDenied => seen_link += 1,
+                Err(e) => panic!("{e}"),
+            }
+            if seen_file >= 50 && seen_link >= 50 {
+                break;
+            }
+            if let Ok(bytes) = f.dir.read("flip") {
+                assert_eq!(bytes, inside.as_bytes(), "read the secret");
+            }
+            if let Ok(file) = f.dir.open("flip") {
+                let bytes = std::io::read_to_string(file).unwrap();
+                assert_eq!(bytes, inside, "opened the secret");
+            }
+            if let Ok(list) = f.dir.read_dir("flipdir") {
+                for e in list {
+                    let name = e.unwrap().file_name();
+                    assert_eq!(name, "in_flipdir", "listed the outside directory");
+                }
+            }
+            if let Ok(mut file) = f.dir.create("flip") {
+                std::io::Write::write_all(&mut file, inside.as_bytes()).unwrap();
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        assert!(
+            seen_file > 0 && seen_link > 0,
+            "the race saw the file {seen_file} times and the link {seen_link} times: it tried nothing"
+        );
+    });
+    untouched(&f);
+}
+
+#[test]
+fn listing_entries_that_are_symlinks_out_are_refused() {
+    let f = fixture();
+    let outside = f.secret.parent().unwrap();
+    std::os::unix::fs::symlink(&f.secret, f.root.join("sub/file_out")).unwrap();
+    std::os::unix::fs::symlink(outside, f.root.join("sub/dir_out")).unwrap();
+    std::fs::write(f.root.join("sub/plain.txt"), "plain").unwrap();
+    let mut seen = Vec::new();
+    for entry in f.dir.read_dir("sub").unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().into_string().unwrap();
+        match name.as_str() {
+            "file_out" | "dir_out" => {
+                // The entry is the link itself, never what it points at.
+                assert!(entry.file_type().unwrap().is_symlink(), "{name}");
+                assert!(entry.metadata().unwrap().is_symlink(), "{name}");
+                let err = entry.open().unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{name}: {err}");
+                assert!(err.to_string().contains(&name), "{err}");
+                assert!(entry.read_dir().is_err(), "{name}");
+                assert!(entry.open_dir().is_err(), "{name}");
+            }
+            // Twins: a plain file opens, a directory lists.
+            "plain.txt" => {
+                assert!(entry.file_type().unwrap().is_file());
+                let text = std::io::read_to_string(entry.open().unwrap()).unwrap();
+                assert_eq!(text, "plain");
+            }
+            "deeper" => {
+                assert!(entry.file_type().unwrap().is_dir());
+                assert_eq!(entry.read_dir().unwrap().count(), 0);
+                assert_eq!(
+                    entry.read_dir().unwrap().collect::<Vec<_>>().len(),
+                    entry.open_dir().unwrap().entries().unwrap().count()
+                );
+            }
+            other => panic!("unexpected entry {other}"),
+        }
+        seen.push(name);
+    }
+    seen.sort();
+    assert_eq!(seen, ["deeper", "dir_out", "file_out", "plain.txt"]);
+    untouched(&f);
+}

@@ -37,6 +37,9 @@ pub mod book {
     #[doc = include_str!("../../book/src/delegation.md")]
     pub mod delegation {}
 
+    #[doc = include_str!("../../book/src/performance.md")]
+    pub mod performance {}
+
     /// The README's fifteen-line example, run from the workspace root.
     #[doc = include_str!("../../README.md")]
     pub mod readme {}

@@ -9,6 +9,8 @@ use std::sync::Arc;
 use cap_fs_ext::DirExt as _;
 
 use super::error::at;
+#[cfg(target_os = "linux")]
+use super::fast_path;
 use super::origin::Origin;
 use super::{
     AccessType, DirBuilder, File, Metadata, OpenOptions, Permissions, ReadDir, SystemTimeSpec,
@@ -172,6 +174,77 @@ impl<R: RightSet> Dir<R> {
         move |e| at(op, &self.origin, path, e)
     }
 
+    /// Opens `path` read-only: one `openat(O_NOFOLLOW)` for a single name on
+    /// Linux, else (and for a symlink) cap-std's resolution.
+    fn open_read(&self, path: &Path) -> io::Result<cap_std::fs::File> {
+        #[cfg(target_os = "linux")]
+        if let Some(name) = fast_path::single_name(path) {
+            let opened = fast_path::open_name(
+                &self.inner,
+                name,
+                fast_path::READ,
+                rustix::fs::Mode::empty(),
+            )?;
+            if let Some(file) = opened {
+                return Ok(file);
+            }
+        }
+        self.inner.open(path)
+    }
+
+    /// Creates or truncates `path` for writing, with the same fast path as
+    /// [`open_read`](Self::open_read).
+    fn open_create(&self, path: &Path) -> io::Result<cap_std::fs::File> {
+        // The mode follows SetMeta (see `creation_mode`): without it, never
+        // group/other-writable whatever the umask.
+        #[cfg(target_os = "linux")]
+        if let Some(name) = fast_path::single_name(path) {
+            let mode =
+                super::dir_builder::creation_mode(None, 0o666, self.rights, &self.origin, path)?
+                    .unwrap_or(0o666);
+            let opened = fast_path::open_name(
+                &self.inner,
+                name,
+                fast_path::CREATE,
+                rustix::fs::Mode::from_raw_mode(mode),
+            )?;
+            if let Some(file) = opened {
+                return Ok(file);
+            }
+        }
+        let mut options = OpenOptions::new();
+        options.create(true).truncate(true);
+        let options = options.to_cap_std(Rights::WRITE, self.rights, &self.origin, path)?;
+        self.inner.open_with(path, &options)
+    }
+
+    /// The metadata of `path`, following symlinks: one `statx` for a single
+    /// name that is not a symlink on Linux, else cap-std's resolution.
+    fn stat(&self, path: &Path) -> io::Result<Metadata> {
+        #[cfg(target_os = "linux")]
+        if let Some(name) = fast_path::single_name(path)
+            && let Some(meta) = fast_path::stat_name(&self.inner, name)?
+        {
+            return Ok(meta);
+        }
+        self.inner.metadata(path)
+    }
+
+    /// Reads the whole of `path`.
+    fn read_whole(&self, path: &Path) -> io::Result<Vec<u8>> {
+        let file = self.open_read(path)?;
+        #[cfg(target_os = "linux")]
+        {
+            fast_path::read_whole(&file)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let mut bytes = Vec::new();
+            io::Read::read_to_end(&mut &file, &mut bytes)?;
+            Ok(bytes)
+        }
+    }
+
     fn open_file<S: RightSet>(
         &self,
         path: &Path,
@@ -190,16 +263,6 @@ impl<R: RightSet> Dir<R> {
         ))
     }
 
-    /// `cap_std`'s `create` (write, create, truncate) with the mode this
-    /// directory's `SetMeta` allows (see [`DirBuilder`]'s rule).
-    fn create_truncating(&self, path: &Path, op: &'static str) -> io::Result<cap_std::fs::File> {
-        let mut options = OpenOptions::new();
-        options.create(true).truncate(true);
-        let options = options.to_cap_std(Rights::WRITE, self.rights, &self.origin, path)?;
-        self.inner
-            .open_with(path, &options)
-            .map_err(self.err(op, path))
-    }
 
     /// Opens a file for reading. Needs `Lookup` and `Read`; the file gets this
     /// directory's `Read`, `Stat` and `SetMeta`. See [`cap_std::fs::Dir::open`].
@@ -211,7 +274,7 @@ impl<R: RightSet> Dir<R> {
         self.need(Rights::LOOKUP | Rights::READ)?;
         let file_rights = self.rights & (Rights::READ | Rights::STAT | Rights::SET_META);
         // cap-std's own read-only open: the same calls as `cap_std::fs::Dir::open`.
-        let file = self.inner.open(path).map_err(self.err("open", path))?;
+        let file = self.open_read(path).map_err(self.err("open", path))?;
         Ok(File::from_parts(
             file,
             file_rights,
@@ -347,7 +410,7 @@ impl<R: RightSet> Dir<R> {
         self.need(Rights::LOOKUP | Rights::CREATE | Rights::WRITE | Rights::TRUNCATE)?;
         let file_rights =
             self.rights & (Rights::WRITE | Rights::TRUNCATE | Rights::STAT | Rights::SET_META);
-        let file = self.create_truncating(path, "create")?;
+        let file = self.open_create(path).map_err(self.err("create", path))?;
         Ok(File::from_parts(
             file,
             file_rights,
@@ -363,6 +426,18 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::STAT)?;
+        // A single name that is not a symlink is already canonical: one
+        // `statx` to know it exists and is not a link.
+        #[cfg(target_os = "linux")]
+        if let Some(name) = fast_path::single_name(path) {
+            let meta = self
+                .inner
+                .symlink_metadata(name)
+                .map_err(self.err("canonicalize", path))?;
+            if !meta.is_symlink() {
+                return Ok(PathBuf::from(name));
+            }
+        }
         self.inner
             .canonicalize(path)
             .map_err(self.err("canonicalize", path))
@@ -391,7 +466,7 @@ impl<R: RightSet> Dir<R> {
         let (from, to) = (from.as_ref(), to.as_ref());
         self.need(Rights::LOOKUP | Rights::READ)?;
         to_dir.need(Rights::LOOKUP | Rights::CREATE | Rights::WRITE | Rights::TRUNCATE)?;
-        let src = self.inner.open(from).map_err(self.err("copy", from))?;
+        let src = self.open_read(from).map_err(self.err("copy", from))?;
         let meta = src.metadata().map_err(self.err("copy", from))?;
         if !meta.is_file() {
             return Err(at(
@@ -404,10 +479,17 @@ impl<R: RightSet> Dir<R> {
                 ),
             ));
         }
-        let dst = to_dir.create_truncating(to, "copy to")?;
-        // The std forms let `io::copy` use copy_file_range/sendfile.
-        let (mut src, mut dst) = (src.into_std(), dst.into_std());
-        io::copy(&mut src, &mut dst).map_err(to_dir.err("copy to", to))
+        let dst = to_dir.open_create(to).map_err(to_dir.err("copy to", to))?;
+        #[cfg(target_os = "linux")]
+        {
+            fast_path::copy_contents(&src, &dst, meta.len()).map_err(to_dir.err("copy to", to))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            // The std forms let `io::copy` use copy_file_range/sendfile.
+            let (mut src, mut dst) = (src.into_std(), dst.into_std());
+            io::copy(&mut src, &mut dst).map_err(to_dir.err("copy to", to))
+        }
     }
 
     /// Makes `dst` beneath `dst_dir` a new hard link to `src`. Needs `Lookup`
@@ -439,9 +521,7 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::STAT)?;
-        self.inner
-            .metadata(path)
-            .map_err(self.err("metadata", path))
+        self.stat(path).map_err(self.err("metadata", path))
     }
 
     /// The metadata of `path`, not following a symlink in the last component.
@@ -475,11 +555,8 @@ impl<R: RightSet> Dir<R> {
         R: HasRead,
     {
         self.need(Rights::READ)?;
-        let inner = self
-            .inner
-            .entries()
-            .map_err(self.err("read directory", Path::new(".")))?;
-        Ok(ReadDir::new(inner, self.rights, self.origin.clone()))
+        ReadDir::of_dir(&self.inner, self.rights, &self.origin)
+            .map_err(self.err("read directory", Path::new(".")))
     }
 
     /// The entries of the subdirectory `path`. Needs `Lookup` and `Read`. See
@@ -490,11 +567,8 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::READ)?;
-        let inner = self
-            .inner
-            .read_dir(path)
-            .map_err(self.err("read directory", path))?;
-        Ok(ReadDir::new(inner, self.rights, self.child_origin(path)))
+        ReadDir::beneath(&self.inner, path, self.rights, &self.origin)
+            .map_err(self.err("read directory", path))
     }
 
     /// Reads a whole file. Needs `Lookup` and `Read`. See [`cap_std::fs::Dir::read`].
@@ -504,7 +578,7 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::READ)?;
-        self.inner.read(path).map_err(self.err("read", path))
+        self.read_whole(path).map_err(self.err("read", path))
     }
 
     /// Reads a whole file as UTF-8. Needs `Lookup` and `Read`. See
@@ -515,9 +589,18 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::READ)?;
-        self.inner
-            .read_to_string(path)
-            .map_err(self.err("read", path))
+        let bytes = self.read_whole(path).map_err(self.err("read", path))?;
+        String::from_utf8(bytes).map_err(|_| {
+            at(
+                "read",
+                &self.origin,
+                path,
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "stream did not contain valid UTF-8",
+                ),
+            )
+        })
     }
 
     /// The target of a symlink, refusing targets that lead outside this
@@ -691,9 +774,8 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::CREATE | Rights::WRITE | Rights::TRUNCATE)?;
-        let file = self.create_truncating(path, "write")?;
-        io::Write::write_all(&mut file.into_std(), contents.as_ref())
-            .map_err(self.err("write", path))
+        let mut file = self.open_create(path).map_err(self.err("write", path))?;
+        io::Write::write_all(&mut file, contents.as_ref()).map_err(self.err("write", path))
     }
 
     /// Creates a symlink `link` pointing to `original`, which must stay beneath
@@ -744,7 +826,11 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::STAT)?;
-        self.inner.try_exists(path).map_err(self.err("stat", path))
+        match self.stat(path) {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(at("stat", &self.origin, path, e)),
+        }
     }
 
     /// Whether `path` is a regular file (following symlinks). Needs `Lookup`

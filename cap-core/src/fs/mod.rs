@@ -13,6 +13,8 @@
 mod dir;
 mod dir_builder;
 mod error;
+#[cfg(target_os = "linux")]
+mod fast_path;
 mod file;
 mod in_place;
 mod open_options;

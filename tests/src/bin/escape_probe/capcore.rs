@@ -188,6 +188,13 @@ pub(crate) fn run(name: &str, fixture: &Path, sandboxed: bool) {
                 .transpose()
         })
         .and_then(|e| e.ok_or_else(|| std::io::Error::other("no entry")));
+    record(
+        f,
+        "DirEntry::read_dir",
+        sub.as_ref()
+            .map_err(|e| std::io::Error::other(e.to_string()))
+            .and_then(|e| e.read_dir().map(std::iter::Iterator::count)),
+    );
     record(f, "DirEntry::open_dir", sub.and_then(|e| e.open_dir()));
 
     // Write side, on the full handle.
