@@ -45,6 +45,7 @@
 mod buf;
 mod cap;
 pub mod concentrate;
+pub mod encoding;
 mod error;
 mod perms;
 mod raw;
@@ -53,7 +54,7 @@ mod seal;
 
 pub use buf::CapBuf;
 pub use cap::{Cap, CapSlice, Sealable};
-pub use concentrate::{Bounds, Format};
+pub use concentrate::{Bounds, BoundsBits, DecodedBounds, Format, Representability};
 pub use error::CapError;
 pub use perms::Perms;
 pub use seal::SealingCap;
