@@ -151,6 +151,13 @@ impl Capability {
         cap
     }
 
+    /// The root capability with bounds field `ebt`, at `address`.
+    pub(crate) fn with_ebt(format: Format, ebt: u64, address: u64) -> Capability {
+        let mut cap = Capability::root(format, address);
+        cap.replace_ebt(ebt);
+        cap
+    }
+
     fn permission_field(format: Format, perms: u64) -> u64 {
         if format.is_morello() {
             (perms & 0x3_ffff) << 46
