@@ -18,6 +18,11 @@
 //! - [`SealingCap`]: sealing and unsealing, for opaque tokens and compartments.
 //! - [`concentrate`]: which bounds 128-bit capabilities can represent
 //!   ([`Format::representable_length`], CRRL; [`Format::representable_alignment_mask`], CRAM).
+//! - [`encoding`]: the 128 bits themselves ([`encoding::Capability`]),
+//!   decoded and encoded bit for bit in both formats, with the hardware's
+//!   tag rules for set-bounds and address moves.
+//! - Formats: `Cap<'a, T, F>` follows [`Morello`] (the default, [`Native`])
+//!   or [`Cheri128`] (ISAv9); `Cap::from_ref_in(&x, Cheri128)`.
 //!
 //! On a CHERI purecap target (`cfg(ambit_cheri_purecap)`, set by the build
 //! script for any `*-purecap` target triple) the same types wrap hardware
