@@ -416,8 +416,8 @@ impl Format {
     /// the address space may end past `2^64 - 1`. A request with `top <= 2^64`
     /// gets a top `<= 2^64`; a request past `2^64` (which no tagged capability
     /// can make) gets the 65-bit top the hardware computes, which may wrap
-    /// (base `0xffff_ffff_ff00_0000`, length `2^64 - 1` on ISAv9: top
-    /// `0x1_0000_0000_0000_0000 + ...` truncated to 65 bits). On Morello the
+    /// (base `0xffff_ffff_ff00_0000`, length `2^64 - 1` on ISAv9: base
+    /// `0xff80_0000_0000_0000` and top `2^65` kept to 65 bits, i.e. 0). On Morello the
     /// bounds are decoded at the sign-extended address, so a base with bit 55
     /// set (or flag bits) decodes to the sign-extended base.
     ///

@@ -105,6 +105,23 @@ fn check_capabilities(format: Format, seed: u64) {
                 assert!(d.bounds_valid() && d.reserved() == 0 && !d.is_sealed());
                 // A tagged capability's own address is representable.
                 assert!(d.is_representable_address(d.address(), Representability::Fast));
+                // encode(decoded bounds): asking for exactly these bounds is
+                // exact and gives them back, so the abstract capability
+                // (bounds, permissions, address) determines its encoding's
+                // meaning.
+                if d.top() <= 1 << 64 {
+                    let b = format.set_bounds(d.base(), d.top());
+                    assert!(b.exact, "{}: {d:?} not re-encodable: {b:?}", format.name());
+                    assert_eq!((b.base, b.top), (d.base(), d.top()));
+                    let again = Capability::decode(
+                        format,
+                        (d.pesbt() & !format.ebt_mask()) | b.ebt,
+                        d.address(),
+                        true,
+                    );
+                    assert_eq!((again.base(), again.top()), (d.base(), d.top()));
+                    assert_eq!(again.permissions(), d.permissions());
+                }
             }
             c = d;
         }
