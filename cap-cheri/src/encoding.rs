@@ -151,7 +151,9 @@ impl Capability {
         cap
     }
 
-    /// The root capability with bounds field `ebt`, at `address`.
+    /// The root capability with bounds field `ebt`, at `address` (the
+    /// software model's tag rule; on purecap the hardware decides).
+    #[cfg_attr(ambit_cheri_purecap, allow(dead_code))]
     pub(crate) fn with_ebt(format: Format, ebt: u64, address: u64) -> Capability {
         let mut cap = Capability::root(format, address);
         cap.replace_ebt(ebt);
