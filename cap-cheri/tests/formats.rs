@@ -92,3 +92,23 @@ fn capabilities_in_memory_work_in_either_format() {
         Err(CapError::PermissionDenied { .. })
     ));
 }
+
+#[test]
+fn allocations_are_padded_for_their_format() {
+    use cap_cheri::CapBuf;
+    // 5001 bytes: exact on Morello (below 2^14); ISAv9 needs 8-byte
+    // granules above 2^12, so it pads to 5008 and aligns to 8.
+    let m = CapBuf::zeroed(5001);
+    assert_eq!(m.bounds_len(), 5001);
+    let mut c = CapBuf::zeroed_in(5001, Cheri128);
+    assert_eq!(c.bounds_len(), 5008);
+    c.check_representable().unwrap();
+    m.check_representable().unwrap();
+    let cap = c.cap_mut();
+    assert_eq!(cap.format(), Format::CHERI_128);
+    assert_eq!(cap.base() % 8, 0);
+    cap.store(5007, 1);
+    assert!(cap.try_store(5008, 1).is_err());
+    // The exact bounds narrow in their own format without rounding.
+    assert!(cap.restrict_bounds(0..5008).is_ok());
+}
