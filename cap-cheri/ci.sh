@@ -19,7 +19,7 @@ else
 fi
 
 # Under Miri, tests/vectors.rs checks an evenly spread sample of 150 lines
-# of each vector file (600 of the 40,000 reference cases; natively all), and
+# of each vector file (900 of the 50,000 reference cases; natively all), and
 # the property tests run fewer cases. Measured: 1m28s of CPU time for this
 # whole script (building the tests for Miri included; Miri's one-time sysroot
 # build not), 6m52s wall-clock on two cores shared with eight other builds.

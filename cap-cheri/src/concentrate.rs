@@ -33,7 +33,7 @@
 //!   (ISAv9 128-bit) and `cheri_compressed_cap_128m.h` (Morello), algorithm in
 //!   `compute_ebt`/`get_alignment_mask`. Our code is written from the
 //!   descriptions above, not taken from it; `tests/vectors.rs` checks it
-//!   against 20,000 cases per format produced by that library (commit
+//!   against 25,000 cases per format produced by that library (commit
 //!   `0bd01cc`, see `tests/vectors/README.md`), and `tests` below against
 //!   worked examples.
 //!
