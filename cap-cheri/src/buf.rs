@@ -1,14 +1,16 @@
 //! `CapBuf`: an allocation whose bounds the hardware can represent exactly.
 
 use std::fmt;
+use std::marker::PhantomData;
 
-use crate::concentrate::Format;
+use crate::format::{CapFormat, Native};
 use crate::{CapError, CapSlice};
 
 /// A zeroed byte allocation laid out the way a CHERI allocator lays one out:
 /// padded to the representable length (CRRL) and aligned to the representable
-/// alignment (CRAM) of [`Format::NATIVE`], so a capability with exactly its
-/// bounds exists and narrowing to it never rounds.
+/// alignment (CRAM) of the format `F` ([`Native`], i.e. Morello, unless made
+/// with [`CapBuf::zeroed_in`]), so a capability with exactly its bounds
+/// exists and narrowing to it never rounds.
 ///
 /// CheriBSD's `malloc` does the same; the padding (at most a few bytes per
 /// thousand) is readable and writable through the capability, as it is on
@@ -24,21 +26,34 @@ use crate::{CapError, CapSlice};
 /// cap.store(20_007, 1); // the padding is inside the bounds
 /// assert!(cap.try_store(20_008, 1).is_err());
 /// ```
-pub struct CapBuf {
+pub struct CapBuf<F = Native> {
     storage: Vec<u8>,
     start: usize,
     len: usize,
     bounds_len: usize,
+    _format: PhantomData<F>,
 }
 
 impl CapBuf {
-    /// `len` zero bytes, padded and aligned for exact bounds.
+    /// `len` zero bytes, padded and aligned for exact bounds in the
+    /// [`Native`] format.
     ///
     /// # Panics
     ///
     /// If the padded length overflows the address space (as `vec!` would).
     pub fn zeroed(len: usize) -> CapBuf {
-        let format = Format::NATIVE;
+        CapBuf::zeroed_in(len, Native::default())
+    }
+}
+
+impl<F: CapFormat> CapBuf<F> {
+    /// `len` zero bytes, padded and aligned for exact bounds in format `F`.
+    ///
+    /// # Panics
+    ///
+    /// If the padded length overflows the address space (as `vec!` would).
+    pub fn zeroed_in(len: usize, _format: F) -> CapBuf<F> {
+        let format = F::FORMAT;
         let len64 = len as u64;
         let bounds_len = usize::try_from(format.representable_length(len64))
             .ok()
@@ -54,6 +69,7 @@ impl CapBuf {
             start,
             len,
             bounds_len,
+            _format: PhantomData,
         }
     }
 
@@ -85,27 +101,27 @@ impl CapBuf {
 
     /// A load-only capability with exactly representable bounds;
     /// [`len`](CapSlice::len) is the requested length.
-    pub fn cap(&self) -> CapSlice<'_, u8> {
+    pub fn cap(&self) -> CapSlice<'_, u8, F> {
         let bounded = &self.storage[self.start..self.start + self.bounds_len];
-        CapSlice::from_slice(bounded).with_len(self.len)
+        CapSlice::from_slice_in(bounded, F::default()).with_len(self.len)
     }
 
     /// A load/store capability with exactly representable bounds.
-    pub fn cap_mut(&mut self) -> CapSlice<'_, u8> {
+    pub fn cap_mut(&mut self) -> CapSlice<'_, u8, F> {
         let bounded = &mut self.storage[self.start..self.start + self.bounds_len];
-        CapSlice::from_mut_slice(bounded).with_len(self.len)
+        CapSlice::from_mut_slice_in(bounded, F::default()).with_len(self.len)
     }
 
     /// Checks the claim this type makes, for tests and assertions: the bounds
-    /// are exactly representable in [`Format::NATIVE`].
+    /// are exactly representable in format `F`.
     pub fn check_representable(&self) -> Result<(), CapError> {
         let base = self.storage[self.start..].as_ptr().addr();
-        let b = Format::NATIVE.set_bounds(base as u64, (base + self.bounds_len) as u128);
+        let b = F::FORMAT.set_bounds(base as u64, (base + self.bounds_len) as u128);
         if b.exact {
             Ok(())
         } else {
             Err(CapError::NotRepresentable {
-                format: Format::NATIVE.name(),
+                format: F::FORMAT.name(),
                 requested: b.requested,
                 representable: (b.base, b.top),
             })
@@ -113,7 +129,7 @@ impl CapBuf {
     }
 }
 
-impl fmt::Debug for CapBuf {
+impl<F> fmt::Debug for CapBuf<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CapBuf")
             .field("len", &self.len)

@@ -6,16 +6,18 @@ use std::marker::PhantomData;
 use std::mem::size_of;
 use std::ops::Range;
 
+use crate::format::{CapFormat, Native};
 use crate::raw::Raw;
 use crate::rules::{self, Rounding};
-use crate::{CapError, Perms};
+use crate::{CapError, Format, Perms};
 
 /// The lifetime and type markers of a capability.
 ///
 /// Covariant in `'a` (a capability may be used for less long than the borrow
 /// it came from); invariant in `T`, because a capability may store a `T`
 /// (a `Cap<&'static str>` must not become a `Cap<&'short str>`).
-type Marker<'a, T> = PhantomData<(&'a (), fn(T) -> T)>;
+/// The format is a zero-sized marker.
+type Marker<'a, T, F> = PhantomData<(&'a (), fn(T) -> T, F)>;
 
 /// A capability to one `T`: an address with provenance, bounds `[base, top)`,
 /// a permission set, an object type (when sealed) and a tag.
@@ -42,14 +44,22 @@ type Marker<'a, T> = PhantomData<(&'a (), fn(T) -> T)>;
 /// [`restrict_perms`](Cap::restrict_perms) can only remove, and address
 /// changes ([`with_addr`](Cap::with_addr), [`offset`](Cap::offset)) keep the
 /// bounds, so an address outside them can be held but not used.
-pub struct Cap<'a, T> {
+///
+/// # Format
+///
+/// `F` is the 128-bit encoding whose rules apply ([`Morello`](crate::Morello)
+/// by default, or [`Cheri128`](crate::Cheri128)): which bounds are exactly
+/// representable, and how far the address may move before the tag is
+/// cleared. [`Cap::from_ref`] makes a native (Morello) capability,
+/// [`Cap::from_ref_in`] one of either format.
+pub struct Cap<'a, T, F = Native> {
     raw: Raw,
     /// Made from a shared reference: nothing can store through any copy.
     shared: bool,
-    _marker: Marker<'a, T>,
+    _marker: Marker<'a, T, F>,
 }
 
-impl<T> Clone for Cap<'_, T> {
+impl<T, F> Clone for Cap<'_, T, F> {
     fn clone(&self) -> Self {
         Cap {
             raw: self.raw,
@@ -61,8 +71,21 @@ impl<T> Clone for Cap<'_, T> {
 
 impl<'a, T> Cap<'a, T> {
     /// A load-only capability to `*r`: bounds exactly `r`'s bytes,
-    /// permissions [`Perms::SHARED_REF`].
+    /// permissions [`Perms::SHARED_REF`]; [`Native`] format.
     pub fn from_ref(r: &'a T) -> Self {
+        Cap::from_ref_in(r, Native::default())
+    }
+
+    /// A load/store capability to `*r` for as long as the borrow: bounds
+    /// exactly `r`'s bytes, permissions [`Perms::MUT_REF`]; [`Native`] format.
+    pub fn from_mut(r: &'a mut T) -> Self {
+        Cap::from_mut_in(r, Native::default())
+    }
+}
+
+impl<'a, T, F: CapFormat> Cap<'a, T, F> {
+    /// [`Cap::from_ref`] in format `F`.
+    pub fn from_ref_in(r: &'a T, _format: F) -> Self {
         let ptr = std::ptr::from_ref(r).cast::<u8>().cast_mut();
         Cap {
             raw: Raw::root(ptr, size_of::<T>(), Perms::SHARED_REF),
@@ -71,9 +94,8 @@ impl<'a, T> Cap<'a, T> {
         }
     }
 
-    /// A load/store capability to `*r` for as long as the borrow: bounds
-    /// exactly `r`'s bytes, permissions [`Perms::MUT_REF`].
-    pub fn from_mut(r: &'a mut T) -> Self {
+    /// [`Cap::from_mut`] in format `F`.
+    pub fn from_mut_in(r: &'a mut T, _format: F) -> Self {
         let ptr = std::ptr::from_mut(r).cast::<u8>();
         Cap {
             raw: Raw::root(ptr, size_of::<T>(), Perms::MUT_REF),
@@ -93,6 +115,11 @@ impl<'a, T> Cap<'a, T> {
     /// The address (the `ptr.addr()` of std's strict-provenance API).
     pub fn addr(&self) -> usize {
         self.raw.addr()
+    }
+
+    /// The encoding whose rules this capability follows.
+    pub fn format(&self) -> Format {
+        F::FORMAT
     }
 
     /// The lowest address this capability authorises.
@@ -126,11 +153,14 @@ impl<'a, T> Cap<'a, T> {
     /// (accesses there fail). As on CHERI, moving far outside the bounds
     /// (beyond the representable window, see
     /// [`Format::representable_window`](crate::Format::representable_window))
-    /// clears the tag for good. Fails only if sealed.
+    /// clears the tag for good: the hardware's fast representability check
+    /// ([`Representability::Fast`](crate::Representability::Fast)) of format
+    /// `F` decides, Morello's flag bits and bit-55 rule included. Fails only
+    /// if sealed.
     #[doc(alias = "CSetAddr")]
     #[doc(alias = "SCVALUE")]
     pub fn with_addr(&self, addr: usize) -> Result<Self, CapError> {
-        Ok(self.with_raw(rules::move_to(self.raw, addr)?))
+        Ok(self.with_raw(rules::move_to(self.raw, addr, F::FORMAT)?))
     }
 
     /// The same capability `count` elements further (`std`:
@@ -141,14 +171,20 @@ impl<'a, T> Cap<'a, T> {
     }
 
     /// A capability with bounds `range` (absolute addresses), which must lie
-    /// inside the current bounds and be exactly representable in
-    /// [`Format::NATIVE`](crate::Format::NATIVE) (CHERI `CSetBoundsExact`).
+    /// inside the current bounds and be exactly representable in format `F`
+    /// (CHERI `CSetBoundsExact`).
     /// The new capability's address is `range.start`.
     #[doc(alias = "CSetBoundsExact")]
     #[doc(alias = "SCBNDSE")]
     pub fn restrict_bounds(&self, range: Range<usize>) -> Result<Self, CapError> {
         let len = rules::range_len(&self.raw, range.start, range.end)?;
-        Ok(self.with_raw(rules::narrow(self.raw, range.start, len, Rounding::Exact)?))
+        Ok(self.with_raw(rules::narrow(
+            self.raw,
+            range.start,
+            len,
+            Rounding::Exact,
+            F::FORMAT,
+        )?))
     }
 
     /// Like [`restrict_bounds`](Cap::restrict_bounds), but bounds the format
@@ -158,7 +194,13 @@ impl<'a, T> Cap<'a, T> {
     #[doc(alias = "SCBNDS")]
     pub fn restrict_bounds_rounded(&self, range: Range<usize>) -> Result<Self, CapError> {
         let len = rules::range_len(&self.raw, range.start, range.end)?;
-        Ok(self.with_raw(rules::narrow(self.raw, range.start, len, Rounding::Out)?))
+        Ok(self.with_raw(rules::narrow(
+            self.raw,
+            range.start,
+            len,
+            Rounding::Out,
+            F::FORMAT,
+        )?))
     }
 
     /// A capability with only the permissions in both `self.perms()` and
@@ -215,35 +257,35 @@ impl<'a, T> Cap<'a, T> {
     }
 }
 
-impl<'b, U> Cap<'_, Cap<'b, U>> {
+impl<'b, U, G, F: CapFormat> Cap<'_, Cap<'b, U, G>, F> {
     /// Loads the capability stored at the address: needs Load and
     /// Load-capability (CHERI `LC`/Morello `LDR Ct`).
     #[doc(alias = "CLC")]
-    pub fn try_load_cap(&self) -> Result<Cap<'b, U>, CapError> {
+    pub fn try_load_cap(&self) -> Result<Cap<'b, U, G>, CapError> {
         let need = Perms::LOAD | Perms::LOAD_CAP;
-        rules::access(&self.raw, self.addr(), size_of::<Cap<'b, U>>(), need)?;
+        rules::access(&self.raw, self.addr(), size_of::<Cap<'b, U, G>>(), need)?;
         // SAFETY: as in `try_load`; a `Cap` has no destructor and its fields
         // are plain data, so the copy is a clone.
-        Ok(unsafe { self.raw.ptr().cast::<Cap<'b, U>>().read_unaligned() })
+        Ok(unsafe { self.raw.ptr().cast::<Cap<'b, U, G>>().read_unaligned() })
     }
 
     /// Stores a capability at the address: needs Store and Store-capability.
     #[doc(alias = "CSC")]
-    pub fn try_store_cap(&self, value: &Cap<'b, U>) -> Result<(), CapError> {
+    pub fn try_store_cap(&self, value: &Cap<'b, U, G>) -> Result<(), CapError> {
         let need = Perms::STORE | Perms::STORE_CAP;
-        rules::access(&self.raw, self.addr(), size_of::<Cap<'b, U>>(), need)?;
+        rules::access(&self.raw, self.addr(), size_of::<Cap<'b, U, G>>(), need)?;
         // SAFETY: as in `try_store`; the old value has no destructor to run.
         unsafe {
             self.raw
                 .ptr()
-                .cast::<Cap<'b, U>>()
+                .cast::<Cap<'b, U, G>>()
                 .write_unaligned(value.clone());
         }
         Ok(())
     }
 }
 
-impl<T> fmt::Debug for Cap<'_, T> {
+impl<T, F> fmt::Debug for Cap<'_, T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         describe(f, "Cap", self.raw)
     }
@@ -273,14 +315,17 @@ fn describe(f: &mut fmt::Formatter<'_>, name: &str, raw: Raw) -> fmt::Result {
 /// Indices are relative to the capability's address; every access is checked
 /// against the bounds, so [`len`](CapSlice::len) is what the holder was told,
 /// while the bounds are what it may touch.
-pub struct CapSlice<'a, T> {
+///
+/// `F` is the format, as for [`Cap`]: [`CapSlice::from_slice`] is native
+/// (Morello), [`CapSlice::from_slice_in`] either.
+pub struct CapSlice<'a, T, F = Native> {
     raw: Raw,
     len: usize,
     shared: bool,
-    _marker: Marker<'a, T>,
+    _marker: Marker<'a, T, F>,
 }
 
-impl<T> Clone for CapSlice<'_, T> {
+impl<T, F> Clone for CapSlice<'_, T, F> {
     fn clone(&self) -> Self {
         CapSlice {
             raw: self.raw,
@@ -292,8 +337,22 @@ impl<T> Clone for CapSlice<'_, T> {
 }
 
 impl<'a, T> CapSlice<'a, T> {
-    /// A load-only capability to `s` (bounds exactly `s`'s bytes).
+    /// A load-only capability to `s` (bounds exactly `s`'s bytes); [`Native`]
+    /// format.
     pub fn from_slice(s: &'a [T]) -> Self {
+        CapSlice::from_slice_in(s, Native::default())
+    }
+
+    /// A load/store capability to `s` for as long as the borrow; [`Native`]
+    /// format.
+    pub fn from_mut_slice(s: &'a mut [T]) -> Self {
+        CapSlice::from_mut_slice_in(s, Native::default())
+    }
+}
+
+impl<'a, T, F: CapFormat> CapSlice<'a, T, F> {
+    /// [`CapSlice::from_slice`] in format `F`.
+    pub fn from_slice_in(s: &'a [T], _format: F) -> Self {
         let ptr = s.as_ptr().cast::<u8>().cast_mut();
         let raw = Raw::root(ptr, size_of_val(s), Perms::SHARED_REF);
         CapSlice {
@@ -304,8 +363,8 @@ impl<'a, T> CapSlice<'a, T> {
         }
     }
 
-    /// A load/store capability to `s` for as long as the borrow.
-    pub fn from_mut_slice(s: &'a mut [T]) -> Self {
+    /// [`CapSlice::from_mut_slice`] in format `F`.
+    pub fn from_mut_slice_in(s: &'a mut [T], _format: F) -> Self {
         let len = s.len();
         let raw = Raw::root(s.as_mut_ptr().cast::<u8>(), size_of_val(s), Perms::MUT_REF);
         CapSlice {
@@ -345,6 +404,11 @@ impl<'a, T> CapSlice<'a, T> {
         self.raw.addr()
     }
 
+    /// The encoding whose rules this capability follows.
+    pub fn format(&self) -> Format {
+        F::FORMAT
+    }
+
     /// The lowest address this capability authorises.
     pub fn base(&self) -> usize {
         self.raw.base()
@@ -378,7 +442,7 @@ impl<'a, T> CapSlice<'a, T> {
     /// kept. See [`Cap::with_addr`].
     pub fn offset(&self, count: isize) -> Result<Self, CapError> {
         let bytes = count.wrapping_mul(size_of::<T>().cast_signed());
-        let raw = rules::move_to(self.raw, self.addr().wrapping_add_signed(bytes))?;
+        let raw = rules::move_to(self.raw, self.addr().wrapping_add_signed(bytes), F::FORMAT)?;
         Ok(self.with_raw(raw, self.len))
     }
 
@@ -392,7 +456,7 @@ impl<'a, T> CapSlice<'a, T> {
         let count = rules::range_len(&self.raw, range.start, range.end)?;
         // An overflowing length saturates, and `narrow` refuses it as widening.
         let len = count.saturating_mul(size_of::<T>());
-        let raw = rules::narrow(self.raw, start, len, Rounding::Exact)?;
+        let raw = rules::narrow(self.raw, start, len, Rounding::Exact, F::FORMAT)?;
         Ok(self.with_raw(raw, count))
     }
 
@@ -500,7 +564,7 @@ impl<'a, T> CapSlice<'a, T> {
     }
 }
 
-impl<T> fmt::Debug for CapSlice<'_, T> {
+impl<T, F> fmt::Debug for CapSlice<'_, T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         describe(f, "CapSlice", self.raw)
     }
@@ -510,8 +574,8 @@ impl<T> fmt::Debug for CapSlice<'_, T> {
 /// [`Cap`] and [`CapSlice`]. Not implementable outside this crate.
 pub trait Sealable: private::HasRaw {}
 
-impl<T> Sealable for Cap<'_, T> {}
-impl<T> Sealable for CapSlice<'_, T> {}
+impl<T, F: CapFormat> Sealable for Cap<'_, T, F> {}
+impl<T, F: CapFormat> Sealable for CapSlice<'_, T, F> {}
 
 pub(crate) mod private {
     use crate::raw::Raw;
@@ -531,7 +595,7 @@ pub(crate) mod private {
 // `Raw` is crate-private; the trait's module is private, so outside code can
 // name neither.
 #[allow(private_interfaces)]
-impl<T> private::HasRaw for Cap<'_, T> {
+impl<T, F: CapFormat> private::HasRaw for Cap<'_, T, F> {
     fn raw(&self) -> Raw {
         self.raw
     }
@@ -541,7 +605,7 @@ impl<T> private::HasRaw for Cap<'_, T> {
 }
 
 #[allow(private_interfaces)]
-impl<T> private::HasRaw for CapSlice<'_, T> {
+impl<T, F: CapFormat> private::HasRaw for CapSlice<'_, T, F> {
     fn raw(&self) -> Raw {
         self.raw
     }

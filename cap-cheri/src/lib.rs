@@ -18,6 +18,11 @@
 //! - [`SealingCap`]: sealing and unsealing, for opaque tokens and compartments.
 //! - [`concentrate`]: which bounds 128-bit capabilities can represent
 //!   ([`Format::representable_length`], CRRL; [`Format::representable_alignment_mask`], CRAM).
+//! - [`encoding`]: the 128 bits themselves ([`encoding::Capability`]),
+//!   decoded and encoded bit for bit in both formats, with the hardware's
+//!   tag rules for set-bounds and address moves.
+//! - Formats: `Cap<'a, T, F>` follows [`Morello`] (the default, [`Native`])
+//!   or [`Cheri128`] (ISAv9); `Cap::from_ref_in(&x, Cheri128)`.
 //!
 //! On a CHERI purecap target (`cfg(ambit_cheri_purecap)`, set by the build
 //! script for any `*-purecap` target triple) the same types wrap hardware
@@ -45,7 +50,9 @@
 mod buf;
 mod cap;
 pub mod concentrate;
+pub mod encoding;
 mod error;
+mod format;
 mod perms;
 mod raw;
 mod rules;
@@ -53,7 +60,8 @@ mod seal;
 
 pub use buf::CapBuf;
 pub use cap::{Cap, CapSlice, Sealable};
-pub use concentrate::{Bounds, Format};
+pub use concentrate::{Bounds, BoundsBits, DecodedBounds, Format, Representability};
 pub use error::CapError;
+pub use format::{CapFormat, Cheri128, Morello, Native};
 pub use perms::Perms;
 pub use seal::SealingCap;

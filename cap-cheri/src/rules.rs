@@ -66,6 +66,7 @@ pub(crate) fn narrow(
     base: usize,
     len: usize,
     rounding: Rounding,
+    format: Format,
 ) -> Result<Raw, CapError> {
     live(&raw)?;
     let (cur_base, cur_top) = (raw.base(), raw.top());
@@ -79,14 +80,15 @@ pub(crate) fn narrow(
     if base < cur_base || top > cur_top {
         return Err(widening(top));
     }
-    let format = Format::NATIVE;
     let b = format.set_bounds(base as u64, top as u128);
     let refuse = CapError::NotRepresentable {
         format: format.name(),
         requested: b.requested,
         representable: (b.base, b.top),
     };
-    if b.exact {
+    // (Morello reports a request whose base has flag bits as exact while
+    // decoding it without them; only bounds that decode as asked are exact.)
+    if b.exact && b.base == base as u64 && b.top == top as u128 {
         return Ok(raw.set_bounds(base, top));
     }
     match rounding {
@@ -95,7 +97,7 @@ pub(crate) fn narrow(
             let (lo, hi) = (usize::try_from(b.base), usize::try_from(b.top));
             match (lo, hi) {
                 (Ok(lo), Ok(hi)) if lo >= cur_base && hi <= cur_top => {
-                    Ok(raw.set_bounds(lo, hi).with_addr(base))
+                    Ok(raw.set_bounds(lo, hi).with_addr(base, format))
                 }
                 _ => Err(refuse),
             }
@@ -110,11 +112,11 @@ pub(crate) fn restrict_perms(raw: Raw, keep: Perms) -> Result<Raw, CapError> {
 }
 
 /// Moves the address (`SCVALUE`); a sealed capability cannot be moved.
-pub(crate) fn move_to(raw: Raw, addr: usize) -> Result<Raw, CapError> {
+pub(crate) fn move_to(raw: Raw, addr: usize, format: Format) -> Result<Raw, CapError> {
     if let Some(otype) = raw.otype() {
         return Err(CapError::Sealed { otype });
     }
-    Ok(raw.with_addr(addr))
+    Ok(raw.with_addr(addr, format))
 }
 
 /// `sealer` may seal or unseal (needs `perm`) with its current object type.

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::cap::Sealable;
 use crate::raw::Raw;
 use crate::rules::{self, Rounding};
-use crate::{CapError, Perms};
+use crate::{CapError, Format, Perms};
 
 /// Object types already handed out, counted from the sealing root's base.
 static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
@@ -70,7 +70,13 @@ impl SealingCap {
                 .checked_add(count)
                 .filter(|&end| end <= space)
                 .ok_or(exhausted)?;
-            let raw = rules::narrow(root, root.base() + used, count, Rounding::Exact)?;
+            let raw = rules::narrow(
+                root,
+                root.base() + used,
+                count,
+                Rounding::Exact,
+                Format::NATIVE,
+            )?;
             match ALLOCATED.compare_exchange(used, end, Ordering::Relaxed, Ordering::Relaxed) {
                 Ok(_) => return Ok(SealingCap { raw }),
                 Err(now) => used = now,
@@ -98,7 +104,7 @@ impl SealingCap {
     pub fn with_otype(&self, otype: u64) -> Result<SealingCap, CapError> {
         let addr = usize::try_from(otype).unwrap_or(usize::MAX);
         Ok(SealingCap {
-            raw: rules::move_to(self.raw, addr)?,
+            raw: rules::move_to(self.raw, addr, Format::NATIVE)?,
         })
     }
 
@@ -109,7 +115,7 @@ impl SealingCap {
         let start = usize::try_from(range.start).unwrap_or(usize::MAX);
         let len = usize::try_from(range.end.saturating_sub(range.start)).unwrap_or(usize::MAX);
         Ok(SealingCap {
-            raw: rules::narrow(self.raw, start, len, Rounding::Exact)?,
+            raw: rules::narrow(self.raw, start, len, Rounding::Exact, Format::NATIVE)?,
         })
     }
 

@@ -140,16 +140,20 @@ impl Raw {
         get!("gctag", self.ptr) != 0
     }
 
-    pub(crate) fn with_addr(self, addr: usize) -> Raw {
+    pub(crate) fn with_addr(self, addr: usize, _format: crate::concentrate::Format) -> Raw {
         // `with_addr` is SCVALUE on purecap: the hardware clears the tag if the
-        // address leaves the representable window.
+        // address leaves Morello's representable window. A `Cap<_, Cheri128>`
+        // on purecap therefore gets Morello's tag rule here (the rules layer
+        // still applies ISAv9's exactness to its bounds).
         Raw {
             ptr: self.ptr.with_addr(addr),
         }
     }
 
     pub(crate) fn set_bounds(self, base: usize, top: usize) -> Raw {
-        let at = self.with_addr(base);
+        let at = Raw {
+            ptr: self.ptr.with_addr(base),
+        };
         let out: *mut u8;
         // SAFETY: SCBNDSE narrows bounds exactly or clears the tag; the rules
         // layer checked the range is inside and representable. No memory effect.

@@ -2,7 +2,8 @@
 
 use std::ptr;
 
-use crate::concentrate::Format;
+use crate::concentrate::{Format, Representability};
+use crate::encoding::Capability;
 use crate::perms::Perms;
 
 /// First object type handed out (Morello reserves 0–3: unsealed, sentry,
@@ -87,13 +88,18 @@ impl Raw {
         self.tag
     }
 
-    /// `SCVALUE`: same provenance, new address; the tag survives only inside
-    /// the representable window of the bounds.
-    pub(crate) fn with_addr(self, addr: usize) -> Raw {
+    /// `SCVALUE`: same provenance, new address; the tag survives only if
+    /// `format`'s hardware check (the fast one) finds the address
+    /// representable for the encoded bounds, as the hardware would.
+    pub(crate) fn with_addr(self, addr: usize, format: Format) -> Raw {
         let in_bounds = (self.base..self.top).contains(&addr);
         let keeps_tag = in_bounds || {
-            let bounds = Format::NATIVE.set_bounds(self.base as u64, self.top as u128);
-            Format::NATIVE.is_representable_address(&bounds, addr as u64)
+            // The 128 bits this capability would have: its bounds encoded
+            // (rounded out, for a referent whose size is not representable),
+            // at its current address.
+            let bounds = format.set_bounds(self.base as u64, self.top as u128);
+            Capability::with_ebt(format, bounds.ebt, self.addr() as u64)
+                .is_representable_address(addr as u64, Representability::Fast)
         };
         Raw {
             ptr: self.ptr.with_addr(addr),
@@ -103,12 +109,13 @@ impl Raw {
     }
 
     /// `SCBNDSE` at `base`: the rules checked that `[base, top)` is inside the
-    /// current bounds and representable.
+    /// current bounds and representable, so the address `base` is in bounds.
     pub(crate) fn set_bounds(self, base: usize, top: usize) -> Raw {
         Raw {
+            ptr: self.ptr.with_addr(base),
             base,
             top,
-            ..self.with_addr(base)
+            ..self
         }
     }
 
