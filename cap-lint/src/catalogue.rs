@@ -790,6 +790,17 @@ pub struct Index {
 }
 
 impl Index {
+    /// A fingerprint of the indexed entries (for caches of results that
+    /// depend on the catalogue).
+    pub(crate) fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        serde_json::to_string(&self.apis)
+            .unwrap_or_default()
+            .hash(&mut h);
+        h.finish()
+    }
+
     /// Indexes `apis` (the built-in catalogue plus any configured extras).
     /// A later entry with the same path replaces an earlier one.
     pub fn new(apis: impl IntoIterator<Item = Api>) -> Self {

@@ -246,7 +246,7 @@ pub(crate) fn facts(tree: &CrateTree, index: &Index, files: &[(usize, syn::File)
 }
 
 /// A call of the syntactic call graph: what a call expression names.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Callee {
     /// A path into another crate, canonical (`tokio::fs::read`).
     Extern(String),

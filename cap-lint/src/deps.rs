@@ -289,6 +289,95 @@ impl CallGraph {
     }
 }
 
+/// What the audit keeps of one registry crate: its lines, files not
+/// analysed, uses and call graph.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Cached {
+    lines: usize,
+    unanalysed: usize,
+    uses: Vec<Found>,
+    edges: Vec<(String, Callee)>,
+    functions: Vec<String>,
+}
+
+/// Results per registry crate version under `target/cap-lint-deps/`:
+/// registry crates are immutable, so name + version + the checksum in
+/// `Cargo.lock` (+ cap-lint's version and catalogue) name one result.
+struct Cache {
+    dir: PathBuf,
+    checksums: HashMap<(String, String), String>,
+    salt: u64,
+}
+
+impl Cache {
+    fn new(meta: &Value, index: &Index) -> Option<Self> {
+        let target = PathBuf::from(meta["target_directory"].as_str()?);
+        let root = PathBuf::from(meta["workspace_root"].as_str()?);
+        let lock: toml::Table = std::fs::read_to_string(root.join("Cargo.lock"))
+            .ok()?
+            .parse()
+            .ok()?;
+        let mut checksums = HashMap::new();
+        for p in lock.get("package")?.as_array()? {
+            if let (Some(n), Some(v), Some(c)) = (
+                p.get("name").and_then(toml::Value::as_str),
+                p.get("version").and_then(toml::Value::as_str),
+                p.get("checksum").and_then(toml::Value::as_str),
+            ) {
+                checksums.insert((n.to_owned(), v.to_owned()), c.to_owned());
+            }
+        }
+        // The checker's own build: a rebuilt cap-lint must not reuse results.
+        let exe = std::env::current_exe()
+            .and_then(std::fs::metadata)
+            .map(|m| (m.len(), m.modified().ok()))
+            .ok();
+        let salt = {
+            use std::hash::{Hash as _, Hasher as _};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (env!("CARGO_PKG_VERSION"), index.fingerprint(), exe).hash(&mut h);
+            h.finish()
+        };
+        Some(Cache {
+            dir: target.join("cap-lint-deps"),
+            checksums,
+            salt,
+        })
+    }
+
+    /// The cache file of a registry package, if it has a checksum.
+    fn key(&self, p: &Package) -> Option<PathBuf> {
+        if p.source != "registry" {
+            return None;
+        }
+        let sum = self.checksums.get(&(p.name.clone(), p.version.clone()))?;
+        let short = sum.get(..16)?;
+        Some(self.dir.join(format!(
+            "{}-{}-{short}-{:016x}.json",
+            p.name, p.version, self.salt
+        )))
+    }
+
+    fn load(path: &Path) -> Option<Cached> {
+        serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+    }
+
+    /// Best effort: a cache that cannot be written only costs time.
+    fn store(path: &Path, entry: &Cached) {
+        let Some(dir) = path.parent() else { return };
+        if std::fs::create_dir_all(dir).is_err() {
+            return;
+        }
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        if serde_json::to_vec(entry)
+            .ok()
+            .is_some_and(|bytes| std::fs::write(&tmp, bytes).is_ok())
+        {
+            let _ = std::fs::rename(&tmp, path);
+        }
+    }
+}
+
 /// Runs the audit of the workspace at `dir` (or `manifest`).
 pub fn audit(dir: &Path, manifest: Option<&Path>, index: &Index) -> Result<Audit, String> {
     let meta = metadata(dir, manifest)?;
@@ -302,6 +391,7 @@ pub fn audit(dir: &Path, manifest: Option<&Path>, index: &Index) -> Result<Audit
     // (package, category) → (api, file:line, function) of each use.
     let mut uses: Vec<Vec<Found>> = vec![Vec::new(); pkgs.len()];
     let mut reports: Vec<Option<DepReport>> = (0..pkgs.len()).map(|_| None).collect();
+    let cache = Cache::new(&meta, index);
     for (i, p) in pkgs.iter().enumerate() {
         if !live[i] {
             continue;
@@ -346,23 +436,44 @@ pub fn audit(dir: &Path, manifest: Option<&Path>, index: &Index) -> Result<Audit
                     path: None,
                 });
             } else {
-                let (a, g) = crate::check_crate_graph(root, Scope::Lib, index, &label);
-                report.lines = a.lines;
-                report.unanalysed = a.unanalysed.iter().filter(|u| !u.missing).count();
-                audit.lines += a.lines;
-                graph.add(i, g);
-                for f in &a.findings {
-                    if f.scope == Scope::Tests {
-                        continue;
+                let key = cache.as_ref().and_then(|c| c.key(p));
+                let cached = key.as_ref().and_then(|k| Cache::load(k));
+                let entry = cached.unwrap_or_else(|| {
+                    let (a, g) = crate::check_crate_graph(root, Scope::Lib, index, &label);
+                    let entry = Cached {
+                        lines: a.lines,
+                        unanalysed: a.unanalysed.iter().filter(|u| !u.missing).count(),
+                        uses: a
+                            .findings
+                            .iter()
+                            .filter(|f| f.scope != Scope::Tests)
+                            .map(|f| {
+                                (
+                                    f.category.as_str().to_owned(),
+                                    f.api.clone(),
+                                    format!("{}:{}", f.file, f.span.start.line),
+                                    f.function.clone().unwrap_or_else(|| "<top>".to_owned()),
+                                )
+                            })
+                            .collect(),
+                        edges: g.edges,
+                        functions: g.functions,
+                    };
+                    if let Some(k) = &key {
+                        Cache::store(k, &entry);
                     }
-                    let category = f.category.as_str().to_owned();
-                    report.categories.insert(category.clone());
-                    uses[i].push((
-                        category,
-                        f.api.clone(),
-                        format!("{}:{}", f.file, f.span.start.line),
-                        f.function.clone().unwrap_or_else(|| "<top>".to_owned()),
-                    ));
+                    entry
+                });
+                report.lines = entry.lines;
+                report.unanalysed = entry.unanalysed;
+                audit.lines += entry.lines;
+                let mut g = Graph::default();
+                g.edges = entry.edges;
+                g.functions = entry.functions;
+                graph.add(i, g);
+                for u in entry.uses {
+                    report.categories.insert(u.0.clone());
+                    uses[i].push(u);
                 }
             }
         }
@@ -662,4 +773,68 @@ pub fn sarif(audit: &Audit) -> Value {
             "results": results,
         }],
     })
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::{Cache, Cached, Package};
+    use crate::Callee;
+    use std::collections::HashMap;
+    use std::path::PathBuf;
+
+    fn package(name: &str, source: &str) -> Package {
+        Package {
+            name: name.to_owned(),
+            version: "1.2.3".to_owned(),
+            source: source.to_owned(),
+            dir: PathBuf::new(),
+            lib: None,
+            build: false,
+            member: false,
+            deps: HashMap::new(),
+            roots: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn registry_crates_are_cached_by_name_version_checksum() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut checksums = HashMap::new();
+        checksums.insert(
+            ("reg".to_owned(), "1.2.3".to_owned()),
+            "0123456789abcdef0123".to_owned(),
+        );
+        let cache = Cache {
+            dir: dir.path().join("cap-lint-deps"),
+            checksums,
+            salt: 7,
+        };
+        // Path and git packages can change without a version bump: never cached.
+        assert!(cache.key(&package("reg", "path")).is_none());
+        assert!(cache.key(&package("unlocked", "registry")).is_none());
+        let key = cache.key(&package("reg", "registry")).unwrap();
+        assert!(key.ends_with("reg-1.2.3-0123456789abcdef-0000000000000007.json"));
+        assert!(Cache::load(&key).is_none());
+        let entry = Cached {
+            lines: 42,
+            unanalysed: 1,
+            uses: vec![(
+                "fs".to_owned(),
+                "std::fs::read".to_owned(),
+                "src/lib.rs:3".to_owned(),
+                "load".to_owned(),
+            )],
+            edges: vec![(
+                "load".to_owned(),
+                Callee::Extern("std::fs::read".to_owned()),
+            )],
+            functions: vec!["load".to_owned()],
+        };
+        Cache::store(&key, &entry);
+        let back = Cache::load(&key).expect("stored entry loads");
+        assert_eq!((back.lines, back.unanalysed), (42, 1));
+        assert_eq!(back.uses, entry.uses);
+        assert_eq!(back.edges, entry.edges);
+        assert_eq!(back.functions, entry.functions);
+    }
 }

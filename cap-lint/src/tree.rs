@@ -443,6 +443,16 @@ impl CrateTree {
 /// the error names the culprit the way rustc does, rather than proc-macro2's
 /// "cannot parse string into token stream".
 pub(crate) fn parse(text: &str) -> Result<syn::File, FileError> {
+    // Doc comments are the bulk of a well-documented crate's attributes, and
+    // syn turns each into a `#[doc = "…"]` literal it escapes and unescapes
+    // (about a fifth of the parse). The checker never reads them, so they are
+    // parsed as plain comments: same bytes, spans unchanged. Should the plain
+    // text not parse, the original is parsed again for the error's sake.
+    if let Some(plain) = plain_comments(text)
+        && let Ok(file) = syn::parse_file(&plain)
+    {
+        return Ok(file);
+    }
     syn::parse_file(text).map_err(|e| {
         let start = e.span().start();
         let lexical = e
@@ -458,6 +468,122 @@ pub(crate) fn parse(text: &str) -> Result<syn::File, FileError> {
             missing: false,
         }
     })
+}
+
+/// `text` with every doc comment (`///`, `//!`, `/** */`, `/*! */`) made a
+/// plain comment by overwriting its third character with a space, or `None`
+/// when it has none. Only ASCII bytes are replaced, so byte offsets, lines
+/// and character columns stay those of `text`. Strings, raw strings, byte and
+/// C strings and char literals are skipped so their contents are never
+/// touched.
+pub(crate) fn plain_comments(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+    let mut edits = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                let third = b.get(i + 2).copied();
+                if third == Some(b'!') || (third == Some(b'/') && b.get(i + 3) != Some(&b'/')) {
+                    edits.push(i + 2);
+                }
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let third = b.get(i + 2).copied();
+                let fourth = b.get(i + 3).copied();
+                if third == Some(b'!')
+                    || (third == Some(b'*') && fourth != Some(b'*') && fourth != Some(b'/'))
+                {
+                    edits.push(i + 2);
+                }
+                let mut depth = 1;
+                i += 2;
+                while i < b.len() && depth > 0 {
+                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                        depth += 1;
+                        i += 2;
+                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                        depth -= 1;
+                        i += 2;
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'\'' => {
+                // A char literal ('x', '\n', '\u{..}') or a lifetime ('a).
+                if b.get(i + 1) == Some(&b'\\') {
+                    i += 2;
+                    while i < b.len() && b[i] != b'\'' && b[i] != b'\n' {
+                        i += 1;
+                    }
+                    i += 1;
+                } else {
+                    let next = text[i + 1..].chars().next().map_or(0, char::len_utf8);
+                    if b.get(i + 1 + next) == Some(&b'\'') {
+                        i += 2 + next;
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            c if ident(c) => {
+                let start = i;
+                while i < b.len() && ident(b[i]) {
+                    i += 1;
+                }
+                // `r"…"`, `br#"…"#`, `cr"…"`: the raw string starts after the prefix.
+                if matches!(&b[start..i], b"r" | b"br" | b"cr") && raw_at(b, i).is_some() {
+                    let (hashes, open) = raw_at(b, i).unwrap_or_default();
+                    i = open + 1;
+                    while i < b.len() {
+                        if b[i] == b'"'
+                            && b[i + 1..]
+                                .iter()
+                                .take(hashes)
+                                .filter(|&&h| h == b'#')
+                                .count()
+                                == hashes
+                        {
+                            i += 1 + hashes;
+                            break;
+                        }
+                        i += 1;
+                    }
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let mut out = b.to_vec();
+    for e in edits {
+        out[e] = b' ';
+    }
+    String::from_utf8(out).ok()
+}
+
+/// At `i`, just after a raw string's `r`: the number of `#`s and the index
+/// of the opening quote, if a raw string starts there.
+fn raw_at(b: &[u8], i: usize) -> Option<(usize, usize)> {
+    let mut j = i;
+    while b.get(j) == Some(&b'#') {
+        j += 1;
+    }
+    (b.get(j) == Some(&b'"')).then_some((j - i, j))
 }
 
 /// Finds the first lexical error of `text`: an unclosed, unexpected or
@@ -684,4 +810,32 @@ pub(crate) fn macro_items(mac: &syn::ItemMacro) -> Option<Vec<syn::Item>> {
             Ok(items)
         })
         .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_comments;
+
+    #[test]
+    fn doc_comments_become_plain_and_nothing_else_moves() {
+        let text = "//! crate doc\n/// item doc\n//// plain\n/** block */ /*! inner */ /**/ /*** x */\nfn f<'a>(x: &'a str) -> [&'a str; 4] {\n    let _c = '\"'; let _q = b'/';\n    [\"/// not a comment\", r#\"//! \"raw\" \"#, br\"/** b\", x]\n}\n";
+        let plain = plain_comments(text).expect("has doc comments");
+        assert_eq!(plain.len(), text.len());
+        assert_eq!(
+            plain,
+            "//  crate doc\n//  item doc\n//// plain\n/*  block */ /*  inner */ /**/ /*** x */\nfn f<'a>(x: &'a str) -> [&'a str; 4] {\n    let _c = '\"'; let _q = b'/';\n    [\"/// not a comment\", r#\"//! \"raw\" \"#, br\"/** b\", x]\n}\n"
+        );
+        assert!(syn::parse_file(&plain).is_ok());
+        assert_eq!(plain_comments("fn f() {} // plain\n"), None);
+    }
+
+    #[test]
+    fn findings_after_doc_comments_keep_their_position() {
+        let src = "//! Crate — doc with ünïcode\n/// Reads.\n/** Block doc. */\npub fn f() {\n    /// Doc on a statement.\n    let _ = std::fs::read(\"x\");\n}\n";
+        let a = crate::check_source("doc.rs", src, &crate::catalogue::Index::builtin());
+        assert_eq!(a.findings.len(), 1, "{:?}", a.findings);
+        assert_eq!(a.findings[0].api, "std::fs::read");
+        assert_eq!(a.findings[0].span.start.line, 6);
+        assert_eq!(a.findings[0].span.start.column, 13);
+    }
 }
