@@ -61,6 +61,9 @@ pub struct Needs {
     pub fs: bool,
     /// Any file or directory handle with `SetMeta`.
     pub set_meta: bool,
+    /// Any file or directory handle with `Truncate`: every `fallocate` mode
+    /// (without it, plain allocation only).
+    pub truncate: bool,
     /// Any grant with TCP ports: new TCP sockets, `connect`, `bind`.
     /// (Held TCP sockets need none of it.)
     pub inet: bool,
@@ -73,7 +76,8 @@ pub struct Needs {
     /// Any grant with unix sockets: new unix sockets, `connect`, `bind`.
     /// (Held unix sockets need none of it.)
     pub unix: bool,
-    /// Any held listener (or a grant that can make one): `accept`, `accept4`.
+    /// Any held listener with `Accept` (or a grant that can make one):
+    /// `accept`, `accept4`.
     pub accept: bool,
     /// Any handle with `Exec`.
     pub exec: bool,
@@ -91,7 +95,7 @@ pub fn needs(policy: &Policy<'_>) -> Needs {
             // the sandbox included, is the authority of a grant only
             // (`Net::builder(..).unix()` for unix sockets).
             EntryKind::Socket(SocketKind::TcpListener | SocketKind::UnixListener) => {
-                n.accept = true;
+                n.accept |= e.rights.contains(Rights::ACCEPT);
             }
             EntryKind::Socket(
                 SocketKind::TcpStream
@@ -100,8 +104,9 @@ pub fn needs(policy: &Policy<'_>) -> Needs {
                 | SocketKind::UnixDatagram,
             ) => {}
         }
-        n.set_meta |=
-            e.rights.contains(Rights::SET_META) && !matches!(e.kind, EntryKind::Socket(_));
+        let file = !matches!(e.kind, EntryKind::Socket(_));
+        n.set_meta |= e.rights.contains(Rights::SET_META) && file;
+        n.truncate |= e.rights.contains(Rights::TRUNCATE) && file;
         n.exec |= e.rights.contains(Rights::EXEC);
     }
     for g in policy.net_grants() {
