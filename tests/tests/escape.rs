@@ -330,6 +330,19 @@ corpus! {
     unix_gap_pathname_connect: OK, OK;
     unix_gap_dgram_sendto_outside: OK, OK;
     gap_tcp_listen_autobind: OK, OK;
+    // Seccomp hardening: fallocate without Truncate, leases, accept without
+    // Accept, a child's own filter without Exec.
+    notrunc_fallocate_punch_hole: errno(EPERM), OK;
+    notrunc_fallocate_zero_range: errno(EPERM), OK;
+    notrunc_fallocate_collapse: errno(EPERM), NotDenied;
+    notrunc_twin_fallocate_allocate: OK, OK;
+    twin_fallocate_punch_hole_with_truncate: OK, OK;
+    fcntl_setlease: errno(EPERM), OK;
+    twin_fcntl_getlease_and_lock: OK, OK;
+    held_accept_without_right: errno(EPERM), OK;
+    heldaccept_twin_accept: OK, OK;
+    seccomp_filter_without_exec: errno(EPERM), OK;
+    exec_twin_seccomp_filter: OK, OK;
 }
 
 #[test]

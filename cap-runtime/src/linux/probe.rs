@@ -475,3 +475,31 @@ pub fn set_securebits(bits: libc::c_ulong) -> Answer {
     // SAFETY: integer arguments.
     answer(unsafe { libc::prctl(libc::PR_SET_SECUREBITS, bits, 0, 0, 0) }.into())
 }
+
+/// `fallocate(fd, mode, offset, len)`.
+pub fn fallocate(fd: BorrowedFd<'_>, mode: libc::c_int, offset: i64, len: i64) -> Answer {
+    // SAFETY: integer arguments; the descriptor is borrowed for the call.
+    answer(unsafe { libc::fallocate(fd.as_raw_fd(), mode, offset, len) }.into())
+}
+
+/// `fcntl(fd, cmd, arg)` with an integer argument (`F_SETLEASE`, `F_GETLEASE`...).
+pub fn fcntl_int(fd: BorrowedFd<'_>, cmd: libc::c_int, arg: libc::c_int) -> Answer {
+    // SAFETY: integer arguments; the descriptor is borrowed for the call.
+    answer(unsafe { libc::fcntl(fd.as_raw_fd(), cmd, arg) }.into())
+}
+
+/// `accept4(fd, NULL, NULL, SOCK_CLOEXEC)`.
+pub fn accept4(fd: BorrowedFd<'_>) -> Result<OwnedFd, i32> {
+    // SAFETY: null address pointers are allowed (the peer address is not wanted).
+    owned(answer(
+        unsafe {
+            libc::accept4(
+                fd.as_raw_fd(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                libc::SOCK_CLOEXEC,
+            )
+        }
+        .into(),
+    ))
+}
