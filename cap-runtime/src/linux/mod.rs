@@ -172,6 +172,16 @@ fn permanent_gaps(policy: &Policy<'_>, n: Needs, gaps: &mut Vec<Gap>) {
             }
         }
     }
+    if n.truncate {
+        for e in policy.entries() {
+            if !matches!(e.kind, EntryKind::Socket(_))
+                && e.rights.contains(Rights::WRITE)
+                && !e.rights.contains(Rights::TRUNCATE)
+            {
+                gaps.push(gap(e.origin.display().to_string(), "Truncate (fallocate)", "another handle has Truncate, so seccomp allows every fallocate mode: a file opened for writing beneath this handle can be shrunk or punched (COLLAPSE_RANGE, PUNCH_HOLE, ZERO_RANGE); Landlock does not check fallocate", true));
+            }
+        }
+    }
     if n.set_meta {
         gaps.push(gap("process", "SetMeta", "chmod, chown, utimes and xattr writes are allowed by seccomp for every path the process can name, not only beneath the handle with SetMeta (Landlock does not mediate them)", true));
     }
