@@ -1074,34 +1074,6 @@ mod tests {
     }
 
     #[test]
-    fn the_fallocate_gap_names_each_write_handle_without_truncate() {
-        use crate::{Policy, Rights};
-        let a = std::fs::File::open(std::env::temp_dir()).unwrap();
-        let b = std::fs::File::open(std::env::temp_dir()).unwrap();
-        let gaps_of = |first: Rights| {
-            let mut p = Policy::new();
-            p.dir(
-                std::os::fd::AsFd::as_fd(&a),
-                first,
-                std::path::Path::new("/first"),
-            );
-            p.dir(
-                std::os::fd::AsFd::as_fd(&b),
-                Rights::WRITE,
-                std::path::Path::new("/second"),
-            );
-            let mut gaps = Vec::new();
-            super::super::permanent_gaps(&p, super::super::needs(&p), &mut gaps);
-            gaps.into_iter()
-                .filter(|g| g.right == "Truncate (fallocate)")
-                .map(|g| g.subject)
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(gaps_of(Rights::WRITE | Rights::TRUNCATE), ["/second"]);
-        assert!(gaps_of(Rights::WRITE).is_empty(), "fallocate is checked");
-    }
-
-    #[test]
     fn leases_are_refused() {
         for f in filters(EVERYTHING) {
             let fcntl =
