@@ -83,9 +83,16 @@ fn child(layer: &str) {
         "exit" => std::process::exit(0),
         // The seccomp step alone: ambit's program for the entry policy (10
         // directories: baseline + fs), or the one-instruction floor.
-        "filter-exit" | "floor-filter-exit" => {
+        "filter-exit" | "floor-filter-exit" | "build-exit" => {
             let start = std::time::Instant::now();
-            if layer == "filter-exit" {
+            if layer == "build-exit" {
+                let needs = cap_runtime::linux::Needs {
+                    fs: true,
+                    truncate: true,
+                    ..Default::default()
+                };
+                divan::black_box(cap_runtime::linux::seccomp::build(needs).expect("build"));
+            } else if layer == "filter-exit" {
                 let needs = cap_runtime::linux::Needs {
                     fs: true,
                     truncate: true,
@@ -306,8 +313,9 @@ fn main() {
             timed("enter-exit")
         );
         println!(
-            "  of which the seccomp step (build + install): {}; a one-instruction filter: {}",
+            "  of which the seccomp step (build + install): {}; building alone: {}; a one-instruction filter: {}",
             timed("filter-exit"),
+            timed("build-exit"),
             timed("floor-filter-exit")
         );
     }

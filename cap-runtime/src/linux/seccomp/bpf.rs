@@ -35,17 +35,55 @@ pub(crate) enum To {
     Label(usize),
 }
 
-/// A tiny assembler with forward labels.
+/// A tiny assembler with forward labels and shared returns: a conditional
+/// jump can return directly by jumping to a `ret` of a pool placed later, at
+/// a point no instruction falls through to (the end of a subtree or block),
+/// so `if A == k return ALLOW` costs one instruction, not two.
 pub(crate) struct Asm {
     code: Vec<(u16, To, To, u32)>,
     labels: Vec<Option<usize>>,
+    /// The returns of the pool not placed yet, with their labels.
+    pool: Vec<(u32, usize)>,
+    /// Where the first jump to the pending pool is.
+    pool_since: Option<usize>,
 }
+
+/// A pool is placed once its first jump is this far behind (conditional
+/// jumps reach 255 ahead; the places where a pool can go are never more than
+/// a few instructions apart).
+const POOL_DISTANCE: usize = 200;
 
 impl Asm {
     pub(crate) fn new() -> Self {
         Asm {
             code: Vec::new(),
             labels: Vec::new(),
+            pool: Vec::new(),
+            pool_since: None,
+        }
+    }
+    /// A jump target that returns `k` (a `ret k` of the next pool).
+    pub(crate) fn ret_to(&mut self, k: u32) -> To {
+        self.pool_since.get_or_insert(self.code.len());
+        if let Some((_, label)) = self.pool.iter().find(|(v, _)| *v == k) {
+            return To::Label(*label);
+        }
+        let label = self.label();
+        self.pool.push((k, label));
+        To::Label(label)
+    }
+    /// Call where no instruction falls through: places the pending pool if
+    /// `now` or if its first jump is getting far.
+    pub(crate) fn pool_here(&mut self, now: bool) {
+        let due = self
+            .pool_since
+            .is_some_and(|since| now || self.code.len() - since > POOL_DISTANCE);
+        if due {
+            for (k, label) in std::mem::take(&mut self.pool) {
+                self.place(label);
+                self.ret(k);
+            }
+            self.pool_since = None;
         }
     }
     pub(crate) fn label(&mut self) -> usize {
@@ -79,21 +117,25 @@ impl Asm {
     }
     /// `if A == k { return action }`.
     pub(crate) fn ret_if_eq(&mut self, k: u32, action: u32) {
-        self.jeq(k, To::Next, To::Skip1);
-        self.ret(action);
+        let to = self.ret_to(action);
+        self.jeq(k, to, To::Next);
     }
     /// `if A & mask != 0 { return action }`.
     pub(crate) fn ret_if_any(&mut self, mask: u32, action: u32) {
-        self.jset(mask, To::Next, To::Skip1);
-        self.ret(action);
+        let to = self.ret_to(action);
+        self.jset(mask, to, To::Next);
     }
 
     /// Emits a decision tree over `ranges` (A holds the syscall number):
     /// `ranges[i] = (start, leaf)` covers the numbers from `start` up to the
     /// next range's start; the first starts at 0. One `jge` per inner node
-    /// (two when the left subtree is too long for an 8-bit jump), one
-    /// instruction per leaf.
+    /// (two when the left subtree may be too long for an 8-bit jump); a
+    /// return leaf is a jump into a pool, a block leaf a `ja`.
     pub(crate) fn tree(&mut self, ranges: &[(u32, Leaf)]) {
+        let single_ret = |r: &[(u32, Leaf)]| match r {
+            [(_, Leaf::Ret(k))] => Some(*k),
+            _ => None,
+        };
         match ranges {
             [] => {}
             [(_, leaf)] => match *leaf {
@@ -101,17 +143,37 @@ impl Asm {
                 Leaf::Jump(label) => self.ja(label),
             },
             _ => {
-                let mid = ranges.len() / 2;
-                let right = self.label();
-                if u8::try_from(tree_len(mid)).is_ok() {
-                    self.jge(ranges[mid].0, To::Label(right), To::Next);
-                } else {
-                    self.jge(ranges[mid].0, To::Next, To::Skip1);
-                    self.ja(right);
+                let (left, right) = ranges.split_at(ranges.len() / 2);
+                let k = right[0].0;
+                match (single_ret(left), single_ret(right)) {
+                    (Some(l), Some(r)) => {
+                        let (jt, jf) = (self.ret_to(r), self.ret_to(l));
+                        self.jge(k, jt, jf);
+                    }
+                    (Some(l), None) => {
+                        let jf = self.ret_to(l);
+                        self.jge(k, To::Next, jf);
+                        self.tree(right);
+                    }
+                    (None, Some(r)) => {
+                        let jt = self.ret_to(r);
+                        self.jge(k, jt, To::Next);
+                        self.tree(left);
+                    }
+                    (None, None) => {
+                        let to_right = self.label();
+                        if u8::try_from(tree_len_bound(left.len())).is_ok() {
+                            self.jge(k, To::Label(to_right), To::Next);
+                        } else {
+                            self.jge(k, To::Next, To::Skip1);
+                            self.ja(to_right);
+                        }
+                        self.tree(left);
+                        self.pool_here(false);
+                        self.place(to_right);
+                        self.tree(right);
+                    }
                 }
-                self.tree(&ranges[..mid]);
-                self.place(right);
-                self.tree(&ranges[mid..]);
             }
         }
     }
@@ -148,6 +210,9 @@ impl Asm {
                 k: *k,
             });
         }
+        if !self.pool.is_empty() {
+            return Err("returns left in no pool");
+        }
         if out.len() > MAX_INSNS {
             return Err("program longer than BPF_MAXINSNS");
         }
@@ -164,14 +229,12 @@ pub(crate) enum Leaf {
     Jump(usize),
 }
 
-/// The length of the tree `Asm::tree` emits for `n` ranges.
-fn tree_len(n: usize) -> usize {
-    if n <= 1 {
-        return n;
-    }
-    let mid = n / 2;
-    let left = tree_len(mid);
-    1 + usize::from(u8::try_from(left).is_err()) + left + tree_len(n - mid)
+/// At most how long the tree `Asm::tree` emits for `n` ranges is, with the
+/// pools it places (a node and a leaf per range, a `ja` per node, a pool of
+/// at most four returns every `POOL_DISTANCE` instructions, and one after).
+fn tree_len_bound(n: usize) -> usize {
+    let code = 3 * n;
+    code + 4 * (code / POOL_DISTANCE + 2)
 }
 
 /// Why the interpreter stopped without a verdict (the kernel rejects such a
@@ -344,8 +407,9 @@ mod tests {
                 .collect();
             asm.ld(0);
             asm.tree(&ranges);
+            asm.pool_here(true);
             let p = asm.finish().unwrap();
-            assert_eq!(p.len(), 1 + tree_len(n), "{n} ranges");
+            assert!(p.len() <= 1 + tree_len_bound(n), "{n} ranges");
             for nr in 0..u32::try_from(n * 3 + 5).unwrap() {
                 let want = (nr / 3).min(u32::try_from(n - 1).unwrap());
                 assert_eq!(run(&p, 0, nr, [0; 6]), Ok(want), "{nr} of {n} ranges");

@@ -76,6 +76,104 @@ impl Arch {
 /// A list of syscall names.
 pub type Table = &'static [&'static str];
 
+/// A table's numbers on each architecture, resolved at compile time (entering
+/// a sandbox looks nothing up); `ABSENT` where the architecture lacks one.
+#[derive(Debug)]
+pub struct Numbers {
+    names: Table,
+    x86_64: &'static [u32],
+    aarch64: &'static [u32],
+    riscv64: &'static [u32],
+}
+
+/// No such syscall on this architecture.
+pub const ABSENT: u32 = u32::MAX;
+
+impl Numbers {
+    /// `(name, number)` of each syscall of the table `arch` has.
+    pub fn on(&self, arch: Arch) -> impl Iterator<Item = (&'static str, u32)> + use<> {
+        let numbers = match arch {
+            Arch::X86_64 => self.x86_64,
+            Arch::Aarch64 => self.aarch64,
+            Arch::Riscv64 => self.riscv64,
+        };
+        self.names
+            .iter()
+            .copied()
+            .zip(numbers.iter().copied())
+            .filter(|(_, nr)| *nr != ABSENT)
+    }
+
+    /// The number of `name` (which must be in the table) on `arch`.
+    pub fn of(&self, arch: Arch, name: &str) -> Option<u32> {
+        self.on(arch).find(|(n, _)| *n == name).map(|(_, nr)| nr)
+    }
+}
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Walks one architecture's syscall list (the crate's `Sysno`) for `$name`.
+macro_rules! lookup {
+    ($sysno:ty, $name:expr) => {{
+        let mut found = ABSENT;
+        let mut next = Some(<$sysno>::first());
+        while let Some(sysno) = next {
+            if same(sysno.name(), $name) {
+                #[allow(clippy::cast_sign_loss)]
+                {
+                    found = sysno.id() as u32;
+                }
+                break;
+            }
+            next = sysno.next();
+        }
+        found
+    }};
+}
+
+const fn resolve<const N: usize>(arch: Arch, names: Table) -> [u32; N] {
+    let mut out = [ABSENT; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = match arch {
+            Arch::X86_64 => lookup!(syscalls::x86_64::Sysno, names[i]),
+            Arch::Aarch64 => lookup!(syscalls::aarch64::Sysno, names[i]),
+            Arch::Riscv64 => lookup!(syscalls::riscv64::Sysno, names[i]),
+        };
+        i += 1;
+    }
+    out
+}
+
+/// `numbers!(TABLE)`: the table's `Numbers`, computed by the compiler.
+macro_rules! numbers {
+    ($table:ident) => {{
+        const N: usize = $table.len();
+        const X86_64: [u32; N] = resolve(Arch::X86_64, $table);
+        const AARCH64: [u32; N] = resolve(Arch::Aarch64, $table);
+        const RISCV64: [u32; N] = resolve(Arch::Riscv64, $table);
+        Numbers {
+            names: $table,
+            x86_64: &X86_64,
+            aarch64: &AARCH64,
+            riscv64: &RISCV64,
+        }
+    }};
+}
+
 /// Memory, time, signals, threads, I/O on held descriptors. (`fcntl`,
 /// `fallocate`, `sendto`, `sendmsg`, `sendmmsg`, `clone`, `ioctl`, `prctl`,
 /// `prlimit64`, `sched_setaffinity`, `socketpair` are allowed by
@@ -365,6 +463,43 @@ pub const EXEC_ONLY: Table = &["seccomp", "landlock_restrict_self", "capset"];
 
 /// Every group table, for the tests.
 #[cfg(test)]
-pub const ALL_TABLES: [Table; 10] = [
-    BASELINE, FS, SETMETA, SOCKETS, ACCEPT, LISTEN, EXEC, ENOSYS, NEVER, EXEC_ONLY,
+pub const ALL_TABLES: [Table; 11] = [
+    BASELINE, FS, SETMETA, SOCKETS, ACCEPT, LISTEN, EXEC, ENOSYS, NEVER, EXEC_ONLY, CHECKED,
 ];
+
+/// The syscalls `build` checks the arguments of, or allows plainly only
+/// under a condition of its own.
+pub const CHECKED: Table = &[
+    "socket",
+    "socketpair",
+    "sendto",
+    "sendmsg",
+    "sendmmsg",
+    "fallocate",
+    "fcntl",
+    "clone",
+    "prlimit64",
+    "sched_setaffinity",
+    "ioctl",
+    "prctl",
+    "seccomp",
+];
+
+/// Each table's numbers.
+pub const BASELINE_NR: Numbers = numbers!(BASELINE);
+/// See [`FS`].
+pub const FS_NR: Numbers = numbers!(FS);
+/// See [`SETMETA`].
+pub const SETMETA_NR: Numbers = numbers!(SETMETA);
+/// See [`SOCKETS`].
+pub const SOCKETS_NR: Numbers = numbers!(SOCKETS);
+/// See [`ACCEPT`].
+pub const ACCEPT_NR: Numbers = numbers!(ACCEPT);
+/// See [`LISTEN`].
+pub const LISTEN_NR: Numbers = numbers!(LISTEN);
+/// See [`EXEC`].
+pub const EXEC_NR: Numbers = numbers!(EXEC);
+/// See [`ENOSYS`].
+pub const ENOSYS_NR: Numbers = numbers!(ENOSYS);
+/// See [`CHECKED`].
+pub const CHECKED_NR: Numbers = numbers!(CHECKED);
