@@ -343,6 +343,7 @@ corpus! {
     heldaccept_twin_accept: OK, OK;
     seccomp_filter_without_exec: errno(EPERM), OK;
     exec_twin_seccomp_filter: OK, OK;
+    twin_scm_rights_socketpair: OK, OK;
 }
 
 #[test]

@@ -410,6 +410,50 @@ fn attempt(name: &str, c: &Ctx) -> Res {
             let listener = c.listener.as_ref().expect("a held listener");
             fd(probe::accept4(listener.as_fd()))
         }
+        // Handles travel over held unix sockets with SCM_RIGHTS: sendmsg and
+        // recvmsg are baseline, whatever the policy.
+        "twin_scm_rights_socketpair" => {
+            use rustix::net::{
+                RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SendAncillaryBuffer,
+                SendAncillaryMessage, SendFlags,
+            };
+            let (a, b) = UnixStream::pair().map_err(|e| e.raw_os_error().unwrap_or(-1))?;
+            let fds = [c.ro_fd.as_fd()];
+            let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+            let mut out = SendAncillaryBuffer::new(&mut space);
+            check(out.push(SendAncillaryMessage::ScmRights(&fds)))?;
+            rx(rustix::net::sendmsg(
+                &a,
+                &[std::io::IoSlice::new(b"x")],
+                &mut out,
+                SendFlags::empty(),
+            ))?;
+            let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+            let mut received = RecvAncillaryBuffer::new(&mut space);
+            let mut byte = [0u8];
+            rx(rustix::net::recvmsg(
+                &b,
+                &mut [std::io::IoSliceMut::new(&mut byte)],
+                &mut received,
+                RecvFlags::empty(),
+            ))?;
+            let fds: Vec<OwnedFd> = received
+                .drain()
+                .filter_map(|m| match m {
+                    RecvAncillaryMessage::ScmRights(fds) => Some(fds),
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            check(fds.len() == 1)?;
+            // The received descriptor is the read-only directory: it reads.
+            rx(rustix::fs::openat(
+                &fds[0],
+                "file.txt",
+                OFlags::RDONLY,
+                FsMode::empty(),
+            ))
+        }
         "seccomp_filter_without_exec" | "exec_twin_seccomp_filter" => {
             probe::install_allow_all_filter().map(|()| 0)
         }
