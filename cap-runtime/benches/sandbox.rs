@@ -3,7 +3,8 @@
 //! A lock is irreversible, so each layer runs in its own process: this binary
 //! first runs every benchmark unsandboxed (the `none` baseline, and the entry
 //! benchmarks, which spawn one child per sample), then re-executes itself
-//! twice to run the syscall and open benchmarks again under
+//! to run the syscall and open benchmarks again, in two alternating rounds,
+//! under
 //!
 //! - `floor`: a one-instruction seccomp filter (`return ALLOW`) and a one-rule
 //!   Landlock ruleset (read beneath the benchmark directory);
@@ -14,7 +15,12 @@
 //! Budgets (DESIGN.md): entry ≤ 0.5 ms, the all-or-nothing rehearsal included (timed inside the child and printed
 //! first; `spawn_enter_10` minus `spawn_only` shows the same with process
 //! creation around it),
-//! `getppid` under ambit ≤ 1.05× floor, `open_read` under ambit ≤ 1.05× floor.
+//! `getppid` under ambit ≤ 1.05× floor, `open_read` under ambit ≤ 1.05× floor,
+//! and the syscalls a server makes per request (`per_request::*`: accept4,
+//! read, write, sendmsg + recvmsg, epoll_wait, sendfile) under ambit ≤ 1.05×
+//! floor. In the `ambit` layer the policy also holds a TCP listener with
+//! `Accept`, as a server's does; the descriptors these benchmarks use are
+//! opened before the lock and kept.
 //!
 //! Run: `cargo bench -p cap-runtime --bench sandbox`.
 
@@ -37,7 +43,7 @@ fn open_dirs(root: &Path) -> Vec<std::fs::File> {
 }
 
 #[cfg(target_os = "linux")]
-fn enter_ambit(dirs: &[std::fs::File], root: &Path) {
+fn enter_ambit(dirs: &[std::fs::File], root: &Path, listener: Option<&std::net::TcpListener>) {
     use cap_runtime::{InheritedFds, Mode, Options, Policy, Rights};
     let mut policy = Policy::new();
     let rights = Rights::LOOKUP
@@ -48,6 +54,14 @@ fn enter_ambit(dirs: &[std::fs::File], root: &Path) {
         | Rights::TRUNCATE;
     for (i, d) in dirs.iter().enumerate() {
         policy.dir(d.as_fd(), rights, &root.join(format!("d{i}")));
+    }
+    if let Some(l) = listener {
+        policy.socket(
+            l.as_fd(),
+            cap_runtime::SocketKind::TcpListener,
+            Rights::ACCEPT,
+            "listener",
+        );
     }
     let options = Options {
         mode: Mode::Strict,
@@ -61,11 +75,40 @@ fn enter_ambit(dirs: &[std::fs::File], root: &Path) {
 fn child(layer: &str) {
     let root = bench_dir();
     let dirs = open_dirs(&root);
+    if matches!(layer, "none" | "floor" | "ambit") {
+        REQUESTS
+            .set(Requests::open(&root))
+            .unwrap_or_else(|_| panic!("opened twice"));
+    }
     match layer {
         "exit" => std::process::exit(0),
+        // The seccomp step alone: ambit's program for the entry policy (10
+        // directories: baseline + fs), or the one-instruction floor.
+        "filter-exit" | "floor-filter-exit" | "build-exit" => {
+            let start = std::time::Instant::now();
+            if layer == "build-exit" {
+                let needs = cap_runtime::linux::Needs {
+                    fs: true,
+                    truncate: true,
+                    ..Default::default()
+                };
+                divan::black_box(cap_runtime::linux::seccomp::build(needs).expect("build"));
+            } else if layer == "filter-exit" {
+                let needs = cap_runtime::linux::Needs {
+                    fs: true,
+                    truncate: true,
+                    ..Default::default()
+                };
+                cap_runtime::linux::probe::install_ambit_filter(needs).expect("filter");
+            } else {
+                cap_runtime::linux::probe::install_allow_all_filter().expect("floor filter");
+            }
+            println!("{}", start.elapsed().as_nanos());
+            std::process::exit(0);
+        }
         "enter-exit" => {
             let start = std::time::Instant::now();
-            enter_ambit(&dirs, &root);
+            enter_ambit(&dirs, &root, None);
             if std::env::var_os("AMBIT_BENCH_PRINT").is_some() {
                 println!("{}", start.elapsed().as_nanos());
             }
@@ -114,7 +157,7 @@ fn child(layer: &str) {
                 .expect("one-rule ruleset");
             cap_runtime::linux::probe::install_allow_all_filter().expect("one-instruction filter");
         }
-        "ambit" => enter_ambit(&dirs, &root),
+        "ambit" => enter_ambit(&dirs, &root, Some(&requests().listener)),
         "none" => {}
         other => panic!("unknown layer {other}"),
     }
@@ -170,6 +213,95 @@ fn open_read(bencher: divan::Bencher<'_, '_>) {
     });
 }
 
+/// What the per-request benchmarks use, opened before the lock.
+#[cfg(target_os = "linux")]
+struct Requests {
+    listener: std::net::TcpListener,
+    zero: std::fs::File,
+    null: std::fs::File,
+    pair: (
+        std::os::unix::net::UnixStream,
+        std::os::unix::net::UnixStream,
+    ),
+    epoll: std::os::fd::OwnedFd,
+    file: std::fs::File,
+}
+
+#[cfg(target_os = "linux")]
+impl Requests {
+    fn open(root: &Path) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+        listener.set_nonblocking(true).expect("non-blocking");
+        Requests {
+            listener,
+            zero: std::fs::File::open("/dev/zero").expect("/dev/zero"),
+            null: std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/null")
+                .expect("/dev/null"),
+            pair: std::os::unix::net::UnixStream::pair().expect("socketpair"),
+            epoll: cap_runtime::linux::probe::epoll_create().expect("epoll"),
+            file: std::fs::File::open(root.join("d0/file.txt")).expect("file"),
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+static REQUESTS: std::sync::OnceLock<Requests> = std::sync::OnceLock::new();
+
+#[cfg(target_os = "linux")]
+fn requests() -> &'static Requests {
+    REQUESTS.get().expect("opened by child()")
+}
+
+/// The syscalls a server makes per request, each under the current layer's
+/// seccomp filter (the filter runs on entry, whatever the call then does:
+/// `accept4` on an empty non-blocking listener answers `EAGAIN`).
+#[cfg(target_os = "linux")]
+#[divan::bench_group]
+mod per_request {
+    use std::io::{Read, Write};
+    use std::os::fd::AsFd;
+
+    use cap_runtime::linux::probe;
+
+    use super::requests;
+
+    #[divan::bench]
+    fn accept4() -> bool {
+        probe::accept4(requests().listener.as_fd()).is_ok()
+    }
+
+    #[divan::bench]
+    fn read() -> usize {
+        let mut buf = [0u8; 64];
+        (&requests().zero).read(&mut buf).expect("read")
+    }
+
+    #[divan::bench]
+    fn write() -> usize {
+        (&requests().null).write(b"x").expect("write")
+    }
+
+    #[divan::bench]
+    fn sendmsg_recvmsg() -> i64 {
+        let (a, b) = &requests().pair;
+        probe::sendmsg_byte(a.as_fd()).expect("sendmsg");
+        probe::recvmsg_byte(b.as_fd()).expect("recvmsg")
+    }
+
+    #[divan::bench]
+    fn epoll_wait() -> i64 {
+        probe::epoll_wait_now(requests().epoll.as_fd()).expect("epoll_wait")
+    }
+
+    #[divan::bench]
+    fn sendfile() -> i64 {
+        let r = requests();
+        probe::sendfile(r.null.as_fd(), r.file.as_fd(), 15).expect("sendfile")
+    }
+}
+
 #[cfg(not(target_os = "linux"))]
 fn child(_layer: &str) {
     divan::main();
@@ -190,28 +322,40 @@ fn main() {
     // benchmarks below include process creation and its noise).
     #[cfg(target_os = "linux")]
     {
-        let mut ns: Vec<u64> = (0..30)
-            .map(|_| {
-                let out = Command::new(std::env::current_exe().expect("current exe"))
-                    .env(DIR, tmp.path())
-                    .env(LAYER, "enter-exit")
-                    .env("AMBIT_BENCH_PRINT", "1")
-                    .output()
-                    .expect("spawn enter child");
-                String::from_utf8_lossy(&out.stdout)
-                    .trim()
-                    .parse()
-                    .expect("nanoseconds")
-            })
-            .collect();
-        ns.sort_unstable();
-        #[allow(clippy::cast_precision_loss)]
-        let us = |v: u64| v as f64 / 1000.0;
+        let timed = |layer: &str| {
+            let mut ns: Vec<u64> = (0..30)
+                .map(|_| {
+                    let out = Command::new(std::env::current_exe().expect("current exe"))
+                        .env(DIR, tmp.path())
+                        .env(LAYER, layer)
+                        .env("AMBIT_BENCH_PRINT", "1")
+                        .output()
+                        .expect("spawn enter child");
+                    String::from_utf8_lossy(&out.stdout)
+                        .trim()
+                        .parse()
+                        .expect("nanoseconds")
+                })
+                .collect();
+            ns.sort_unstable();
+            #[allow(clippy::cast_precision_loss)]
+            let us = |v: u64| v as f64 / 1000.0;
+            format!(
+                "fastest {:.1} µs, median {:.1} µs, slowest {:.1} µs",
+                us(ns[0]),
+                us(ns[ns.len() / 2]),
+                us(ns[ns.len() - 1])
+            )
+        };
         println!(
-            "enter, 10 handles, timed inside the child (30 runs): fastest {:.1} µs, median {:.1} µs, slowest {:.1} µs (budget 500 µs, all-or-nothing rehearsal included)",
-            us(ns[0]),
-            us(ns[ns.len() / 2]),
-            us(ns[ns.len() - 1])
+            "enter, 10 handles, timed inside the child (30 runs): {} (budget 500 µs, all-or-nothing rehearsal included)",
+            timed("enter-exit")
+        );
+        println!(
+            "  of which the seccomp step (build + install): {}; building alone: {}; a one-instruction filter: {}",
+            timed("filter-exit"),
+            timed("build-exit"),
+            timed("floor-filter-exit")
         );
     }
     // Where the time goes: the median of each stage over 30 children.
@@ -259,8 +403,12 @@ fn main() {
     let layers: &[(&str, &[&str])] = if cfg!(target_os = "linux") {
         &[
             ("none", &[]),
-            ("floor", &["getppid", "open_read"]),
-            ("ambit", &["getppid", "open_read"]),
+            ("floor", &["getppid", "open_read", "per_request"]),
+            ("ambit", &["getppid", "open_read", "per_request"]),
+            // A second round: on a shared machine the load moves between
+            // layers, so a ratio is trusted only if both rounds agree.
+            ("floor", &["getppid", "per_request"]),
+            ("ambit", &["getppid", "per_request"]),
         ]
     } else {
         &[("none", &[])]

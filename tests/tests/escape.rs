@@ -349,6 +349,20 @@ corpus! {
     // Gaps the report must name.
     gap_unix_connect_with_tcp_grant: OK, OK;
     gap_opath_outside: OK, OK;
+    // Seccomp hardening: fallocate without Truncate, leases, accept without
+    // Accept, a child's own filter without Exec.
+    notrunc_fallocate_punch_hole: errno(EPERM), OK;
+    notrunc_fallocate_zero_range: errno(EPERM), OK;
+    notrunc_fallocate_collapse: errno(EPERM), NotDenied;
+    notrunc_twin_fallocate_allocate: OK, OK;
+    twin_fallocate_punch_hole_with_truncate: OK, OK;
+    fcntl_setlease: errno(EPERM), OK;
+    twin_fcntl_getlease_and_lock: OK, OK;
+    held_accept_without_right: errno(EPERM), OK;
+    heldaccept_twin_accept: OK, OK;
+    seccomp_filter_without_exec: errno(EPERM), OK;
+    exec_twin_seccomp_filter: OK, OK;
+    twin_scm_rights_socketpair: OK, OK;
 }
 
 #[test]

@@ -157,7 +157,6 @@ impl Prepared {
                 }
             }
         }
-        #[cfg(target_arch = "x86_64")]
         if let Some(filter) = self.plan.seccomp.as_ref().filter(|_| seccomp) {
             let flags = if tsync {
                 sys::SECCOMP_FILTER_FLAG_TSYNC
@@ -167,8 +166,6 @@ impl Prepared {
             sys::seccomp_set_filter(&filter.program, flags).map_err(|e| ("seccomp", e))?;
             done("seccomp");
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = (seccomp, tsync);
         Ok(())
     }
 

@@ -96,15 +96,9 @@ impl Facts {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
 fn seccomp_available() -> bool {
     use super::seccomp;
     sys::seccomp_action_available(seccomp::RET_KILL_PROCESS)
         .and_then(|()| sys::seccomp_action_available(seccomp::RET_ERRNO))
         .is_ok()
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn seccomp_available() -> bool {
-    false
 }

@@ -17,7 +17,6 @@ pub mod plan;
 #[cfg(feature = "probe")]
 #[doc(hidden)]
 pub mod probe;
-#[cfg(target_arch = "x86_64")]
 pub mod seccomp;
 pub mod spawn;
 mod sys;

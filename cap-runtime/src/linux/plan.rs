@@ -11,7 +11,6 @@ use std::os::fd::RawFd;
 
 use super::facts::Facts;
 use super::landlock;
-#[cfg(target_arch = "x86_64")]
 use super::seccomp;
 use crate::report::{FdAction, Gap, HandleReport, InheritedFd, Report, SeccompReport};
 use crate::{EntryKind, Error, InheritedFds, Mode, Options, Policy, Rights, SocketKind};
@@ -52,7 +51,6 @@ pub struct Plan {
     /// The Landlock ruleset, `None` without Landlock.
     pub landlock: Option<LandlockPlan>,
     /// The seccomp program, `None` where seccomp is unavailable.
-    #[cfg(target_arch = "x86_64")]
     pub seccomp: Option<seccomp::Filter>,
     /// Capabilities and securebits.
     pub caps: CapsPlan,
@@ -92,6 +90,9 @@ pub struct Needs {
     pub fs: bool,
     /// Any file or directory handle with `SetMeta`.
     pub set_meta: bool,
+    /// Any file or directory handle with `Truncate`: every `fallocate` mode
+    /// (without it, plain allocation only).
+    pub truncate: bool,
     /// Any grant with TCP ports: new TCP sockets, `connect`, `bind`.
     /// (Held TCP sockets need none of it.)
     pub inet: bool,
@@ -104,7 +105,8 @@ pub struct Needs {
     /// Any grant with unix sockets: new unix sockets, `connect`, `bind`.
     /// (Held unix sockets need none of it.)
     pub unix: bool,
-    /// Any held listener (or a grant that can make one): `accept`, `accept4`.
+    /// Any held listener with `Accept` (or a grant that can make one):
+    /// `accept`, `accept4`.
     pub accept: bool,
     /// Any handle with `Exec`.
     pub exec: bool,
@@ -122,7 +124,7 @@ pub fn needs(policy: &Policy<'_>) -> Needs {
             // the sandbox included, is the authority of a grant only
             // (`Net::builder(..).unix()` for unix sockets).
             EntryKind::Socket(SocketKind::TcpListener | SocketKind::UnixListener) => {
-                n.accept = true;
+                n.accept |= e.rights.contains(Rights::ACCEPT);
             }
             EntryKind::Socket(
                 SocketKind::TcpStream
@@ -131,8 +133,9 @@ pub fn needs(policy: &Policy<'_>) -> Needs {
                 | SocketKind::UnixDatagram,
             ) => {}
         }
-        n.set_meta |=
-            e.rights.contains(Rights::SET_META) && !matches!(e.kind, EntryKind::Socket(_));
+        let file = !matches!(e.kind, EntryKind::Socket(_));
+        n.set_meta |= e.rights.contains(Rights::SET_META) && file;
+        n.truncate |= e.rights.contains(Rights::TRUNCATE) && file;
         n.exec |= e.rights.contains(Rights::EXEC);
     }
     for g in policy.net_grants() {
@@ -214,6 +217,16 @@ fn permanent_gaps(policy: &Policy<'_>, n: Needs, gaps: &mut Vec<Gap>) {
             let missing = Rights::CREATE.union(Rights::REMOVE).difference(e.rights);
             if !missing.is_empty() {
                 gaps.push(gap(&origin, format!("Rename without {missing}"), "Landlock checks a rename as a removal plus a creation, so the kernel also lets this handle's tree create and remove; the types do not", true));
+            }
+        }
+    }
+    if n.truncate {
+        for e in policy.entries() {
+            if !matches!(e.kind, EntryKind::Socket(_))
+                && e.rights.contains(Rights::WRITE)
+                && !e.rights.contains(Rights::TRUNCATE)
+            {
+                gaps.push(gap(e.origin.display().to_string(), "Truncate (fallocate)", "another handle has Truncate, so seccomp allows every fallocate mode: a file opened for writing beneath this handle can be shrunk or punched (COLLAPSE_RANGE, PUNCH_HOLE, ZERO_RANGE); Landlock does not check fallocate", true));
             }
         }
     }
@@ -370,8 +383,15 @@ pub fn plan(policy: &Policy<'_>, options: &Options, facts: &Facts) -> Result<Pla
     });
 
     // Seccomp.
-    #[cfg(target_arch = "x86_64")]
-    let filter = if facts.seccomp_available {
+    let filter = if seccomp::Arch::native().is_none() {
+        gaps.push(gap(
+            "process",
+            "seccomp",
+            "no syscall table for this architecture (x86_64, aarch64 and riscv64 have one): no syscall is restricted",
+            false,
+        ));
+        None
+    } else if facts.seccomp_available {
         Some(seccomp::build(n).map_err(|_| Error::Kernel {
             step: "seccomp program",
             errno: libc::E2BIG,
@@ -381,13 +401,6 @@ pub fn plan(policy: &Policy<'_>, options: &Options, facts: &Facts) -> Result<Pla
         gaps.push(gap("process", "seccomp", "seccomp filters with KILL_PROCESS and ERRNO are not available: no syscall is restricted", false));
         None
     };
-    #[cfg(not(target_arch = "x86_64"))]
-    gaps.push(gap(
-        "process",
-        "seccomp",
-        "no syscall table for this architecture yet: no syscall is restricted",
-        false,
-    ));
 
     if options.mode == Mode::Strict {
         let unenforced: Vec<Gap> = gaps.iter().filter(|g| !g.permanent).cloned().collect();
@@ -447,7 +460,6 @@ pub fn plan(policy: &Policy<'_>, options: &Options, facts: &Facts) -> Result<Pla
         .map(super::caps::name)
         .collect();
     report.inherited_fds.clone_from(&inherited);
-    #[cfg(target_arch = "x86_64")]
     if let Some(filter) = &filter {
         report.mechanisms.push("seccomp".to_string());
         report.seccomp = Some(SeccompReport {
@@ -456,14 +468,11 @@ pub fn plan(policy: &Policy<'_>, options: &Options, facts: &Facts) -> Result<Pla
             instructions: filter.len(),
         });
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = SeccompReport::clone;
     report.gaps = gaps;
 
     Ok(Plan {
         needs: n,
         landlock,
-        #[cfg(target_arch = "x86_64")]
         seccomp: filter,
         caps,
         inherited,
@@ -607,6 +616,35 @@ mod tests {
         assert_eq!(plan.caps.bounding, [0, 1, 21]);
         assert_eq!(plan.report.capabilities_dropped.len(), 3);
         assert!(!plan.needs.exec && plan.needs.fs);
+    }
+
+    #[test]
+    fn the_fallocate_gap_names_each_write_handle_without_truncate() {
+        let (a, b) = (root(), root());
+        let gaps_of = |first: Rights| {
+            let mut policy = Policy::new();
+            policy.dir(a.as_fd(), first, Path::new("/first"));
+            policy.dir(b.as_fd(), Rights::WRITE, Path::new("/second"));
+            let plan = plan(&policy, &Options::default(), &facts(2)).unwrap();
+            let filter = plan.seccomp.unwrap();
+            let fallocate = filter.verdict("fallocate", [3, 2 | 1, 0, 4, 0, 0]);
+            let gaps: Vec<String> = plan
+                .report
+                .gaps
+                .into_iter()
+                .filter(|g| g.right == "Truncate (fallocate)")
+                .map(|g| g.subject)
+                .collect();
+            (gaps, fallocate)
+        };
+        let punch = Some(seccomp::RET_ALLOW);
+        assert_eq!(
+            gaps_of(Rights::WRITE | Rights::TRUNCATE),
+            (vec!["/second".to_string()], punch)
+        );
+        let (gaps, fallocate) = gaps_of(Rights::WRITE);
+        assert!(gaps.is_empty(), "fallocate is checked: {gaps:?}");
+        assert_ne!(fallocate, punch, "PUNCH_HOLE without Truncate");
     }
 
     #[test]

@@ -522,3 +522,112 @@ pub fn stack_seccomp_filters(until_full: bool) -> Result<usize, i32> {
         }
     }
 }
+
+/// `fallocate(fd, mode, offset, len)`.
+pub fn fallocate(fd: BorrowedFd<'_>, mode: libc::c_int, offset: i64, len: i64) -> Answer {
+    // SAFETY: integer arguments; the descriptor is borrowed for the call.
+    answer(unsafe { libc::fallocate(fd.as_raw_fd(), mode, offset, len) }.into())
+}
+
+/// `fcntl(fd, cmd, arg)` with an integer argument (`F_SETLEASE`, `F_GETLEASE`...).
+pub fn fcntl_int(fd: BorrowedFd<'_>, cmd: libc::c_int, arg: libc::c_int) -> Answer {
+    // SAFETY: integer arguments; the descriptor is borrowed for the call.
+    answer(unsafe { libc::fcntl(fd.as_raw_fd(), cmd, arg) }.into())
+}
+
+/// `accept4(fd, NULL, NULL, SOCK_CLOEXEC)`.
+pub fn accept4(fd: BorrowedFd<'_>) -> Result<OwnedFd, i32> {
+    // SAFETY: null address pointers are allowed (the peer address is not wanted).
+    owned(answer(
+        unsafe {
+            libc::accept4(
+                fd.as_raw_fd(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                libc::SOCK_CLOEXEC,
+            )
+        }
+        .into(),
+    ))
+}
+
+/// `sendmsg(fd, {1 byte}, MSG_DONTWAIT | MSG_NOSIGNAL)`.
+pub fn sendmsg_byte(fd: BorrowedFd<'_>) -> Answer {
+    let mut byte = [b'x'];
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
+    // SAFETY: zeroed msghdr is valid (no name, no control); the iovec points
+    // to a live byte.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &raw mut iov;
+    msg.msg_iovlen = 1;
+    // SAFETY: `msg` and what it points to are live for the call.
+    answer(
+        unsafe {
+            libc::sendmsg(
+                fd.as_raw_fd(),
+                &raw const msg,
+                libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+            )
+        }
+        .try_into()
+        .unwrap_or(-1),
+    )
+}
+
+/// `recvmsg(fd, {1 byte}, MSG_DONTWAIT)`.
+pub fn recvmsg_byte(fd: BorrowedFd<'_>) -> Answer {
+    let mut byte = [0u8];
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
+    // SAFETY: as in `sendmsg_byte`.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &raw mut iov;
+    msg.msg_iovlen = 1;
+    // SAFETY: `msg` and what it points to are live for the call.
+    answer(
+        unsafe { libc::recvmsg(fd.as_raw_fd(), &raw mut msg, libc::MSG_DONTWAIT) }
+            .try_into()
+            .unwrap_or(-1),
+    )
+}
+
+/// `epoll_create1(EPOLL_CLOEXEC)`.
+pub fn epoll_create() -> Result<OwnedFd, i32> {
+    // SAFETY: integer argument.
+    owned(answer(
+        unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) }.into(),
+    ))
+}
+
+/// `epoll_wait(epfd, events[1], 1, 0)`: returns at once.
+pub fn epoll_wait_now(epfd: BorrowedFd<'_>) -> Answer {
+    let mut event = libc::epoll_event { events: 0, u64: 0 };
+    // SAFETY: one event slot is live and its count is passed.
+    answer(unsafe { libc::epoll_wait(epfd.as_raw_fd(), &raw mut event, 1, 0) }.into())
+}
+
+/// `sendfile(out, in, &offset 0, count)`.
+pub fn sendfile(out: BorrowedFd<'_>, input: BorrowedFd<'_>, count: usize) -> Answer {
+    let mut offset: libc::off_t = 0;
+    // SAFETY: the offset is live for the call; descriptors are borrowed.
+    answer(
+        unsafe { libc::sendfile(out.as_raw_fd(), input.as_raw_fd(), &raw mut offset, count) }
+            .try_into()
+            .unwrap_or(-1),
+    )
+}
+
+/// Builds ambit's seccomp program for `needs` and installs it (after setting
+/// no_new_privs): what `enter` spends on the filter, for the benchmarks.
+/// Returns the program's length.
+pub fn install_ambit_filter(needs: super::Needs) -> Result<usize, i32> {
+    let filter = super::seccomp::build(needs).map_err(|_| libc::E2BIG)?;
+    super::sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)?;
+    super::sys::seccomp_set_filter(&filter.program, super::sys::SECCOMP_FILTER_FLAG_TSYNC)?;
+    Ok(filter.len())
+}

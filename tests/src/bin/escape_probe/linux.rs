@@ -44,6 +44,10 @@ struct Ctx {
     parent_addr: usize,
     handle: Vec<u8>,
     ns_fd: Option<fs::File>,
+    /// A held listener with a connection waiting (attempts `held_*`,
+    /// `heldaccept_*`; the client end is closed before the lock, as
+    /// undeclared descriptors are).
+    listener: Option<TcpListener>,
 }
 
 type Res = Result<i64, i32>;
@@ -401,8 +405,103 @@ fn attempt(name: &str, c: &Ctx) -> Res {
         "gap_tcp_granted_port_other_address" => {
             io(TcpStream::connect(("127.0.0.2", c.connect_port)))
         }
+        // --- seccomp hardening: fallocate, leases, accept, a child's lock ---
+        "notrunc_fallocate_punch_hole" | "twin_fallocate_punch_hole_with_truncate" => {
+            let f = open_write(&rw("existing.txt"))?;
+            probe::fallocate(
+                f.as_fd(),
+                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+                0,
+                4,
+            )
+        }
+        "notrunc_fallocate_collapse" => {
+            let f = open_write(&rw("existing.txt"))?;
+            probe::fallocate(f.as_fd(), libc::FALLOC_FL_COLLAPSE_RANGE, 0, 4096)
+        }
+        "notrunc_fallocate_zero_range" => {
+            let f = open_write(&rw("existing.txt"))?;
+            probe::fallocate(f.as_fd(), libc::FALLOC_FL_ZERO_RANGE, 0, 4)
+        }
+        "notrunc_twin_fallocate_allocate" => {
+            let f = open_write(&rw("existing.txt"))?;
+            probe::fallocate(f.as_fd(), 0, 0, 8192)?;
+            probe::fallocate(f.as_fd(), libc::FALLOC_FL_KEEP_SIZE, 0, 16384)?;
+            check(fs::read(rw("existing.txt")).is_ok_and(|d| d.starts_with(b"rw data")))
+        }
+        "fcntl_setlease" => {
+            let f = fs::File::open(ro("file.txt")).map_err(|e| e.raw_os_error().unwrap_or(-1))?;
+            probe::fcntl_int(f.as_fd(), libc::F_SETLEASE, libc::F_RDLCK)
+        }
+        "twin_fcntl_getlease_and_lock" => {
+            let f = fs::File::open(ro("file.txt")).map_err(|e| e.raw_os_error().unwrap_or(-1))?;
+            let lease = probe::fcntl_int(f.as_fd(), libc::F_GETLEASE, 0)?;
+            check(lease == i64::from(libc::F_UNLCK))?;
+            rx(rustix::fs::fcntl_lock(
+                &f,
+                rustix::fs::FlockOperation::NonBlockingLockShared,
+            ))
+        }
+        "held_accept_without_right" | "heldaccept_twin_accept" => {
+            let listener = c.listener.as_ref().expect("a held listener");
+            fd(probe::accept4(listener.as_fd()))
+        }
+        // Handles travel over held unix sockets with SCM_RIGHTS: sendmsg and
+        // recvmsg are baseline, whatever the policy.
+        "twin_scm_rights_socketpair" => {
+            use rustix::net::{
+                RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SendAncillaryBuffer,
+                SendAncillaryMessage, SendFlags,
+            };
+            let (a, b) = UnixStream::pair().map_err(|e| e.raw_os_error().unwrap_or(-1))?;
+            let fds = [c.ro_fd.as_fd()];
+            let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+            let mut out = SendAncillaryBuffer::new(&mut space);
+            check(out.push(SendAncillaryMessage::ScmRights(&fds)))?;
+            rx(rustix::net::sendmsg(
+                &a,
+                &[std::io::IoSlice::new(b"x")],
+                &mut out,
+                SendFlags::empty(),
+            ))?;
+            let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+            let mut received = RecvAncillaryBuffer::new(&mut space);
+            let mut byte = [0u8];
+            rx(rustix::net::recvmsg(
+                &b,
+                &mut [std::io::IoSliceMut::new(&mut byte)],
+                &mut received,
+                RecvFlags::empty(),
+            ))?;
+            let fds: Vec<OwnedFd> = received
+                .drain()
+                .filter_map(|m| match m {
+                    RecvAncillaryMessage::ScmRights(fds) => Some(fds),
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            check(fds.len() == 1)?;
+            // The received descriptor is the read-only directory: it reads.
+            rx(rustix::fs::openat(
+                &fds[0],
+                "file.txt",
+                OFlags::RDONLY,
+                FsMode::empty(),
+            ))
+        }
+        "seccomp_filter_without_exec" | "exec_twin_seccomp_filter" => {
+            probe::install_allow_all_filter().map(|()| 0)
+        }
         other => panic!("unknown attempt {other}"),
     }
+}
+
+fn open_write(p: &Path) -> Result<fs::File, i32> {
+    fs::OpenOptions::new()
+        .write(true)
+        .open(p)
+        .map_err(|e| e.raw_os_error().unwrap_or(-1))
 }
 
 /// Setup that only the unsandboxed run needs so its attempt does not touch
@@ -481,19 +580,27 @@ pub(crate) fn main() {
         },
         ns_fd: (name == "setns_net")
             .then(|| fs::File::open("/proc/self/ns/net").expect("open ns fd")),
+        listener: name.starts_with("held").then(|| {
+            let l = TcpListener::bind("127.0.0.1:0").expect("held listener");
+            drop(TcpStream::connect(l.local_addr().expect("address")).expect("connect"));
+            l
+        }),
     };
 
     let exec_fd = name.starts_with("exec_").then(|| open_dir(&ctx.exec));
     if sandboxed {
         let mut policy = Policy::new();
         let ro_rights = Rights::LOOKUP | Rights::READ | Rights::STAT;
-        let rw_rights = ro_rights
+        let mut rw_rights = ro_rights
             | Rights::WRITE
             | Rights::CREATE
             | Rights::REMOVE
             | Rights::RENAME
             | Rights::TRUNCATE
             | Rights::SYMLINK;
+        if name.starts_with("notrunc_") {
+            rw_rights.remove(Rights::TRUNCATE);
+        }
         policy.dir(ctx.ro_fd.as_fd(), ro_rights, &ctx.ro);
         policy.dir(ctx.rw_fd.as_fd(), rw_rights, &ctx.rw);
         if let Some(exec) = &exec_fd {
@@ -502,16 +609,34 @@ pub(crate) fn main() {
         if let Some(ns) = &ctx.ns_fd {
             policy.file(ns.as_fd(), Rights::empty(), Path::new("/proc/self/ns/net"));
         }
-        policy.net(NetGrant {
-            label: format!(
-                "127.0.0.1:{} connect, :{} bind",
-                ctx.connect_port, ctx.bind_port
-            ),
-            tcp_connect_ports: vec![ctx.connect_port],
-            tcp_bind_ports: vec![ctx.bind_port],
-            udp: false,
-            unix: name.starts_with("unix_"),
-        });
+        // `held_*`: a held listener with [Stat] only, `heldaccept_*` with
+        // [Accept]; neither has a grant (a grant with bind ports allows
+        // accept by itself).
+        if let Some(listener) = &ctx.listener {
+            let rights = if name.starts_with("heldaccept_") {
+                Rights::ACCEPT
+            } else {
+                Rights::STAT
+            };
+            policy.socket(
+                listener.as_fd(),
+                cap_runtime::SocketKind::TcpListener,
+                rights,
+                "held listener",
+            );
+        }
+        if ctx.listener.is_none() {
+            policy.net(NetGrant {
+                label: format!(
+                    "127.0.0.1:{} connect, :{} bind",
+                    ctx.connect_port, ctx.bind_port
+                ),
+                tcp_connect_ports: vec![ctx.connect_port],
+                tcp_bind_ports: vec![ctx.bind_port],
+                udp: false,
+                unix: name.starts_with("unix_"),
+            });
+        }
         let options = Options {
             mode: Mode::Strict,
             inherited_fds: InheritedFds::Close,
