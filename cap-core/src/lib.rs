@@ -16,6 +16,8 @@ pub mod net;
 pub mod preopen;
 pub mod rights;
 pub mod sandbox;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 pub use ambient::{AmbientAuthority, ambient_authority};
 /// `#[cap_core::ambient(reason = "…")]`: marks code that uses ambient authority on
