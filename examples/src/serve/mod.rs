@@ -144,7 +144,7 @@ pub async fn run(
             if let Err(e) = connection.await
                 && log
             {
-                eprintln!("serve: {peer}: {e}");
+                eprintln!("serve: {peer}: {}", chain(&e));
             }
             drop(permit);
         });
@@ -164,6 +164,19 @@ pub async fn run(
         requests: requests.load(Ordering::Relaxed),
         cut_off,
     })
+}
+
+/// An error and its sources, `: `-separated (hyper's own message names the
+/// stage, its source the cause).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// One line per request: peer, request line, status, length, time.
