@@ -15,3 +15,4 @@
 
 pub mod http;
 pub mod serve;
+pub mod upload;

@@ -240,7 +240,7 @@ impl<R: RightSet> Dir<R> {
         R: HasRead,
     {
         let dir = Arc::clone(&self.inner);
-        blocking(move || dir.entries()).await.map(ReadDir::new)
+        blocking(move || dir.entries().map(ReadDir::new)).await
     }
 
     /// The entries of the subdirectory `path`, as a stream. Needs `Lookup`
@@ -250,7 +250,7 @@ impl<R: RightSet> Dir<R> {
         R: HasLookup + HasRead,
     {
         let (dir, path) = self.with(path);
-        blocking(move || dir.read_dir(path)).await.map(ReadDir::new)
+        blocking(move || dir.read_dir(path).map(ReadDir::new)).await
     }
 
     /// Reads a symlink's target, which must stay beneath. Needs `Lookup` and

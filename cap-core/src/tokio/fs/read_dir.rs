@@ -55,9 +55,13 @@ impl<R: RightSet> fmt::Debug for ReadDir<R> {
 }
 
 impl<R: RightSet> ReadDir<R> {
-    pub(super) fn new(inner: sync::ReadDir<R>) -> Self {
+    /// Reads the first chunk at once: called on the blocking pool, in the
+    /// same trip as the directory's open (as `tokio::fs::read_dir` does).
+    pub(super) fn new(mut inner: sync::ReadDir<R>) -> Self {
+        let mut buf = VecDeque::with_capacity(CHUNK);
+        let more = next_chunk(&mut buf, &mut inner);
         Self {
-            state: State::Idle(Some((VecDeque::new(), inner, true))),
+            state: State::Idle(Some((buf, inner, more))),
         }
     }
 
