@@ -5,7 +5,8 @@
 //! The generator is bounded and closed-loop: `AMBIT_LOAD_CONNS` keep-alive
 //! connections (default 16), each sending one `GET` after the previous
 //! answer, for `AMBIT_LOAD_SECS` seconds (default 5) per target, after a
-//! one-second warm-up. It reports requests per second and the p50/p99
+//! one-second warm-up, in `AMBIT_LOAD_ROUNDS` interleaved rounds (default 3)
+//! whose medians are reported. It reports requests per second and the p50/p99
 //! latency of each target, and the ratios the issue sets as budgets:
 //!
 //! - **locked** `serve` (the binary: `#[sandboxed]`, Landlock + seccomp)
@@ -44,21 +45,31 @@ fn main() {
     std::fs::write(root.join("small.txt"), vec![b's'; 4096]).unwrap();
     std::fs::write(root.join("large.bin"), vec![b'l'; 1 << 20]).unwrap();
 
+    let rounds = env_or("AMBIT_LOAD_ROUNDS", 3);
     println!(
-        "load: {conns} keep-alive connections, {secs} s per target, GET /small.txt (4 KiB) and /large.bin (1 MiB)"
+        "load: {conns} keep-alive connections, {secs} s per target and round, {rounds} interleaved rounds (medians shown), GET /small.txt (4 KiB) and /large.bin (1 MiB)"
     );
-    let mut results = Vec::new();
+    // Every server up at once; the rounds interleave them so a burst of
+    // load from elsewhere on the machine does not land on one target only.
+    let mut running = Vec::new();
     for target in targets(&root, tmp.path()) {
         let (name, why_missing) = (target.name, target.why_missing);
-        let Some(mut server) = target.start() else {
-            println!("{name:<22} not available ({why_missing})");
-            continue;
-        };
-        let addr = server.addr;
-        let small = load(addr, "/small.txt", conns, secs);
-        let large = load(addr, "/large.bin", conns, secs.div_ceil(2));
-        println!("{name:<22} small {small}   large {large}");
+        match target.start() {
+            Some(server) => running.push((name, server, Vec::new(), Vec::new())),
+            None => println!("{name:<22} not available ({why_missing})"),
+        }
+    }
+    for _ in 0..rounds {
+        for (_, server, small, large) in &mut running {
+            small.push(load(server.addr, "/small.txt", conns, secs));
+            large.push(load(server.addr, "/large.bin", conns, secs.div_ceil(2)));
+        }
+    }
+    let mut results = Vec::new();
+    for (name, mut server, small, large) in running {
         server.stop();
+        let (small, large) = (median(small), median(large));
+        println!("{name:<22} small {small}   large {large}");
         results.push((name, small, large));
     }
     let find = |name: &str| results.iter().find(|r| r.0 == name).map(|r| (r.1, r.2));
@@ -267,6 +278,21 @@ impl Target {
                 .ok()?
         };
         Some(Running { child, addr })
+    }
+}
+
+/// The median of each figure separately.
+fn median(mut runs: Vec<Figures>) -> Figures {
+    let mid = runs.len() / 2;
+    runs.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+    let rps = runs[mid].rps;
+    runs.sort_by_key(|f| f.p50);
+    let p50 = runs[mid].p50;
+    runs.sort_by_key(|f| f.p99);
+    Figures {
+        rps,
+        p50,
+        p99: runs[mid].p99,
     }
 }
 
