@@ -17,6 +17,8 @@ pub mod preopen;
 pub mod process;
 pub mod rights;
 pub mod sandbox;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 pub use ambient::{AmbientAuthority, ambient_authority};
 /// `#[cap_core::ambient(reason = "…")]`: marks code that uses ambient authority on

@@ -3,10 +3,11 @@
 mod common;
 
 use std::fs;
+use std::io::{Read as _, Write as _};
 use std::os::unix::fs::symlink;
 use std::process::Command;
 
-use common::{Server, workspace_root};
+use common::{Server, read_response, workspace_root};
 
 #[test]
 fn serves_the_bundled_site_from_the_workspace_root_as_the_readme_says() {
@@ -14,11 +15,15 @@ fn serves_the_bundled_site_from_the_workspace_root_as_the_readme_says() {
     let server = Server::start(&workspace_root(), &["--addr", "127.0.0.1:0"]);
     let (status, head, body) = server.get("/");
     assert_eq!(status, 200, "{head}");
-    assert!(head.contains("Content-Type: text/html"), "{head}");
+    assert_eq!(
+        common::header(&head, "content-type"),
+        Some("text/html; charset=utf-8"),
+        "{head}"
+    );
     assert!(body.contains("Hello from ambit"), "{body}");
     let (status, head, _) = server.get("/style.css");
     assert_eq!(status, 200);
-    assert!(head.contains("text/css"), "{head}");
+    assert!(head.contains("content-type: text/css"), "{head}");
     let stderr = server.stop();
     // The `report` option: the report is printed before serving.
     assert!(
@@ -38,8 +43,9 @@ fn head_missing_and_other_methods() {
     assert_eq!(status, 200);
     assert!(body.is_empty(), "HEAD has no body");
     let length = fs::metadata(format!("{site}/index.html")).unwrap().len();
-    assert!(
-        head.contains(&format!("Content-Length: {length}")),
+    assert_eq!(
+        common::header(&head, "content-length"),
+        Some(length.to_string().as_str()),
         "{head}"
     );
     assert_eq!(server.get("/nope.html").0, 404);
@@ -129,4 +135,302 @@ fn preopen_failures_name_the_resource_and_exit_2() {
         String::from_utf8_lossy(&out.stderr)
             .starts_with("error: resource `http` (listen \"not an address\"): ")
     );
+}
+
+/// A document root with a large file, beside a secret outside it.
+fn big_site() -> (tempfile::TempDir, std::path::PathBuf, Vec<u8>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    fs::create_dir(&site).unwrap();
+    fs::write(site.join("index.html"), "<p>index</p>").unwrap();
+    let big: Vec<u8> = (0..8u32 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+    fs::write(site.join("big.bin"), &big).unwrap();
+    fs::write(tmp.path().join("secret.txt"), "TOP SECRET").unwrap();
+    (tmp, site, big)
+}
+
+#[test]
+fn idle_slow_header_and_non_reading_clients_do_not_delay_others() {
+    let (tmp, site, _) = big_site();
+    // Long limits: the three bad clients are certainly still held while the
+    // good ones are served.
+    let server = Server::start_with_env(
+        tmp.path(),
+        &["--addr", "127.0.0.1:0", "--root", site.to_str().unwrap()],
+        &[
+            ("SERVE_HEADER_TIMEOUT", "60"),
+            ("SERVE_WRITE_TIMEOUT", "60"),
+        ],
+    );
+    let idle = server.connect();
+    let mut slow = server.connect();
+    slow.write_all(b"GET /index.html HTTP/1.1\r\nHo").unwrap();
+    let mut never_reads = server.connect();
+    never_reads
+        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    // Let the server fill the non-reader's socket buffers and block on it.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    for _ in 0..20 {
+        let (status, _, body) = server.get("/index.html");
+        assert_eq!(status, 200);
+        assert_eq!(body, "<p>index</p>");
+    }
+    // The slow client finishes its head and is answered too: it was held,
+    // not dropped.
+    slow.write_all(b"st: x\r\n\r\n").unwrap();
+    let (status, _, body) = read_response(&mut slow, false);
+    assert_eq!((status, body.as_slice()), (200, &b"<p>index</p>"[..]));
+    drop((idle, never_reads));
+}
+
+#[test]
+fn timeouts_end_idle_slow_and_non_reading_connections() {
+    let (tmp, site, big) = big_site();
+    let server = Server::start_with_env(
+        tmp.path(),
+        &["--addr", "127.0.0.1:0", "--root", site.to_str().unwrap()],
+        &[("SERVE_HEADER_TIMEOUT", "1"), ("SERVE_WRITE_TIMEOUT", "1")],
+    );
+    let mut idle = server.connect();
+    let mut slow = server.connect();
+    let mut never_reads = server.connect();
+    never_reads
+        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    // A byte every 300 ms: progress, but the head never completes in time.
+    for b in b"GET /index.html HTTP/1.1\r\n" {
+        if slow.write_all(&[*b]).is_err() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let closed = |s: &mut std::net::TcpStream| {
+        let mut rest = Vec::new();
+        match s.read_to_end(&mut rest) {
+            Ok(_) => true,
+            Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+        }
+    };
+    assert!(closed(&mut idle), "idle connection still open");
+    assert!(closed(&mut slow), "slow-header connection still open");
+    // The non-reader was cut off: it gets less than the whole file.
+    let mut got = Vec::new();
+    let _ = never_reads.read_to_end(&mut got);
+    assert!(
+        got.len() < big.len(),
+        "a client that did not read for seconds still got all {} bytes",
+        got.len()
+    );
+    // And the server still answers.
+    assert_eq!(server.get("/index.html").0, 200);
+    let stderr = server.stop();
+    assert!(stderr.contains("write timeout"), "{stderr}");
+}
+
+#[test]
+fn fifos_and_sockets_in_the_root_are_refused_without_blocking() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    fs::create_dir(&site).unwrap();
+    fs::write(site.join("index.html"), "<p>index</p>").unwrap();
+    let made = Command::new("mkfifo")
+        .arg(site.join("pipe"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let _socket = std::os::unix::net::UnixListener::bind(site.join("sock")).unwrap();
+    symlink("pipe", site.join("link-to-pipe")).unwrap();
+    let server = Server::start(
+        tmp.path(),
+        &["--addr", "127.0.0.1:0", "--root", site.to_str().unwrap()],
+    );
+    for path in ["/pipe", "/sock", "/link-to-pipe"] {
+        // Twice: a server that opened the FIFO would hang on the first.
+        for _ in 0..2 {
+            assert_eq!(server.get(path).0, 403, "{path}");
+        }
+    }
+    // The twin: the regular file beside them.
+    assert_eq!(server.get("/index.html").2, "<p>index</p>");
+}
+
+#[test]
+fn traversal_variants_are_refused() {
+    let (tmp, site, _) = big_site();
+    fs::create_dir(site.join("sub")).unwrap();
+    fs::write(site.join("sub/page.txt"), "page").unwrap();
+    let server = Server::start(
+        tmp.path(),
+        &["--addr", "127.0.0.1:0", "--root", site.to_str().unwrap()],
+    );
+    // The twins: the same shapes, staying inside.
+    assert_eq!(server.get("/sub/../index.html").0, 403); // `..` is refused even inside
+    assert_eq!(server.get("/sub/page.txt").2, "page");
+    assert_eq!(server.get("/sub%2fpage.txt").2, "page");
+    assert_eq!(server.get("/./sub/./page.txt").2, "page");
+    assert_eq!(server.get("//sub//page.txt").2, "page");
+    for (path, expect) in [
+        ("/../secret.txt", 403),
+        ("/%2e%2e/secret.txt", 403),
+        ("/%2E%2E%2Fsecret.txt", 403),
+        ("/..%2fsecret.txt", 403),
+        ("/sub/%2e%2e/%2e%2e/secret.txt", 403),
+        ("/.%2e/secret.txt", 403),
+        ("/%5c..%5csecret.txt", 403),
+        ("/..%5csecret.txt", 403),
+        ("/index.html%00.txt", 403),
+        ("/%00", 403),
+        ("/%c0%ae%c0%ae/secret.txt", 403),
+        ("/%e0%80%ae%e0%80%ae/secret.txt", 403),
+        ("/%c0%af../secret.txt", 403),
+        ("/%2", 403),
+        ("/%zz", 403),
+        ("/%252e%252e/secret.txt", 404),
+        ("/....//secret.txt", 404),
+        ("/.../secret.txt", 404),
+    ] {
+        let (status, _, body) = server.get(path);
+        assert!(!body.contains("TOP SECRET"), "{path} leaked");
+        assert_eq!(status, expect, "{path}");
+    }
+    // A raw backslash or `..` in the request target: refused by the parser
+    // or the path check, never served.
+    for target in [
+        "/..\\secret.txt",
+        "/\\..\\secret.txt",
+        "/sub/../../secret.txt",
+    ] {
+        let (status, _, body) =
+            server.request(&format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n"));
+        assert!(status == 400 || status == 403, "{target}: {status}");
+        assert!(!body.contains("TOP SECRET"), "{target} leaked");
+    }
+}
+
+#[test]
+fn keep_alive_serves_many_requests_on_one_connection() {
+    let (tmp, site, big) = big_site();
+    let server = Server::start(
+        tmp.path(),
+        &["--addr", "127.0.0.1:0", "--root", site.to_str().unwrap()],
+    );
+    let mut stream = server.connect();
+    for _ in 0..5 {
+        stream
+            .write_all(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let (status, head, body) = read_response(&mut stream, false);
+        assert_eq!(status, 200);
+        assert_eq!(body, b"<p>index</p>");
+        assert_ne!(common::header(&head, "connection"), Some("close"));
+    }
+    // Pipelined: two requests in one write, two answers in order; the
+    // second a streamed large file.
+    stream
+        .write_all(
+            b"HEAD /index.html HTTP/1.1\r\nHost: x\r\n\r\nGET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n",
+        )
+        .unwrap();
+    let (status, head, body) = read_response(&mut stream, true);
+    assert_eq!((status, body.len()), (200, 0));
+    assert_eq!(common::header(&head, "content-length"), Some("12"));
+    let (status, _, body) = read_response(&mut stream, false);
+    assert_eq!(status, 200);
+    assert!(body == big, "the streamed file differs");
+}
+
+#[test]
+fn ranges_give_206_and_416() {
+    let (tmp, site, big) = big_site();
+    let server = Server::start(
+        tmp.path(),
+        &["--addr", "127.0.0.1:0", "--root", site.to_str().unwrap()],
+    );
+    let range = |spec: &str| {
+        let mut s = server.connect();
+        s.write_all(
+            format!("GET /big.bin HTTP/1.1\r\nHost: x\r\nRange: {spec}\r\n\r\n").as_bytes(),
+        )
+        .unwrap();
+        read_response(&mut s, false)
+    };
+    let len = big.len();
+    let (status, head, body) = range("bytes=0-9");
+    assert_eq!(status, 206);
+    assert_eq!(body, &big[..10]);
+    assert_eq!(
+        common::header(&head, "content-range"),
+        Some(format!("bytes 0-9/{len}").as_str())
+    );
+    // A large middle part: streamed from the right offset.
+    let (status, _, body) = range("bytes=1000000-3000000");
+    assert_eq!(status, 206);
+    assert!(body == big[1_000_000..=3_000_000], "middle range differs");
+    let (status, _, body) = range("bytes=-100");
+    assert_eq!((status, body.as_slice()), (206, &big[len - 100..]));
+    let (status, head, _) = range(&format!("bytes={len}-"));
+    assert_eq!(status, 416);
+    assert_eq!(
+        common::header(&head, "content-range"),
+        Some(format!("bytes */{len}").as_str())
+    );
+    // Several ranges: the whole file (allowed by RFC 9110).
+    let (status, _, body) = range("bytes=0-1,5-6");
+    assert_eq!((status, body.len()), (200, len));
+}
+
+#[test]
+fn validators_give_304() {
+    let (tmp, site, _) = big_site();
+    let server = Server::start(
+        tmp.path(),
+        &["--addr", "127.0.0.1:0", "--root", site.to_str().unwrap()],
+    );
+    let (status, head, _) = server.get("/index.html");
+    assert_eq!(status, 200);
+    let etag = common::header(&head, "etag").unwrap().to_owned();
+    let modified = common::header(&head, "last-modified").unwrap().to_owned();
+    let ask = |h: &str| {
+        server.request(&format!(
+            "GET /index.html HTTP/1.1\r\nHost: x\r\n{h}\r\n\r\n"
+        ))
+    };
+    let (status, head, body) = ask(&format!("If-None-Match: {etag}"));
+    assert_eq!((status, body.as_str()), (304, ""));
+    assert_eq!(common::header(&head, "etag"), Some(etag.as_str()));
+    assert_eq!(ask(&format!("If-Modified-Since: {modified}")).0, 304);
+    // The twins: another tag, an older date.
+    assert_eq!(ask("If-None-Match: \"other\"").0, 200);
+    assert_eq!(
+        ask("If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT").0,
+        200
+    );
+    // A changed file gets a new tag.
+    fs::write(site.join("index.html"), "<p>changed</p>").unwrap();
+    let (status, _, body) = ask(&format!("If-None-Match: {etag}"));
+    assert_eq!((status, body.as_str()), (200, "<p>changed</p>"));
+}
+
+#[test]
+fn sigterm_finishes_gracefully() {
+    let (tmp, site, _) = big_site();
+    let server = Server::start(
+        tmp.path(),
+        &["--addr", "127.0.0.1:0", "--root", site.to_str().unwrap()],
+    );
+    // An idle keep-alive connection must not hold the shutdown up.
+    let mut open = server.connect();
+    open.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_response(&mut open, false).0, 200);
+    let (status, stderr) = server.terminate();
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(stderr.contains("serve: SIGTERM: shutting down"), "{stderr}");
+    assert!(
+        stderr.contains("stopped after 1 connections, 1 requests (0 cut off)"),
+        "{stderr}"
+    );
+    // The access log line for the request.
+    assert!(stderr.contains("\"GET / HTTP/1.1\" 200 12"), "{stderr}");
 }

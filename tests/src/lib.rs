@@ -40,6 +40,9 @@ pub mod book {
     #[doc = include_str!("../../book/src/performance.md")]
     pub mod performance {}
 
+    #[doc = include_str!("../../book/src/async-and-servers.md")]
+    pub mod async_and_servers {}
+
     /// The README's fifteen-line example, run from the workspace root.
     #[doc = include_str!("../../README.md")]
     pub mod readme {}

@@ -7,20 +7,24 @@
 //! ```
 //!
 //! It pre-opens the document root (read-only) and binds the listener, enters
-//! capability mode, prints the report and the address it serves on, then
-//! answers GET and HEAD until it is killed. Paths with `..`, absolute paths
-//! and symlinks that lead out of the root get 403; missing files 404.
+//! capability mode, prints the report and the address it serves on, and only
+//! then starts the tokio runtime (Landlock restricts the calling thread and
+//! the threads it creates later, so the runtime's threads must come after the
+//! lock). It serves with HTTP/1.1 keep-alive, many connections at once,
+//! `Range`, `ETag`/`Last-Modified`, an access log on stderr, until SIGINT or
+//! SIGTERM, then finishes the requests in flight and exits 0.
+//!
+//! Limits come from the environment (seconds): `SERVE_HEADER_TIMEOUT` (10),
+//! `SERVE_IDLE_TIMEOUT` (60), `SERVE_WRITE_TIMEOUT` (30),
+//! `SERVE_SHUTDOWN_GRACE` (10); `SERVE_MAX_CONNECTIONS` (1024);
+//! `SERVE_ACCESS_LOG=0` turns the log off.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, Write};
 use std::time::Duration;
 
-use ambit_examples::http::{self, Request, Response};
+use ambit_examples::serve::{self, Config, Site};
 use cap_core::fs::Dir;
-use cap_core::net::{TcpListener, TcpStream};
-use cap_core::rights;
-
-/// The document root's rights: look up, read and stat; no write of any kind.
-type Site = rights![Lookup, Read, Stat];
+use cap_core::net::TcpListener;
 
 #[cap_core::sandboxed(
     site = dir(arg = "--root", env = "SERVE_ROOT", default = "examples/site"),
@@ -34,59 +38,60 @@ fn main(site: Dir<Site>, http: TcpListener) -> io::Result<()> {
         http.local_addr()?
     );
     io::stdout().flush()?;
-    for stream in http.incoming() {
-        match stream {
-            Ok(stream) => {
-                if let Err(e) = answer(&site, stream) {
-                    eprintln!("serve: connection: {e}");
-                }
-            }
-            Err(e) => eprintln!("serve: accept: {e}"),
-        }
-    }
+    let config = config_from_env()?;
+    // Built after the lock: every thread it starts inherits the sandbox.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let summary = runtime.block_on(async {
+        let shutdown = serve::signals()?;
+        let site = cap_core::tokio::fs::Dir::from(site);
+        let http = cap_core::tokio::net::TcpListener::try_from(http)?;
+        serve::run(site, http, config, shutdown).await
+    })?;
+    eprintln!(
+        "serve: stopped after {} connections, {} requests ({} cut off)",
+        summary.connections, summary.requests, summary.cut_off
+    );
     Ok(())
 }
 
-/// Reads one request and writes its response; one request per connection.
-fn answer(site: &Dir<Site>, stream: TcpStream) -> io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream);
-    let mut head = String::new();
-    loop {
-        let mut line = String::new();
-        if reader.by_ref().take(8192).read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
-            break;
+/// The limits, from `SERVE_*` variables; a malformed one is an error naming it.
+#[cap_core::ambient(
+    reason = "reads the server's limits from SERVE_* environment variables (no access is made by them)"
+)]
+fn config_from_env() -> io::Result<Config> {
+    let seconds = |name: &str, default: Duration| -> io::Result<Duration> {
+        match std::env::var(name) {
+            Err(_) => Ok(default),
+            Ok(v) => v
+                .parse::<f64>()
+                .ok()
+                .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                .ok_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("{name}={v:?}: expected a number of seconds"),
+                    )
+                }),
         }
-        head.push_str(&line);
-        if head.len() > 64 * 1024 {
-            break;
-        }
-    }
-    let mut stream = reader.into_inner();
-    let response = match http::parse_request(&head) {
-        Ok(request) => respond(site, &request),
-        Err(status) => Response::error(status),
     };
-    eprintln!(
-        "serve: {} {}",
-        head.lines().next().unwrap_or(""),
-        response.status
-    );
-    response.write_to(&mut stream)?;
-    stream.flush()
-}
-
-fn respond(site: &Dir<Site>, request: &Request) -> Response {
-    let Some(path) = http::resolve_path(&request.path) else {
-        return Response::error(403);
+    let d = Config::default();
+    let max_connections = match std::env::var("SERVE_MAX_CONNECTIONS") {
+        Err(_) => d.max_connections,
+        Ok(v) => v.parse().map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("SERVE_MAX_CONNECTIONS={v:?}: expected a number"),
+            )
+        })?,
     };
-    let path = if path.as_os_str().is_empty() || site.is_dir(&path) {
-        path.join("index.html")
-    } else {
-        path
-    };
-    match site.read(&path) {
-        Ok(body) => Response::file(&path, body, request.head_only),
-        Err(e) => Response::error(http::status_for(&e)),
-    }
+    Ok(Config {
+        header_timeout: seconds("SERVE_HEADER_TIMEOUT", d.header_timeout)?,
+        idle_timeout: seconds("SERVE_IDLE_TIMEOUT", d.idle_timeout)?,
+        write_timeout: seconds("SERVE_WRITE_TIMEOUT", d.write_timeout)?,
+        shutdown_grace: seconds("SERVE_SHUTDOWN_GRACE", d.shutdown_grace)?,
+        max_connections,
+        access_log: std::env::var("SERVE_ACCESS_LOG").map_or(true, |v| v != "0"),
+    })
 }

@@ -1,0 +1,378 @@
+//! `serve` under load, side by side on loopback with one load generator
+//! (run on demand, not in CI: `examples/benches/serve-compare.sh`, or
+//! `cargo bench -p ambit-examples --bench serve_load`).
+//!
+//! The generator is bounded and closed-loop: `AMBIT_LOAD_CONNS` keep-alive
+//! connections (default 16), each sending one `GET` after the previous
+//! answer, for `AMBIT_LOAD_SECS` seconds (default 5) per target, after a
+//! one-second warm-up, in `AMBIT_LOAD_ROUNDS` interleaved rounds (default 3)
+//! whose medians are reported. It reports requests per second and the p50/p99
+//! latency of each target, and the ratios the issue sets as budgets:
+//!
+//! - **locked** `serve` (the binary: `#[sandboxed]`, Landlock + seccomp)
+//!   against **unlocked** (this bench runs the same `ambit_examples::serve::run`
+//!   in a child without the lock): ≥ 0.97× req/s, p99 ≤ 1.05×;
+//! - against `static-web-server` or `miniserve` if one is on `PATH` (≥ 1.0×);
+//! - against `nginx` if it is on `PATH` (≥ 0.8× on small files), run as
+//!   root on a loopback port with a temporary configuration.
+//!
+//! Every server gets the same document root: the bundled site plus a 4 KiB
+//! and a 1 MiB file; the small-file figure is `GET /small.txt`.
+
+#![allow(clippy::cast_precision_loss)] // request counts far below 2^52
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const UNLOCKED: &str = "AMBIT_BENCH_UNLOCKED_SERVER";
+
+fn main() {
+    if let Ok(root) = std::env::var(UNLOCKED) {
+        return unlocked_server(Path::new(&root));
+    }
+    let conns = env_or("AMBIT_LOAD_CONNS", 16);
+    let secs = env_or("AMBIT_LOAD_SECS", 5);
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("site");
+    std::fs::create_dir(&root).unwrap();
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/site")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), root.join(entry.file_name())).unwrap();
+    }
+    std::fs::write(root.join("small.txt"), vec![b's'; 4096]).unwrap();
+    std::fs::write(root.join("large.bin"), vec![b'l'; 1 << 20]).unwrap();
+
+    let rounds = env_or("AMBIT_LOAD_ROUNDS", 3);
+    println!(
+        "load: {conns} keep-alive connections, {secs} s per target and round, {rounds} interleaved rounds (medians shown), GET /small.txt (4 KiB) and /large.bin (1 MiB)"
+    );
+    // Every server up at once; the rounds interleave them so a burst of
+    // load from elsewhere on the machine does not land on one target only.
+    let mut running = Vec::new();
+    for target in targets(&root, tmp.path()) {
+        let (name, why_missing) = (target.name, target.why_missing);
+        match target.start() {
+            Some(server) => running.push((name, server, Vec::new(), Vec::new())),
+            None => println!("{name:<22} not available ({why_missing})"),
+        }
+    }
+    for _ in 0..rounds {
+        for (_, server, small, large) in &mut running {
+            small.push(load(server.addr, "/small.txt", conns, secs));
+            large.push(load(server.addr, "/large.bin", conns, secs.div_ceil(2)));
+        }
+    }
+    let mut results = Vec::new();
+    for (name, mut server, small, large) in running {
+        server.stop();
+        let (small, large) = (median(small), median(large));
+        println!("{name:<22} small {small}   large {large}");
+        results.push((name, small, large));
+    }
+    let find = |name: &str| results.iter().find(|r| r.0 == name).map(|r| (r.1, r.2));
+    if let (Some((locked, _)), Some((unlocked, _))) =
+        (find("serve (locked)"), find("serve (unlocked)"))
+    {
+        println!(
+            "locked / unlocked: {:.3}x req/s (budget >= 0.97), p99 {:.3}x (budget <= 1.05)",
+            locked.rps / unlocked.rps,
+            locked.p99.as_secs_f64() / unlocked.p99.as_secs_f64()
+        );
+    }
+    for other in ["static-web-server", "miniserve", "nginx"] {
+        if let (Some((locked, locked_large)), Some((theirs, theirs_large))) =
+            (find("serve (locked)"), find(other))
+        {
+            println!(
+                "locked serve / {other}: {:.3}x req/s on small files, {:.3}x on 1 MiB",
+                locked.rps / theirs.rps,
+                locked_large.rps / theirs_large.rps
+            );
+        }
+    }
+}
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The same server as the `serve` binary, without the lock.
+fn unlocked_server(root: &Path) {
+    let site = cap_core::fs::Dir::open_ambient_dir(root, cap_core::ambient_authority()).unwrap();
+    let http =
+        cap_core::net::TcpListener::bind_ambient("127.0.0.1:0", cap_core::ambient_authority())
+            .unwrap();
+    println!(
+        "serving {} on http://{}/",
+        root.display(),
+        http.local_addr().unwrap()
+    );
+    std::io::stdout().flush().unwrap();
+    let config = ambit_examples::serve::Config {
+        access_log: false,
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let shutdown = ambit_examples::serve::signals().unwrap();
+        let site = cap_core::tokio::fs::Dir::from(site);
+        let http = cap_core::tokio::net::TcpListener::try_from(http).unwrap();
+        ambit_examples::serve::run(site, http, config, shutdown)
+            .await
+            .unwrap();
+    });
+}
+
+struct Target {
+    name: &'static str,
+    why_missing: &'static str,
+    command: Option<Command>,
+    /// A fixed port, for servers that do not print the one they got.
+    port: Option<u16>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+fn targets(root: &Path, tmp: &Path) -> Vec<Target> {
+    let mut locked = Command::new(env!("CARGO_BIN_EXE_serve"));
+    locked
+        .args(["--addr", "127.0.0.1:0", "--root"])
+        .arg(root)
+        .env("SERVE_ACCESS_LOG", "0");
+    let mut unlocked = Command::new(std::env::current_exe().unwrap());
+    unlocked.env(UNLOCKED, root);
+    let mut list = vec![
+        Target {
+            name: "serve (locked)",
+            why_missing: "",
+            command: Some(locked),
+            port: None,
+        },
+        Target {
+            name: "serve (unlocked)",
+            why_missing: "",
+            command: Some(unlocked),
+            port: None,
+        },
+    ];
+    let port = free_port();
+    list.push(Target {
+        name: "static-web-server",
+        why_missing: "cargo install static-web-server",
+        command: on_path("static-web-server").map(|bin| {
+            let mut c = Command::new(bin);
+            c.args(["--host", "127.0.0.1", "--port", &port.to_string(), "--root"])
+                .arg(root)
+                .args(["--log-level", "error", "--compression", "false"]);
+            c
+        }),
+        port: Some(port),
+    });
+    let port = free_port();
+    list.push(Target {
+        name: "miniserve",
+        why_missing: "cargo install miniserve",
+        command: on_path("miniserve").map(|bin| {
+            let mut c = Command::new(bin);
+            c.args(["-i", "127.0.0.1", "-p", &port.to_string()])
+                .arg(root);
+            c
+        }),
+        port: Some(port),
+    });
+    let port = free_port();
+    let nginx =
+        on_path("nginx").or_else(|| Some(PathBuf::from("/usr/sbin/nginx")).filter(|p| p.is_file()));
+    list.push(Target {
+        name: "nginx",
+        why_missing: "apt-get install -y nginx",
+        command: nginx.map(|bin| {
+            let conf = tmp.join("nginx.conf");
+            std::fs::write(
+                &conf,
+                format!(
+                    "daemon off; worker_processes auto; pid {tmp}/nginx.pid; error_log stderr error;\n\
+                     events {{ worker_connections 1024; }}\n\
+                     http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;\n\
+                       client_body_temp_path {tmp}; proxy_temp_path {tmp}; fastcgi_temp_path {tmp}; uwsgi_temp_path {tmp}; scgi_temp_path {tmp};\n\
+                       server {{ listen 127.0.0.1:{port}; root {root}; }} }}\n",
+                    tmp = tmp.display(),
+                    root = root.display()
+                ),
+            )
+            .unwrap();
+            let mut c = Command::new(bin);
+            c.arg("-c").arg(conf).args(["-e", "stderr"]);
+            c
+        }),
+        port: Some(port),
+    });
+    list
+}
+
+struct Running {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Running {
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Target {
+    fn start(mut self) -> Option<Running> {
+        let name = self.name;
+        let mut command = self.command.take()?;
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let addr = if let Some(port) = self.port {
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            let started = Instant::now();
+            while TcpStream::connect(addr).is_err() {
+                assert!(
+                    started.elapsed() < Duration::from_secs(10),
+                    "{name} did not listen"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            addr
+        } else {
+            let mut line = String::new();
+            BufReader::new(child.stdout.take().unwrap())
+                .read_line(&mut line)
+                .ok()?;
+            line.trim()
+                .rsplit_once("http://")?
+                .1
+                .trim_end_matches('/')
+                .parse()
+                .ok()?
+        };
+        Some(Running { child, addr })
+    }
+}
+
+/// The median of each figure separately.
+fn median(mut runs: Vec<Figures>) -> Figures {
+    let mid = runs.len() / 2;
+    runs.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+    let rps = runs[mid].rps;
+    runs.sort_by_key(|f| f.p50);
+    let p50 = runs[mid].p50;
+    runs.sort_by_key(|f| f.p99);
+    Figures {
+        rps,
+        p50,
+        p99: runs[mid].p99,
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Figures {
+    rps: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+impl std::fmt::Display for Figures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:>8.0} req/s p50 {:>6.0?} p99 {:>6.0?}",
+            self.rps, self.p50, self.p99
+        )
+    }
+}
+
+/// `conns` threads, one keep-alive connection each, GET `path` in a loop.
+fn load(addr: SocketAddr, path: &str, conns: u64, secs: u64) -> Figures {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n");
+    let run = |until: Instant| {
+        let threads: Vec<_> = (0..conns)
+            .map(|_| {
+                let request = request.clone();
+                std::thread::spawn(move || {
+                    let mut latencies = Vec::new();
+                    let mut stream = TcpStream::connect(addr).unwrap();
+                    stream.set_nodelay(true).unwrap();
+                    let mut reader =
+                        BufReader::with_capacity(64 * 1024, stream.try_clone().unwrap());
+                    while Instant::now() < until {
+                        let started = Instant::now();
+                        stream.write_all(request.as_bytes()).unwrap();
+                        read_one(&mut reader);
+                        latencies.push(started.elapsed());
+                    }
+                    latencies
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect::<Vec<_>>()
+    };
+    run(Instant::now() + Duration::from_secs(1));
+    let started = Instant::now();
+    let mut latencies = run(started + Duration::from_secs(secs));
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let at = |percent: usize| latencies[(latencies.len() - 1) * percent / 100];
+    Figures {
+        rps: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50: at(50),
+        p99: at(99),
+    }
+}
+
+/// Reads one response (head, then `content-length` bytes); panics on a
+/// status other than 200, so a misconfigured server cannot look fast.
+fn read_one(reader: &mut BufReader<TcpStream>) {
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert!(line.starts_with("HTTP/1.1 200"), "bad response: {line:?}");
+    let mut length = 0usize;
+    loop {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        if line == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap();
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+}
