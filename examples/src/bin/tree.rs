@@ -28,7 +28,7 @@ fn root_arg() -> std::ffi::OsString {
         .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../book/src").into())
 }
 
-#[cap_core::sandboxed(root = dir(from = root_arg()))]
+#[cap_core::sandboxed(root = dir(from = root_arg()), flags = ["-l"])]
 fn main(root: Dir<ReadOnly>) -> ExitCode {
     let follow = std::env::args_os().skip(1).any(|a| a == "-l");
     let mut out = io::stdout().lock();
