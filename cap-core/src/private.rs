@@ -367,6 +367,7 @@ impl CommandLine {
     /// error (unless some part parses the command line itself); `-h` and
     /// `--help` ask for the help, unless declared as something else.
     pub fn parse(&self, args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String> {
+        self.check()?;
         let value_flags = self.value_flags();
         let args: Vec<OsString> = args.into_iter().collect();
         let strict = self.external.is_empty();
@@ -397,8 +398,57 @@ impl CommandLine {
 
     /// Parses `args` knowing only the declared flags; other flags are
     /// skipped (a derived `Preopen` opened on its own).
-    pub fn parse_lenient(&self, args: impl IntoIterator<Item = OsString>) -> Args {
-        Args::parse(&self.value_flags(), args)
+    pub fn parse_lenient(
+        &self,
+        args: impl IntoIterator<Item = OsString>,
+    ) -> Result<Args, PreopenError> {
+        self.check().map_err(|e| {
+            PreopenError::new(
+                "command line",
+                "",
+                io::Error::new(io::ErrorKind::InvalidInput, e),
+            )
+        })?;
+        Ok(Args::parse(&self.value_flags(), args))
+    }
+
+    /// The declarations must say one thing: no two read the same position
+    /// (nor one after a list, which takes every argument from its own on),
+    /// and no position is read where another part parses the command line
+    /// itself, since flags this parser does not know may take values that
+    /// would then be counted as positions.
+    fn check(&self) -> Result<(), String> {
+        let mut positional: Vec<&Declared> = self
+            .declared
+            .iter()
+            .filter(|d| d.source.position.is_some())
+            .collect();
+        if let (Some(first), Some(who)) = (positional.first(), self.external.first()) {
+            return Err(format!(
+                "resource `{}` is read from positional argument {}, but `{who}` parses the command line itself, so its flags' values could be counted as positions: declare it with a flag (`arg = \"--{}\"`) or compute it (`from = ..`)",
+                first.name,
+                first.source.position.unwrap_or(0),
+                first.name
+            ));
+        }
+        positional.sort_by_key(|d| d.source.position);
+        for pair in positional.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            if a.source.position == b.source.position || a.list {
+                return Err(format!(
+                    "resources `{}` and `{}` both read positional argument {}{}",
+                    a.name,
+                    b.name,
+                    b.source.position.unwrap_or(0),
+                    if a.list {
+                        " (a list takes every argument from its position on)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// `Usage: PROGRAM [--flag VALUE].. ARG1..`, from the declarations.
@@ -953,11 +1003,17 @@ mod tests {
             parsed(&cl, &["--", "--bogus"]),
             Ok(Parsed::Args(_))
         ));
-        cl.external("Cli");
+        // With a part that parses the command line itself, flags it may know
+        // pass (and positions are refused: see below).
+        let mut flags_only = CommandLine::new();
+        flags_only.declare("site", "dir", ROOT, false);
+        flags_only.external("Cli");
         assert!(matches!(
-            parsed(&cl, &["--bogus", "OUT"]),
+            parsed(&flags_only, &["--bogus", "--root", "S"]),
             Ok(Parsed::Args(_))
         ));
+        cl.external("Cli");
+        assert!(parsed(&cl, &["--bogus", "OUT"]).is_err());
     }
 
     #[test]
@@ -980,6 +1036,43 @@ mod tests {
         assert!(
             help.contains("  out            dir: argument 1\n"),
             "{help}"
+        );
+    }
+
+    #[test]
+    fn positions_are_refused_where_they_could_be_misread() {
+        let pos = |n| Source {
+            flag: None,
+            position: Some(n),
+            env: None,
+            default: None,
+        };
+        // `--jobs 4 SITE OUT` under a part that knows `--jobs`: `4` would
+        // be positional 1 here.
+        let mut cl = CommandLine::new();
+        cl.declare("site", "dir", pos(1), false);
+        cl.external("Cli");
+        let err = parsed(&cl, &["--jobs", "4", "SITE"]).unwrap_err();
+        assert!(
+            err.contains("resource `site` is read from positional argument 1, but `Cli` parses"),
+            "{err}"
+        );
+        assert!(cl.parse_lenient(Vec::new()).is_err());
+        let mut twice = CommandLine::new();
+        twice.declare("a", "dir", pos(1), false);
+        twice.declare("b", "dir", pos(1), false);
+        assert!(
+            parsed(&twice, &["X"])
+                .unwrap_err()
+                .contains("`a` and `b` both read positional argument 1")
+        );
+        let mut after_list = CommandLine::new();
+        after_list.declare("inputs", "files", pos(1), true);
+        after_list.declare("out", "dir", pos(3), false);
+        assert!(
+            parsed(&after_list, &["X"])
+                .unwrap_err()
+                .contains("a list takes every argument")
         );
     }
 

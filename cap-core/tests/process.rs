@@ -57,7 +57,7 @@ fn run_child<'a>(
 }
 
 fn errno_of(e: &std::io::Error) -> i32 {
-    e.raw_os_error().unwrap_or(-1)
+    cap_core::fs::raw_os_error(e).unwrap_or(-1)
 }
 
 // ---- child side ----
@@ -175,13 +175,6 @@ struct Test {
     /// Why the test is ignored unless `--include-ignored` is given.
     ignored: Option<&'static str>,
 }
-
-/// The seccomp change the spawn-in-a-locked-parent tests wait for.
-const NEEDS_SECCOMP_EXEC: Option<&str> = Some(
-    "needs the seccomp exec group for a parent holding an Exec handle (clone with CLONE_PIDFD, \
-     landlock_create_ruleset/landlock_add_rule, seccomp(SET_MODE_FILTER), prctl(NO_NEW_PRIVS)), \
-     owned by cap-runtime/src/linux/seccomp.rs",
-);
 
 fn t_exit_status_and_kill() {
     let (exe, libs) = (me(), libs());
@@ -536,12 +529,12 @@ fn main() -> ExitCode {
         Test {
             name: "spawn_with_exec_handle_in_locked_parent",
             run: t_spawn_with_exec_handle_in_locked_parent,
-            ignored: NEEDS_SECCOMP_EXEC,
+            ignored: None,
         },
         Test {
             name: "child_cannot_exceed_parent",
             run: t_child_cannot_exceed_parent,
-            ignored: NEEDS_SECCOMP_EXEC,
+            ignored: None,
         },
         Test {
             name: "cannot_signal_parent_or_sibling",

@@ -163,7 +163,7 @@ fn expand(input: &DeriveInput) -> Result<TokenStream> {
             fn preopen(#ambient: ::cap_core::AmbientAuthority) -> ::core::result::Result<Self, ::cap_core::PreopenError> {
                 let mut #command_line = ::cap_core::__private::CommandLine::new();
                 <Self as ::cap_core::Preopen>::__ambit_declare(&mut #command_line);
-                let #args = #command_line.parse_lenient(::std::env::args_os().skip(1));
+                let #args = #command_line.parse_lenient(::std::env::args_os().skip(1))?;
                 <Self as ::cap_core::Preopen>::__ambit_preopen(&#args, #ambient)
             }
             fn __ambit_declare(#command_line: &mut ::cap_core::__private::CommandLine) {

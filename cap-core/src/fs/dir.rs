@@ -263,7 +263,6 @@ impl<R: RightSet> Dir<R> {
         ))
     }
 
-
     /// Opens a file for reading. Needs `Lookup` and `Read`; the file gets this
     /// directory's `Read`, `Stat` and `SetMeta`. See [`cap_std::fs::Dir::open`].
     pub fn open(&self, path: impl AsRef<Path>) -> io::Result<File<R::Reader>>

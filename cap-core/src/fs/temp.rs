@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::fs::Dir;
-use crate::rights::{HasCreate, HasLookup, HasRemove, HasRename, HasWrite, RightSet};
+use crate::rights::{HasCreate, HasLookup, HasRemove, HasRename, HasWrite, RightSet, Rights};
 
 /// A temporary file beneath a directory: written, then either given a name
 /// with [`TempFile::replace`] (atomically, over any file of that name) or
@@ -49,6 +49,12 @@ impl<R: RightSet> TempFile<'_, R> {
         R: HasRename,
     {
         let target = name.as_ref();
+        // `Dynamic` handles meet every bound: check the run-time rights.
+        self.dir
+            .need(Rights::LOOKUP | Rights::RENAME)
+            .map_err(|e| {
+                io::Error::new(e.kind(), format!("replace `{}`: {e}", target.display()))
+            })?;
         let origin = self.dir.origin().join(target);
         let Some(temp) = self.name.take() else {
             unreachable!("a TempFile has its name until replace consumes it")
@@ -159,13 +165,14 @@ fn random_name() -> String {
 
 impl<R: RightSet> Dir<R> {
     /// A new temporary file beneath this directory under a random name
-    /// (mode 0600), removed when dropped unless given a name by
+    /// (mode 0600; needs `Lookup`, `Create` and `Write`), removed when dropped unless given a name by
     /// [`TempFile::replace`]. Corresponds to `tempfile::NamedTempFile::new_in`
     /// / `cap_tempfile::TempFile::new`.
     pub fn temp_file(&self) -> io::Result<TempFile<'_, R>>
     where
-        R: HasCreate + HasWrite,
+        R: HasLookup + HasCreate + HasWrite,
     {
+        self.need(Rights::LOOKUP | Rights::CREATE | Rights::WRITE)?;
         use cap_std::fs::OpenOptionsExt as _;
         let mut options = cap_std::fs::OpenOptions::new();
         options.read(true).write(true).create_new(true).mode(0o600);
@@ -194,17 +201,22 @@ impl<R: RightSet> Dir<R> {
         ))
     }
 
-    /// A new directory beneath this one, with a random name and this
-    /// handle's rights, removed with its contents when dropped. Corresponds
+    /// A new directory beneath this one (mode 0700; needs `Lookup`,
+    /// `Create` and `Remove`), with a random name and this handle's rights, removed with its contents when dropped. Corresponds
     /// to `tempfile::tempdir_in` / `cap_tempfile::TempDir::new_in`.
     pub fn temp_dir(&self) -> io::Result<TempDir<R>>
     where
         R: HasLookup + HasCreate + HasRemove,
     {
+        self.need(Rights::LOOKUP | Rights::CREATE | Rights::REMOVE)?;
         let parent = self.as_cap_std().try_clone()?;
+        // Private to this process's user whatever the umask (and never the
+        // group/other-writable modes that need SetMeta).
+        let mut builder = cap_std::fs::DirBuilder::new();
+        cap_std::fs::DirBuilderExt::mode(&mut builder, 0o700);
         for _ in 0..64 {
             let name = PathBuf::from(random_name());
-            match parent.create_dir(&name) {
+            match parent.create_dir_with(&name, &builder) {
                 Ok(()) => {
                     let inner = match parent.open_dir(&name) {
                         Ok(inner) => inner,
@@ -264,6 +276,48 @@ mod tests {
         escape.write_all(b"x").unwrap();
         assert!(escape.replace("../escaped").is_err());
         assert!(!tmp.path().parent().unwrap().join("escaped").exists());
+    }
+
+    #[test]
+    fn dynamic_handles_are_checked_at_run_time() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("victim"), "safe").unwrap();
+        let read_only =
+            Dir::<crate::rights::ReadOnly>::open_ambient_dir(tmp.path(), ambient_authority())
+                .unwrap()
+                .into_dynamic();
+        let err = read_only.temp_file().unwrap_err();
+        assert!(err.to_string().contains("Create"), "{err}");
+        assert!(read_only.temp_dir().is_err());
+        // Create + Write but no Rename: a temp file, but no replacing.
+        let no_rename = Dir::<rights![Lookup, Create, Write]>::open_ambient_dir(
+            tmp.path(),
+            ambient_authority(),
+        )
+        .unwrap()
+        .into_dynamic();
+        let mut file = no_rename.temp_file().unwrap();
+        file.write_all(b"pwned").unwrap();
+        let err = file.replace("victim").unwrap_err();
+        assert!(err.to_string().contains("Rename"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("victim")).unwrap(),
+            "safe"
+        );
+        assert_eq!(
+            std::fs::read_dir(tmp.path()).unwrap().count(),
+            1,
+            "the temporary file is gone"
+        );
+        // A temporary directory is private, whatever the umask.
+        let dir = Dir::<ReadWrite>::open_ambient_dir(tmp.path(), ambient_authority()).unwrap();
+        let scratch = dir.temp_dir().unwrap();
+        let mode = std::fs::metadata(scratch.origin())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
     }
 
     #[test]

@@ -243,7 +243,7 @@ pub(crate) fn check_fd_kind(kind: HandleKind, fd: BorrowedFd<'_>, label: &str) -
         HandleKind::File => {
             ty != rustix::fs::FileType::Directory && ty != rustix::fs::FileType::Socket
         }
-        _ => ty == rustix::fs::FileType::Socket,
+        _ => ty == rustix::fs::FileType::Socket && socket_is(kind, fd)?,
     };
     if ok {
         Ok(())
@@ -253,6 +253,39 @@ pub(crate) fn check_fd_kind(kind: HandleKind, fd: BorrowedFd<'_>, label: &str) -
             format!("`{label}` was declared a {kind:?} handle but its descriptor is a {ty:?}"),
         ))
     }
+}
+
+/// Whether the socket behind `fd` is the kind the header says: its family,
+/// its type and, for listeners, whether it listens (a sender could otherwise
+/// label a UDP socket a TCP stream).
+#[cfg(target_os = "linux")]
+fn socket_is(kind: HandleKind, fd: BorrowedFd<'_>) -> io::Result<bool> {
+    use rustix::net::{AddressFamily, SocketType, sockopt};
+    let family = sockopt::socket_domain(fd)?;
+    let ty = sockopt::socket_type(fd)?;
+    let inet = family == AddressFamily::INET || family == AddressFamily::INET6;
+    let listening = || sockopt::socket_acceptconn(fd);
+    Ok(match kind {
+        HandleKind::TcpListener => inet && ty == SocketType::STREAM && listening()?,
+        HandleKind::TcpStream => inet && ty == SocketType::STREAM && !listening()?,
+        HandleKind::UdpSocket => inet && ty == SocketType::DGRAM,
+        HandleKind::UnixListener => {
+            family == AddressFamily::UNIX && ty == SocketType::STREAM && listening()?
+        }
+        HandleKind::UnixStream => {
+            family == AddressFamily::UNIX && ty == SocketType::STREAM && !listening()?
+        }
+        HandleKind::UnixDatagram => family == AddressFamily::UNIX && ty == SocketType::DGRAM,
+        HandleKind::Dir | HandleKind::File => false,
+    })
+}
+
+/// Elsewhere only the descriptor's file type is checked (the socket options
+/// that tell the family are not portable).
+#[cfg(not(target_os = "linux"))]
+#[allow(clippy::unnecessary_wraps)]
+fn socket_is(_: HandleKind, _: BorrowedFd<'_>) -> io::Result<bool> {
+    Ok(true)
 }
 
 /// Checks what arrived against what the receiver's type asks for.
@@ -412,5 +445,37 @@ impl<R: RightSet + HasRecv> UnixDatagram<R> {
             .filter(|_| n >= HEADER + header.label_len)
             .ok_or_else(|| bad("truncated label"))?;
         accept(&header, fd, &String::from_utf8_lossy(label))
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod kind_tests {
+    use std::os::fd::AsFd;
+
+    use super::{HandleKind, check_fd_kind};
+
+    #[test]
+    fn a_socket_must_be_the_kind_its_header_says() {
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let stream = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (unix, _peer) = std::os::unix::net::UnixStream::pair().unwrap();
+        // A UDP socket labelled a TCP stream (or a listener) is refused...
+        for kind in [
+            HandleKind::TcpStream,
+            HandleKind::TcpListener,
+            HandleKind::UnixDatagram,
+        ] {
+            let err = check_fd_kind(kind, udp.as_fd(), "10.0.0.1:22").unwrap_err();
+            assert!(err.to_string().contains("10.0.0.1:22"), "{err}");
+        }
+        assert!(check_fd_kind(HandleKind::TcpListener, stream.as_fd(), "s").is_err());
+        assert!(check_fd_kind(HandleKind::TcpStream, listener.as_fd(), "l").is_err());
+        assert!(check_fd_kind(HandleKind::TcpStream, unix.as_fd(), "u").is_err());
+        // ...and each socket passes as what it is.
+        check_fd_kind(HandleKind::UdpSocket, udp.as_fd(), "u").unwrap();
+        check_fd_kind(HandleKind::TcpListener, listener.as_fd(), "l").unwrap();
+        check_fd_kind(HandleKind::TcpStream, stream.as_fd(), "s").unwrap();
+        check_fd_kind(HandleKind::UnixStream, unix.as_fd(), "u").unwrap();
     }
 }

@@ -139,12 +139,15 @@ impl Prepared {
             done("landlock");
         }
         let caps_plan = &self.plan.caps;
-        // A rehearsal leaves out the bounding-set drops, one prctl per
-        // capability: PR_CAPBSET_DROP fails only without CAP_SETPCAP (known
-        // from the facts: nothing is dropped then) or for a capability the
-        // kernel does not know (the set comes from its own CapBnd line).
+        // A rehearsal leaves out all but one of the bounding-set drops, one
+        // prctl per capability: PR_CAPBSET_DROP fails only without
+        // CAP_SETPCAP (known from the facts: nothing is dropped then), for a
+        // capability the kernel does not know (the set comes from its own
+        // CapBnd line), or when a parent's filter refuses the prctl itself.
+        // One drop is still rehearsed, so that a parent filter refusing the
+        // prctl is caught before anything is applied.
         let bounding: &[u32] = if run == Run::Rehearsal {
-            &[]
+            &caps_plan.bounding[..caps_plan.bounding.len().min(1)]
         } else {
             &caps_plan.bounding
         };

@@ -23,6 +23,7 @@ pub(crate) const JMP_JSET_K: u16 = 0x45;
 pub(crate) const RET_K: u16 = 0x06;
 
 /// `sizeof(struct seccomp_data)`: nr, arch, instruction_pointer, args[6].
+#[cfg(any(test, feature = "probe"))]
 pub(crate) const DATA_LEN: usize = 64;
 /// The kernel's limit on one program (`BPF_MAXINSNS`).
 pub(crate) const MAX_INSNS: usize = 4096;

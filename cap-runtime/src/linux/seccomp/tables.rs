@@ -392,6 +392,8 @@ pub const EXEC: Table = &[
     "execveat",
     "pidfd_open",
     "pidfd_send_signal",
+    "landlock_create_ruleset",
+    "landlock_add_rule",
     "landlock_restrict_self",
     "capset",
 ];
@@ -441,8 +443,6 @@ pub const NEVER: Table = &[
     "setgid",
     "setreuid",
     "setresuid",
-    "landlock_create_ruleset",
-    "landlock_add_rule",
     "mknod",
     "mknodat",
     "process_madvise",
@@ -457,9 +457,18 @@ pub const NEVER: Table = &[
     "fanotify_init",
 ];
 
-/// Allowed only when a handle has `Exec` (a child installs its own lock);
-/// refused otherwise. `seccomp` only as `SECCOMP_SET_MODE_FILTER`.
-pub const EXEC_ONLY: Table = &["seccomp", "landlock_restrict_self", "capset"];
+/// Allowed only when a handle has `Exec` (a locked parent builds a child's
+/// Landlock ruleset, and the child installs its own lock); refused
+/// otherwise. `seccomp` only as `SECCOMP_SET_MODE_FILTER`. Each only narrows:
+/// a ruleset restricts nothing until `landlock_restrict_self`, and then only
+/// the caller.
+pub const EXEC_ONLY: Table = &[
+    "seccomp",
+    "landlock_create_ruleset",
+    "landlock_add_rule",
+    "landlock_restrict_self",
+    "capset",
+];
 
 /// Every group table, for the tests.
 #[cfg(test)]
