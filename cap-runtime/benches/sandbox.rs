@@ -19,8 +19,9 @@
 //! Run: `cargo bench -p cap-runtime --bench sandbox`.
 
 use std::io::Read;
+#[cfg(target_os = "linux")]
 use std::os::fd::AsFd;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 const LAYER: &str = "AMBIT_BENCH_LAYER";
@@ -30,14 +31,15 @@ fn bench_dir() -> PathBuf {
     PathBuf::from(std::env::var_os(DIR).expect("AMBIT_BENCH_DIR is set by main"))
 }
 
-fn open_dirs(root: &Path) -> Vec<std::fs::File> {
+#[cfg(target_os = "linux")]
+fn open_dirs(root: &std::path::Path) -> Vec<std::fs::File> {
     (0..10)
         .map(|i| std::fs::File::open(root.join(format!("d{i}"))).expect("bench dir"))
         .collect()
 }
 
 #[cfg(target_os = "linux")]
-fn enter_ambit(dirs: &[std::fs::File], root: &Path) {
+fn enter_ambit(dirs: &[std::fs::File], root: &std::path::Path) {
     use cap_runtime::{InheritedFds, Mode, Options, Policy, Rights};
     let mut policy = Policy::new();
     let rights = Rights::LOOKUP
