@@ -93,6 +93,7 @@ impl OpenOptions {
     /// The `cap_std` options for a file with `file_rights`.
     pub(crate) fn to_cap_std(&self, file_rights: Rights) -> cap_std::fs::OpenOptions {
         use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt};
+        #[cfg(unix)]
         use cap_std::fs::OpenOptionsExt;
         let mut o = cap_std::fs::OpenOptions::new();
         o.read(file_rights.contains(Rights::READ))
@@ -104,6 +105,9 @@ impl OpenOptions {
         if self.nofollow {
             o.follow(FollowSymlinks::No);
         }
+        // Unix permission bits; Windows has none to set (as with std's
+        // unix-only `OpenOptionsExt::mode`).
+        #[cfg(unix)]
         if let Some(mode) = self.mode {
             o.mode(mode);
         }
