@@ -131,6 +131,19 @@ pub fn drop_all(
     securebits: Option<libc::c_ulong>,
 ) -> Result<Vec<u32>, (&'static str, i32)> {
     let mut dropped = Vec::new();
+    drop_each(bounding, setpcap, securebits, |cap| dropped.push(cap))?;
+    Ok(dropped)
+}
+
+/// [`drop_all`] without allocating: `dropped` is called with each
+/// bounding-set capability as it is dropped (safe between `fork` and `exec`
+/// when `dropped` allocates nothing).
+pub fn drop_each(
+    bounding: &[u32],
+    setpcap: bool,
+    securebits: Option<libc::c_ulong>,
+    mut dropped: impl FnMut(u32),
+) -> Result<(), (&'static str, i32)> {
     if setpcap {
         if let Some(bits) = securebits {
             sys::prctl(libc::PR_SET_SECUREBITS, bits, 0, 0, 0).map_err(|e| ("securebits", e))?;
@@ -138,7 +151,7 @@ pub fn drop_all(
         for cap in bounding {
             sys::prctl(libc::PR_CAPBSET_DROP, (*cap).into(), 0, 0, 0)
                 .map_err(|e| ("capability bounding set", e))?;
-            dropped.push(*cap);
+            dropped(*cap);
         }
     }
     // Clearing ambient needs no privilege; EINVAL means a kernel without ambient sets.
@@ -153,8 +166,7 @@ pub fn drop_all(
         Ok(_) | Err(libc::EINVAL) => {}
         Err(e) => return Err(("ambient capabilities", e)),
     }
-    sys::capset_clear().map_err(|e| ("capset", e))?;
-    Ok(dropped)
+    sys::capset_clear().map_err(|e| ("capset", e))
 }
 
 #[cfg(test)]
