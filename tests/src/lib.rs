@@ -29,6 +29,9 @@ pub mod book {
     #[doc = include_str!("../../book/src/cheri.md")]
     pub mod cheri {}
 
+    #[doc = include_str!("../../book/src/platforms.md")]
+    pub mod platforms {}
+
     /// The README's fifteen-line example, run from the workspace root.
     #[doc = include_str!("../../README.md")]
     pub mod readme {}

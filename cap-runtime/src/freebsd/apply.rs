@@ -330,3 +330,161 @@ pub fn connect_unix_at(
         Err(io::Error::last_os_error())
     }
 }
+
+/// Capability mode as it behaves on FreeBSD, in the spirit of capsicum-test's
+/// `openat` and capability-mode cases (our own cases and words). Each case
+/// runs in a fresh process (this test binary again, selecting the one case),
+/// since capability mode cannot be left; the parent asserts it succeeded.
+/// Compiled by CI for `x86_64-unknown-freebsd`; run only on FreeBSD.
+#[cfg(test)]
+mod tests {
+    use std::ffi::CString;
+    use std::os::fd::{AsFd, RawFd};
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+
+    use crate::{Error, InheritedFds, NetGrant, Options, Policy, Rights};
+
+    const CASE: &str = "AMBIT_CAPSICUM_CASE";
+
+    /// Runs `body` in a child process: this binary, running only `name`.
+    fn in_child(name: &str, body: fn()) {
+        if std::env::var_os(CASE).is_some() {
+            body();
+            return;
+        }
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args([name, "--exact", "--test-threads=1", "--nocapture"])
+            .env(CASE, name)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn fixture() -> PathBuf {
+        let root = std::env::temp_dir().join(format!("ambit-capsicum-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("held")).unwrap();
+        std::fs::write(root.join("held/inside"), "inside").unwrap();
+        std::fs::write(root.join("outside"), "SECRET").unwrap();
+        root
+    }
+
+    fn keep() -> Options {
+        Options {
+            inherited_fds: InheritedFds::Keep,
+            ..Options::default()
+        }
+    }
+
+    /// `openat(dir, path, flags)`: the descriptor, or the errno.
+    fn openat(dir: RawFd, path: &str, flags: libc::c_int) -> Result<RawFd, i32> {
+        let path = CString::new(path).unwrap();
+        // SAFETY: a NUL-terminated path alive for the call (openat(2)).
+        let fd = unsafe { libc::openat(dir, path.as_ptr(), flags | libc::O_CLOEXEC) };
+        if fd >= 0 { Ok(fd) } else { Err(super::errno()) }
+    }
+
+    fn lock_read_only(root: &Path) -> std::fs::File {
+        let held = std::fs::File::open(root.join("held")).unwrap();
+        let mut policy = Policy::new();
+        policy.dir(
+            held.as_fd(),
+            Rights::LOOKUP | Rights::READ,
+            &root.join("held"),
+        );
+        let report = crate::enter_with(&policy, &keep()).unwrap();
+        assert_eq!(report.mechanisms, ["cap_rights_limit", "cap_enter"]);
+        drop(policy);
+        held
+    }
+
+    #[test]
+    fn openat_beneath_a_held_dir_works_and_escapes_are_not_capable() {
+        in_child(
+            "freebsd::apply::tests::openat_beneath_a_held_dir_works_and_escapes_are_not_capable",
+            || {
+                use std::os::fd::AsRawFd;
+                let root = fixture();
+                let held = lock_read_only(&root);
+                let dir = held.as_raw_fd();
+                // The allowed twin: a file beneath, read-only.
+                let fd = openat(dir, "inside", libc::O_RDONLY).expect("open beneath");
+                let mut buf = [0u8; 16];
+                // SAFETY: `buf` is writable for its length (read(2)).
+                let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+                assert_eq!(&buf[..usize::try_from(n).unwrap()], b"inside");
+                // Above the held directory: not capable.
+                assert_eq!(
+                    openat(dir, "../outside", libc::O_RDONLY),
+                    Err(libc::ENOTCAPABLE)
+                );
+                // An absolute path beneath a descriptor: not capable either.
+                let outside = root.join("outside");
+                assert_eq!(
+                    openat(dir, outside.to_str().unwrap(), libc::O_RDONLY),
+                    Err(libc::ENOTCAPABLE)
+                );
+                // Writing through a read-only handle: not capable.
+                assert_eq!(
+                    openat(dir, "inside", libc::O_WRONLY),
+                    Err(libc::ENOTCAPABLE)
+                );
+            },
+        );
+    }
+
+    #[test]
+    fn capability_mode_has_no_global_namespace() {
+        in_child(
+            "freebsd::apply::tests::capability_mode_has_no_global_namespace",
+            || {
+                let root = fixture();
+                let _held = lock_read_only(&root);
+                let outside = root.join("outside");
+                assert_eq!(
+                    openat(libc::AT_FDCWD, outside.to_str().unwrap(), libc::O_RDONLY),
+                    Err(libc::ECAPMODE)
+                );
+                // SAFETY: socket(2) with constant arguments.
+                let s = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
+                assert!(s >= 0, "making a socket is allowed in capability mode");
+                // SAFETY: sockaddr_in is plain data; all zeroes is valid.
+                let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+                addr.sin_family = libc::sa_family_t::try_from(libc::AF_INET).unwrap();
+                addr.sin_port = 80u16.to_be();
+                addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+                // SAFETY: `addr` is a valid sockaddr_in of the length passed.
+                let rc = unsafe {
+                    libc::connect(
+                        s,
+                        (&raw const addr).cast(),
+                        libc::socklen_t::try_from(std::mem::size_of_val(&addr)).unwrap(),
+                    )
+                };
+                assert_eq!((rc, super::errno()), (-1, libc::ECAPMODE));
+            },
+        );
+    }
+
+    #[test]
+    fn strict_refuses_a_tcp_grant_and_leaves_the_process_unchanged() {
+        let mut policy = Policy::new();
+        policy.net(NetGrant {
+            label: "api".into(),
+            tcp_connect_ports: vec![443],
+            ..NetGrant::default()
+        });
+        let err = crate::enter_with(&policy, &keep()).unwrap_err();
+        assert!(matches!(err, Error::NotEnforceable { .. }), "{err:?}");
+        assert!(err.is_clean());
+        let mut mode = 0;
+        // SAFETY: cap_getmode writes one u_int (cap_getmode(2)).
+        assert_eq!(unsafe { libc::cap_getmode(&raw mut mode) }, 0);
+        assert_eq!(mode, 0, "not in capability mode");
+    }
+}
