@@ -10,3 +10,7 @@ bin="${CARGO_TARGET_DIR:-target}/debug/cargo-cap-lint"
 
 echo "== cargo cap-lint (syntactic tier, whole workspace)"
 "$bin" cap-lint --deny-missing-modules
+
+echo "== cargo cap-lint --deps (the dependency tree against [deps.*] in cap-lint.toml)"
+"$bin" cap-lint --deps > "${CARGO_TARGET_DIR:-target}/cap-lint-deps.txt"
+tail -n 1 "${CARGO_TARGET_DIR:-target}/cap-lint-deps.txt"

@@ -9,10 +9,15 @@ use std::path::{Path, PathBuf};
 
 use crate::AmbientAuthority;
 use crate::fs::{Dir, File};
-use crate::net::{Listener, Net, Stream, TcpListener, UdpSocket, UnixListener, UnixStream};
+#[cfg(unix)]
+use crate::net::{Listener, Stream, UnixListener, UnixStream};
+use crate::net::{Net, TcpListener, UdpSocket};
 use crate::preopen::{Preopen, PreopenError};
+#[cfg(unix)]
 use crate::rights;
-use crate::rights::{HasExec, HasRead, RightSet, SubsetOf};
+#[cfg(unix)]
+use crate::rights::SubsetOf;
+use crate::rights::{HasExec, HasRead, RightSet};
 
 use crate::sandbox::{InheritedFds, Sandbox};
 
@@ -112,6 +117,7 @@ impl Resource<kind::connect> for Net {
     }
 }
 
+#[cfg(unix)]
 impl<R: SubsetOf<Listener>> Resource<kind::unix_listen> for UnixListener<R> {
     const KIND: &'static str = "unix_listen";
     const CREATES_FILE: bool = true;
@@ -122,6 +128,7 @@ impl<R: SubsetOf<Listener>> Resource<kind::unix_listen> for UnixListener<R> {
     }
 }
 
+#[cfg(unix)]
 impl<R: SubsetOf<Stream>> Resource<kind::unix_connect> for UnixStream<R> {
     const KIND: &'static str = "unix_connect";
     fn open(value: &OsStr, ambient: AmbientAuthority) -> io::Result<Self> {
@@ -147,6 +154,7 @@ fn address(value: &OsStr) -> io::Result<&str> {
 }
 
 /// `run/app.sock` as the directory it is bound beneath and its name there.
+#[cfg(unix)]
 fn split_socket_path(value: &OsStr) -> io::Result<(&Path, &OsStr)> {
     let path = Path::new(value);
     let name = path.file_name().ok_or_else(|| {
@@ -876,14 +884,47 @@ impl Prologue {
                 },
                 None => {}
             },
-            Err(e) => self.fail(&format_args!("cannot enter capability mode: {e}")),
+            Err(e) => self.fail(&lock_failure(&e)),
         }
     }
+}
+
+/// What `#[sandboxed]` prints (after `error: `) before exiting with status 2
+/// when entering capability mode fails: on an OS without a backend in
+/// Strict mode, it names the OS and the way out (`Mode::BestEffort`).
+pub fn lock_failure(err: &crate::sandbox::Error) -> String {
+    format!("cannot enter capability mode: {err}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strict_on_an_os_without_backend_names_the_os() {
+        let err = crate::sandbox::Error::Unsupported {
+            os: "macos",
+            reason: "no backend",
+        };
+        let text = lock_failure(&err);
+        assert!(
+            text.starts_with(
+                "cannot enter capability mode: capability mode is not supported on macos"
+            ),
+            "{text}"
+        );
+    }
+
+    /// Cross-compiled for macOS and Windows: there, a Strict `#[sandboxed]`
+    /// program gets exactly this message (and exits 2, see `Prologue::fail`).
+    #[cfg(not(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd")))]
+    #[test]
+    fn strict_sandbox_is_refused_here_naming_this_os() {
+        let err = Sandbox::new().mode(Mode::Strict).enter().unwrap_err();
+        let text = lock_failure(&err);
+        assert!(text.contains(std::env::consts::OS), "{text}");
+        assert!(text.contains("Mode::BestEffort"), "{text}");
+    }
 
     fn parse(flags: &[&'static str], args: &[&str]) -> Args {
         Args::parse(flags, args.iter().map(OsString::from))

@@ -4,7 +4,10 @@
 //! origin to a [`cap_runtime::Policy`]. The policy is never written by hand, so
 //! what the types promise is what the kernel is asked to enforce.
 
+#[cfg(unix)]
 use std::os::fd::AsFd;
+#[cfg(windows)]
+use std::os::windows::io::AsHandle as AsFd;
 
 use crate::fs::{Dir, File};
 use crate::rights::RightSet;
@@ -17,15 +20,23 @@ pub trait Grant {
     fn grant<'a>(&'a self, policy: &mut Policy<'a>);
 }
 
+/// The descriptor the policy keeps (on Windows, the handle).
+fn descriptor(handle: &impl AsFd) -> cap_runtime::policy::BorrowedFd<'_> {
+    #[cfg(unix)]
+    return handle.as_fd();
+    #[cfg(windows)]
+    return handle.as_handle().into();
+}
+
 impl<R: RightSet> Grant for Dir<R> {
     fn grant<'a>(&'a self, policy: &mut Policy<'a>) {
-        policy.dir(self.as_cap_std().as_fd(), self.rights(), self.origin());
+        policy.dir(descriptor(self.as_cap_std()), self.rights(), self.origin());
     }
 }
 
 impl<R: RightSet> Grant for File<R> {
     fn grant<'a>(&'a self, policy: &mut Policy<'a>) {
-        policy.file(self.as_cap_std().as_fd(), self.rights(), &self.origin());
+        policy.file(descriptor(self.as_cap_std()), self.rights(), &self.origin());
     }
 }
 

@@ -6,6 +6,7 @@
 //! their code). Each denial has a twin that shows the same operation works
 //! when it stays beneath the directory. A secret file sits next to the
 //! granted directory; no test may read or change it.
+#![cfg(unix)] // unix paths, symlinks and unix-domain sockets throughout
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};

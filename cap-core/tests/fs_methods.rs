@@ -1,6 +1,7 @@
 //! Every typed `Dir`/`File`/`DirEntry` method does what its `cap_std` twin does
 //! when the handle has the right (run-time behaviour, not only compile time),
 //! and the `Dynamic` form refuses at run time, naming the missing right.
+#![cfg(unix)] // unix paths, symlinks and unix-domain sockets throughout
 
 use std::io::{Read, Seek, SeekFrom, Write};
 

@@ -1,4 +1,5 @@
 //! Network handles and grants, over loopback only.
+#![cfg(unix)] // unix paths, symlinks and unix-domain sockets throughout
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};

@@ -1,5 +1,6 @@
 //! Interop: a `cap_core` listener handed to a real HTTP server crate
 //! (`tiny_http`), serving a request over loopback.
+#![cfg(unix)] // unix paths, symlinks and unix-domain sockets throughout
 
 use std::io::{Read, Write};
 use std::net::Shutdown;

@@ -3,6 +3,10 @@
 //! `AMBIT_SCENARIO` set), because entering capability mode is irreversible
 //! and refused once threads exist; the parent checks what each child printed
 //! and how it exited. (`harness = false`: the parent is single-threaded.)
+// Unix-domain sockets throughout: compiled on unix only. On Windows the
+// crate is empty and has no `main` (`cargo check` is what runs there).
+#![cfg_attr(not(unix), no_main)]
+#![cfg(unix)]
 
 use std::fs;
 use std::io;

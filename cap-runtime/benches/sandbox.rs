@@ -25,8 +25,9 @@
 //! Run: `cargo bench -p cap-runtime --bench sandbox`.
 
 use std::io::Read;
+#[cfg(target_os = "linux")]
 use std::os::fd::AsFd;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 const LAYER: &str = "AMBIT_BENCH_LAYER";
@@ -36,14 +37,19 @@ fn bench_dir() -> PathBuf {
     PathBuf::from(std::env::var_os(DIR).expect("AMBIT_BENCH_DIR is set by main"))
 }
 
-fn open_dirs(root: &Path) -> Vec<std::fs::File> {
+#[cfg(target_os = "linux")]
+fn open_dirs(root: &std::path::Path) -> Vec<std::fs::File> {
     (0..10)
         .map(|i| std::fs::File::open(root.join(format!("d{i}"))).expect("bench dir"))
         .collect()
 }
 
 #[cfg(target_os = "linux")]
-fn enter_ambit(dirs: &[std::fs::File], root: &Path, listener: Option<&std::net::TcpListener>) {
+fn enter_ambit(
+    dirs: &[std::fs::File],
+    root: &std::path::Path,
+    listener: Option<&std::net::TcpListener>,
+) {
     use cap_runtime::{InheritedFds, Mode, Options, Policy, Rights};
     let mut policy = Policy::new();
     let rights = Rights::LOOKUP
@@ -229,7 +235,7 @@ struct Requests {
 
 #[cfg(target_os = "linux")]
 impl Requests {
-    fn open(root: &Path) -> Self {
+    fn open(root: &std::path::Path) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
         listener.set_nonblocking(true).expect("non-blocking");
         Requests {

@@ -11,9 +11,12 @@
 //! leaves the process exactly as it was.
 //!
 //! Backends: `linux` (Landlock, seccomp, no_new_privs, capabilities, inherited
-//! fds) and `unsupported` (every other OS: [`Mode::Strict`] returns
-//! [`Error::Unsupported`]). FreeBSD (Capsicum) and OpenBSD (pledge/unveil)
-//! backends plug into the same seam.
+//! fds), `freebsd` (Capsicum: `cap_rights_limit` per descriptor, then
+//! `cap_enter`), `openbsd` (`unveil` of each handle's path, then `pledge`)
+//! and `unsupported` (every other OS, macOS and Windows among them:
+//! [`Mode::Strict`] returns [`Error::Unsupported`] naming the OS). Each is a
+//! pure planner (policy to kernel objects and gaps, tested on every host) and
+//! a thin applier.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,19 +26,32 @@ pub mod policy;
 pub mod report;
 pub mod rights;
 
+// The backend seam: every backend offers `open_fds` and `enter` with the
+// same signatures; one is chosen here. The BSD planners compile and are
+// tested on every host; their appliers only on their OS.
+pub mod freebsd;
+pub mod inherited;
 #[cfg(target_os = "linux")]
 pub mod linux;
-#[cfg(any(not(target_os = "linux"), test))]
+pub mod openbsd;
+#[cfg(any(
+    not(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd")),
+    test
+))]
 mod unsupported;
 
+#[cfg(target_os = "freebsd")]
+use freebsd as backend;
 #[cfg(target_os = "linux")]
 use linux as backend;
-#[cfg(not(target_os = "linux"))]
+#[cfg(target_os = "openbsd")]
+use openbsd as backend;
+#[cfg(not(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd")))]
 use unsupported as backend;
 
 pub use error::Error;
 pub use policy::{Entry, EntryKind, NetGrant, Policy, SocketKind};
-pub use report::{FdAction, Gap, HandleReport, InheritedFd, Report, SeccompReport};
+pub use report::{FdAction, Gap, HandleReport, InheritedFd, PledgeReport, Report, SeccompReport};
 pub use rights::Rights;
 
 /// How strictly to enter capability mode.
@@ -103,6 +119,12 @@ impl FdSnapshot {
                 error: Some(errno),
             },
         }
+    }
+
+    /// A snapshot holding exactly `fds`, for unit tests of the planners.
+    #[cfg(test)]
+    pub(crate) fn from_fds(fds: Vec<(i32, u64, u64)>) -> Self {
+        Self { fds, error: None }
     }
 
     /// Whether `fd` was open at the snapshot and pointed to the same file

@@ -1,8 +1,12 @@
 //! [`Policy`]: what the process may keep once it is in capability mode,
 //! described as file descriptors with rights masks and network grants.
 
-use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::path::{Path, PathBuf};
+
+#[cfg(not(unix))]
+pub use self::non_unix::{BorrowedFd, RawFd};
+#[cfg(unix)]
+pub use std::os::fd::{BorrowedFd, RawFd};
 
 use crate::Rights;
 
@@ -117,8 +121,12 @@ impl<'a> Policy<'a> {
         kind: EntryKind,
         origin: &Path,
     ) -> &mut Self {
+        #[cfg(unix)]
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&fd);
+        #[cfg(not(unix))]
+        let fd = fd.number();
         self.entries.push(Entry {
-            fd: fd.as_raw_fd(),
+            fd,
             rights,
             kind,
             origin: origin.to_path_buf(),
@@ -134,6 +142,64 @@ impl<'a> Policy<'a> {
     /// The network grants.
     pub fn net_grants(&self) -> &[NetGrant] {
         &self.net
+    }
+}
+
+/// Descriptors on an OS without `std::os::fd` (Windows): a borrowed handle
+/// or socket, kept only to tie the policy's life to the handle's and to name
+/// it in the report. No backend enforces anything there.
+#[cfg(not(unix))]
+mod non_unix {
+    use std::marker::PhantomData;
+
+    /// A descriptor number in the [`Entry`](super::Entry): on this OS, the
+    /// low 31 bits of the handle or socket value, a label for the report.
+    pub type RawFd = i32;
+
+    /// A borrowed Windows handle or socket, in place of
+    /// `std::os::fd::BorrowedFd`.
+    #[derive(Clone, Copy, Debug)]
+    pub struct BorrowedFd<'a> {
+        number: RawFd,
+        _life: PhantomData<&'a ()>,
+    }
+
+    impl BorrowedFd<'_> {
+        pub(crate) fn number(self) -> RawFd {
+            self.number
+        }
+
+        fn label(raw: usize) -> RawFd {
+            // Truncation on purpose: the value only names the handle.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+            let number = (raw & 0x7fff_ffff) as RawFd;
+            number
+        }
+    }
+
+    #[cfg(windows)]
+    impl<'a> From<std::os::windows::io::BorrowedHandle<'a>> for BorrowedFd<'a> {
+        fn from(handle: std::os::windows::io::BorrowedHandle<'a>) -> Self {
+            use std::os::windows::io::AsRawHandle;
+            Self {
+                number: Self::label(handle.as_raw_handle() as usize),
+                _life: PhantomData,
+            }
+        }
+    }
+
+    #[cfg(windows)]
+    impl<'a> From<std::os::windows::io::BorrowedSocket<'a>> for BorrowedFd<'a> {
+        fn from(socket: std::os::windows::io::BorrowedSocket<'a>) -> Self {
+            use std::os::windows::io::AsRawSocket;
+            // A SOCKET is a u64 on 64-bit Windows; only its low bits are kept.
+            #[allow(clippy::cast_possible_truncation)]
+            let raw = socket.as_raw_socket() as usize;
+            Self {
+                number: Self::label(raw),
+                _life: PhantomData,
+            }
+        }
     }
 }
 
@@ -174,4 +240,21 @@ pub(crate) fn validate_portable(policy: &Policy<'_>) -> Result<(), crate::Error>
         }
     }
     Ok(())
+}
+
+/// A descriptor for planner unit tests on any host: this test binary, open.
+#[cfg(test)]
+pub(crate) mod test_fd {
+    /// An open file to borrow a descriptor from.
+    pub(crate) fn held() -> std::fs::File {
+        std::fs::File::open(std::env::current_exe().unwrap()).unwrap()
+    }
+
+    /// Its descriptor, as the policy takes it.
+    pub(crate) fn of(file: &std::fs::File) -> super::BorrowedFd<'_> {
+        #[cfg(unix)]
+        return std::os::fd::AsFd::as_fd(file);
+        #[cfg(windows)]
+        return std::os::windows::io::AsHandle::as_handle(file).into();
+    }
 }

@@ -46,6 +46,20 @@ pub struct Report {
     pub inherited_fds: Vec<InheritedFd>,
     /// Every right or restriction the kernel does not enforce.
     pub gaps: Vec<Gap>,
+    /// OpenBSD: the unveiled paths and the pledge promises.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pledge: Option<PledgeReport>,
+}
+
+/// The unveil + pledge part of the [`Report`] (OpenBSD).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PledgeReport {
+    /// The pledge promises (`stdio`, `rpath`, ...).
+    pub promises: Vec<String>,
+    /// The execpromises, if children may be executed.
+    pub execpromises: Option<Vec<String>>,
+    /// Each unveiled path with its permissions (`/srv "rw"`).
+    pub unveiled: Vec<String>,
 }
 
 /// One held handle in the [`Report`].
@@ -196,6 +210,10 @@ impl fmt::Display for Report {
             "capabilities",
             self.capabilities_dropped.len()
         )?;
+        if let Some(p) = &self.pledge {
+            writeln!(f, "  {:<13} {}", "unveil", list(&p.unveiled))?;
+            writeln!(f, "  {:<13} {}", "pledge", list(&p.promises))?;
+        }
         for fd in &self.inherited_fds {
             writeln!(
                 f,

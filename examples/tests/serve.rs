@@ -1,4 +1,5 @@
 //! `serve`, run as a user would: spawned, talked to over loopback.
+#![cfg(unix)] // the fixtures are unix symlinks
 
 mod common;
 

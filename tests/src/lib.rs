@@ -43,6 +43,9 @@ pub mod book {
     #[doc = include_str!("../../book/src/async-and-servers.md")]
     pub mod async_and_servers {}
 
+    #[doc = include_str!("../../book/src/platforms.md")]
+    pub mod platforms {}
+
     /// The README's fifteen-line example, run from the workspace root.
     #[doc = include_str!("../../README.md")]
     pub mod readme {}

@@ -792,7 +792,8 @@ impl<R: RightSet> Dir<R> {
 
     /// Creates a symlink with arbitrary contents, which need not point beneath
     /// this directory (following it later is still confined). Needs `Lookup`
-    /// and `Symlink`. See [`cap_std::fs::Dir::symlink_contents`].
+    /// and `Symlink`. See [`cap_std::fs::Dir::symlink_contents`] (unix only).
+    #[cfg(unix)]
     pub fn symlink_contents(
         &self,
         original: impl AsRef<Path>,

@@ -177,6 +177,7 @@ impl<R: RightSet> File<R> {
 
     /// Sets the access and modification times. Needs `SetMeta`. See
     /// [`cap_fs_ext::FileExt`]-style `set_times` and [`std::fs::File::set_times`].
+    #[cfg(unix)]
     pub fn set_times(
         &self,
         atime: Option<SystemTimeSpec>,
@@ -216,12 +217,14 @@ impl<R: RightSet> File<R> {
     }
 
     /// Places an exclusive advisory lock, waiting for it. See [`std::fs::File::lock`].
+    #[cfg(unix)]
     pub fn lock(&self) -> io::Result<()> {
         rustix::fs::flock(&self.inner, rustix::fs::FlockOperation::LockExclusive)
             .map_err(io::Error::from)
     }
 
     /// Places a shared advisory lock, waiting for it. See [`std::fs::File::lock_shared`].
+    #[cfg(unix)]
     pub fn lock_shared(&self) -> io::Result<()> {
         rustix::fs::flock(&self.inner, rustix::fs::FlockOperation::LockShared)
             .map_err(io::Error::from)
@@ -229,6 +232,7 @@ impl<R: RightSet> File<R> {
 
     /// Tries to place an exclusive lock; `Ok(false)` if another holds one. See
     /// [`std::fs::File::try_lock`].
+    #[cfg(unix)]
     pub fn try_lock(&self) -> io::Result<bool> {
         try_flock(
             &self.inner,
@@ -238,6 +242,7 @@ impl<R: RightSet> File<R> {
 
     /// Tries to place a shared lock; `Ok(false)` if another holds an exclusive
     /// one. See [`std::fs::File::try_lock_shared`].
+    #[cfg(unix)]
     pub fn try_lock_shared(&self) -> io::Result<bool> {
         try_flock(
             &self.inner,
@@ -246,8 +251,84 @@ impl<R: RightSet> File<R> {
     }
 
     /// Releases this handle's lock. See [`std::fs::File::unlock`].
+    #[cfg(unix)]
     pub fn unlock(&self) -> io::Result<()> {
         rustix::fs::flock(&self.inner, rustix::fs::FlockOperation::Unlock).map_err(io::Error::from)
+    }
+
+    /// Sets the access and modification times. Needs `SetMeta`. See
+    /// [`std::fs::File::set_times`].
+    #[cfg(not(unix))]
+    pub fn set_times(
+        &self,
+        atime: Option<SystemTimeSpec>,
+        mtime: Option<SystemTimeSpec>,
+    ) -> io::Result<()>
+    where
+        R: HasSetMeta,
+    {
+        self.need(Rights::SET_META)?;
+        let at = |t: SystemTimeSpec| match t {
+            SystemTimeSpec::SymbolicNow => std::time::SystemTime::now(),
+            SystemTimeSpec::Absolute(t) => t.into_std(),
+        };
+        let mut times = std::fs::FileTimes::new();
+        if let Some(t) = atime {
+            times = times.set_accessed(at(t));
+        }
+        if let Some(t) = mtime {
+            times = times.set_modified(at(t));
+        }
+        self.std_view()
+            .set_times(times)
+            .map_err(self.err("set_times"))
+    }
+
+    /// The open file as a `std` file, borrowed (no descriptor is duplicated).
+    #[cfg(not(unix))]
+    fn std_view(&self) -> cap_std::io_lifetimes::views::FilelikeView<'_, std::fs::File> {
+        use cap_std::io_lifetimes::AsFilelike;
+        self.inner.as_filelike_view::<std::fs::File>()
+    }
+
+    /// Places an exclusive advisory lock, waiting for it. See [`std::fs::File::lock`].
+    #[cfg(not(unix))]
+    pub fn lock(&self) -> io::Result<()> {
+        self.std_view().lock()
+    }
+
+    /// Places a shared advisory lock, waiting for it. See [`std::fs::File::lock_shared`].
+    #[cfg(not(unix))]
+    pub fn lock_shared(&self) -> io::Result<()> {
+        self.std_view().lock_shared()
+    }
+
+    /// Tries to place an exclusive lock; `Ok(false)` if another holds one. See
+    /// [`std::fs::File::try_lock`].
+    #[cfg(not(unix))]
+    pub fn try_lock(&self) -> io::Result<bool> {
+        match self.std_view().try_lock() {
+            Ok(()) => Ok(true),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(false),
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        }
+    }
+
+    /// Tries to place a shared lock; `Ok(false)` if another holds an exclusive
+    /// one. See [`std::fs::File::try_lock_shared`].
+    #[cfg(not(unix))]
+    pub fn try_lock_shared(&self) -> io::Result<bool> {
+        match self.std_view().try_lock_shared() {
+            Ok(()) => Ok(true),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(false),
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        }
+    }
+
+    /// Releases this handle's lock. See [`std::fs::File::unlock`].
+    #[cfg(not(unix))]
+    pub fn unlock(&self) -> io::Result<()> {
+        self.std_view().unlock()
     }
 
     /// Another handle to the same open file, with the same rights. See
@@ -276,6 +357,7 @@ impl<R: RightSet> File<R> {
     }
 }
 
+#[cfg(unix)]
 fn try_flock(file: &cap_std::fs::File, op: rustix::fs::FlockOperation) -> io::Result<bool> {
     match rustix::fs::flock(file, op) {
         Ok(()) => Ok(true),

@@ -122,6 +122,7 @@ impl OpenOptions {
         path: &Path,
     ) -> io::Result<cap_std::fs::OpenOptions> {
         use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt};
+        #[cfg(unix)]
         use cap_std::fs::OpenOptionsExt;
         let mut o = cap_std::fs::OpenOptions::new();
         o.read(file_rights.contains(Rights::READ))
@@ -137,7 +138,10 @@ impl OpenOptions {
         if self.nonblock {
             o.custom_flags(libc_o_nonblock());
         }
+        // Unix permission bits; Windows has none to set (as with std's
+        // unix-only `OpenOptionsExt::mode`).
         let creates = self.create || self.create_new;
+        #[cfg(unix)]
         if creates && let Some(mode) = creation_mode(self.mode, 0o666, dir_rights, handle, path)? {
             o.mode(mode);
         }

@@ -5,7 +5,9 @@
 //! `benches/fs.rs`). So a file keeps its directory's shared path and the
 //! relative path inline when it is short, and joins them only when asked.
 
+#[cfg(unix)]
 use std::ffi::OsStr;
+#[cfg(unix)]
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,8 +16,36 @@ const INLINE: usize = 46;
 
 #[derive(Clone, Debug)]
 enum Rel {
-    Inline { len: u8, buf: [u8; INLINE] },
+    #[cfg_attr(not(unix), allow(dead_code))]
+    Inline {
+        len: u8,
+        buf: [u8; INLINE],
+    },
     Heap(Box<Path>),
+}
+
+impl Rel {
+    #[cfg(unix)]
+    fn of(rel: &Path) -> Self {
+        let bytes = rel.as_os_str().as_bytes();
+        if bytes.len() <= INLINE {
+            let mut buf = [0; INLINE];
+            buf[..bytes.len()].copy_from_slice(bytes);
+            #[allow(clippy::cast_possible_truncation)] // INLINE < 256
+            Rel::Inline {
+                len: bytes.len() as u8,
+                buf,
+            }
+        } else {
+            Rel::Heap(rel.into())
+        }
+    }
+
+    /// Only unix turns bytes back into an `OsStr` without `unsafe`.
+    #[cfg(not(unix))]
+    fn of(rel: &Path) -> Self {
+        Rel::Heap(rel.into())
+    }
 }
 
 /// A directory's path and a path relative to it.
@@ -28,27 +58,18 @@ pub(crate) struct Origin {
 impl Origin {
     /// `rel` beneath `parent`; `rel` may be `.` or empty for the dir itself.
     pub(crate) fn new(parent: &Arc<Path>, rel: &Path) -> Self {
-        let bytes = rel.as_os_str().as_bytes();
-        let rel = if bytes.len() <= INLINE {
-            let mut buf = [0; INLINE];
-            buf[..bytes.len()].copy_from_slice(bytes);
-            #[allow(clippy::cast_possible_truncation)] // INLINE < 256
-            Rel::Inline {
-                len: bytes.len() as u8,
-                buf,
-            }
-        } else {
-            Rel::Heap(rel.into())
-        };
         Self {
             parent: parent.clone(),
-            rel,
+            rel: Rel::of(rel),
         }
     }
 
     fn rel(&self) -> &Path {
         match &self.rel {
+            #[cfg(unix)]
             Rel::Inline { len, buf } => Path::new(OsStr::from_bytes(&buf[..usize::from(*len)])),
+            #[cfg(not(unix))]
+            Rel::Inline { .. } => unreachable!("inline only on unix"),
             Rel::Heap(p) => p,
         }
     }

@@ -172,8 +172,8 @@ impl<R: RightSet> Dir<R> {
     where
         R: HasLookup + HasCreate + HasWrite,
     {
-        self.need(Rights::LOOKUP | Rights::CREATE | Rights::WRITE)?;
         use cap_std::fs::OpenOptionsExt as _;
+        self.need(Rights::LOOKUP | Rights::CREATE | Rights::WRITE)?;
         let mut options = cap_std::fs::OpenOptions::new();
         options.read(true).write(true).create_new(true).mode(0o600);
         for _ in 0..64 {

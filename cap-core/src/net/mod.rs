@@ -61,6 +61,7 @@ pub use ipnet::IpNet;
 pub use std::net::{Shutdown, SocketAddr};
 pub use tcp::{Incoming, TcpListener, TcpStream};
 pub use udp::UdpSocket;
+#[cfg(unix)]
 pub use unix::{UnixDatagram, UnixListener, UnixSocketAddr, UnixStream};
 
 use crate::rights::Rights;
@@ -157,6 +158,7 @@ macro_rules! socket_options {
 mod grant;
 mod tcp;
 mod udp;
+#[cfg(unix)]
 mod unix;
 
 /// The boilerplate shared by every socket handle: the struct, its formatting,
@@ -270,7 +272,10 @@ macro_rules! socket_handle {
             /// The result is not limited by this handle's rights.
             pub fn into_std(self, ambient: $crate::AmbientAuthority) -> $std {
                 let _ = ambient;
-                <$std>::from(::std::os::fd::OwnedFd::from(self.inner))
+                #[cfg(unix)]
+                return <$std>::from(::std::os::fd::OwnedFd::from(self.inner));
+                #[cfg(windows)]
+                return <$std>::from(::std::os::windows::io::OwnedSocket::from(self.inner));
             }
 
             /// Wraps a `std` socket with the rights `R` (of which only those
@@ -283,14 +288,21 @@ macro_rules! socket_handle {
             pub fn from_std(std: $std, ambient: $crate::AmbientAuthority) -> Self {
                 let _ = ambient;
                 let label = ::std::sync::Arc::from($labeler(&std));
-                Self::from_parts(<$inner>::from(::std::os::fd::OwnedFd::from(std)), R::RIGHTS, label)
+                #[cfg(unix)]
+                let owned = ::std::os::fd::OwnedFd::from(std);
+                #[cfg(windows)]
+                let owned = ::std::os::windows::io::OwnedSocket::from(std);
+                Self::from_parts(<$inner>::from(owned), R::RIGHTS, label)
             }
         }
 
         impl<R: $crate::rights::RightSet> $crate::sandbox::Grant for $name<R> {
             fn grant<'a>(&'a self, policy: &mut $crate::sandbox::Policy<'a>) {
-                use ::std::os::fd::AsFd as _;
-                policy.socket(self.inner.as_fd(), ::cap_runtime::SocketKind::$kind, self.rights, &self.label);
+                #[cfg(unix)]
+                let fd = ::std::os::fd::AsFd::as_fd(&self.inner);
+                #[cfg(windows)]
+                let fd = ::std::os::windows::io::AsSocket::as_socket(&self.inner).into();
+                policy.socket(fd, ::cap_runtime::SocketKind::$kind, self.rights, &self.label);
             }
         }
 

@@ -264,6 +264,7 @@ macro_rules! stream_io {
         }
     };
 }
+#[cfg_attr(not(unix), allow(unused_imports))] // the unix stream uses it too
 pub(crate) use stream_io;
 
 stream_io!(TcpStream);

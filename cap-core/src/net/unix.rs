@@ -5,17 +5,29 @@
 //! resolves every path. `cap-std` does not implement these operations yet; we
 //! do it without `unsafe`: the parent directory is opened through `cap-std`
 //! (so it cannot lie outside the handle), the last component must be a plain
-//! name, and the socket call goes through `/proc/self/fd/N/name`. To connect,
-//! the socket file itself is first opened with `O_PATH | O_NOFOLLOW` beneath
-//! that parent and checked to be a socket, so a symlink in its place cannot
-//! lead outside.
+//! name, and the socket call resolves that name from the parent's descriptor,
+//! with what each OS offers:
+//!
+//! - Linux: the socket call goes through `/proc/self/fd/N/name`. To connect,
+//!   the socket file itself is first opened with `O_PATH | O_NOFOLLOW`
+//!   beneath that parent and checked to be a socket, so a symlink in its
+//!   place cannot lead outside.
+//! - FreeBSD: `bindat(2)` and `connectat(2)` on the parent's descriptor
+//!   (which also work in capability mode). Before connecting, the name is
+//!   checked with `fstatat(AT_SYMLINK_NOFOLLOW)` to be a socket; a symlink
+//!   swapped in between the check and the call is followed (outside
+//!   capability mode, where `connectat` is not confined beneath the
+//!   descriptor). Sending to a path (`send_to_unix_datagram`) has no
+//!   `sendtoat`: it returns [`io::ErrorKind::Unsupported`].
+//! - Every other unix (macOS, OpenBSD, ...): no way to name a socket relative
+//!   to a descriptor without `unsafe` process-wide `chdir`, so each method
+//!   returns [`io::ErrorKind::Unsupported`] naming the OS.
 
 use std::ffi::OsStr;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::net as std_unix;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 use std::sync::Arc;
 
 use cap_std::os::unix::net as cap_unix;
@@ -241,16 +253,6 @@ fn split(path: &Path) -> io::Result<(&Path, &OsStr)> {
     Ok((path.parent().unwrap_or(Path::new("")), name))
 }
 
-/// The name of `name` in the directory `fd` through `/proc/self/fd`, so the
-/// kernel resolves it from the descriptor, not from a global path.
-fn via_proc(fd: &impl AsFd, name: Option<&OsStr>) -> PathBuf {
-    let mut p = PathBuf::from(format!("/proc/self/fd/{}", fd.as_fd().as_raw_fd()));
-    if let Some(name) = name {
-        p.push(name);
-    }
-    p
-}
-
 impl<R: RightSet> Dir<R> {
     fn unix_parent<'a>(&'a self, path: &'a Path) -> io::Result<(Parent<'a>, &'a OsStr)> {
         let (parent, name) = split(path)?;
@@ -283,27 +285,6 @@ impl<R: RightSet> Dir<R> {
         Arc::from(self.origin().join(path).display().to_string())
     }
 
-    /// The socket file at `path`, opened `O_PATH | O_NOFOLLOW` beneath its
-    /// parent and checked to be a socket: what `connect` is pointed at.
-    fn unix_target(&self, path: &Path) -> io::Result<std::os::fd::OwnedFd> {
-        use rustix::fs::{FileType, Mode, OFlags};
-        let (parent, name) = self.unix_parent(path)?;
-        let fd = rustix::fs::openat(
-            parent.get(),
-            name,
-            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::empty(),
-        )?;
-        let kind = FileType::from_raw_mode(rustix::fs::fstat(&fd)?.st_mode);
-        if kind != FileType::Socket {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("it is not a socket (it is a {kind:?})"),
-            ));
-        }
-        Ok(fd)
-    }
-
     /// Binds a unix-domain listener at `path` beneath this directory (which
     /// creates the socket file there). Needs `Lookup` and `Create`. The
     /// listener gets every listener right ([`Listener`]). Corresponds to
@@ -316,9 +297,9 @@ impl<R: RightSet> Dir<R> {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::CREATE)?;
         let err = self.unix_err("bind unix listener", path);
-        let bound = self.unix_parent(path).and_then(|(parent, name)| {
-            std_unix::UnixListener::bind(via_proc(parent.get(), Some(name)))
-        });
+        let bound = self
+            .unix_parent(path)
+            .and_then(|(parent, name)| beneath::bind_listener(parent.get(), name));
         let l = bound.map_err(err)?;
         Ok(UnixListener::from_parts(
             cap_unix::UnixListener::from_std(l),
@@ -340,8 +321,8 @@ impl<R: RightSet> Dir<R> {
         self.need(Rights::LOOKUP | Rights::WRITE)?;
         let err = self.unix_err("connect unix stream", path);
         let s = self
-            .unix_target(path)
-            .and_then(|fd| std_unix::UnixStream::connect(via_proc(&fd, None)))
+            .unix_parent(path)
+            .and_then(|(parent, name)| beneath::connect_stream(parent.get(), name))
             .map_err(err)?;
         Ok(UnixStream::from_parts(
             cap_unix::UnixStream::from_std(s),
@@ -361,9 +342,9 @@ impl<R: RightSet> Dir<R> {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::CREATE)?;
         let err = self.unix_err("bind unix datagram socket", path);
-        let bound = self.unix_parent(path).and_then(|(parent, name)| {
-            std_unix::UnixDatagram::bind(via_proc(parent.get(), Some(name)))
-        });
+        let bound = self
+            .unix_parent(path)
+            .and_then(|(parent, name)| beneath::bind_datagram(parent.get(), name));
         let s = bound.map_err(err)?;
         Ok(UnixDatagram::from_parts(
             cap_unix::UnixDatagram::from_std(s),
@@ -384,12 +365,8 @@ impl<R: RightSet> Dir<R> {
         self.need(Rights::LOOKUP | Rights::WRITE)?;
         let err = self.unix_err("connect unix datagram socket", path);
         let s = self
-            .unix_target(path)
-            .and_then(|fd| {
-                let s = std_unix::UnixDatagram::unbound()?;
-                s.connect(via_proc(&fd, None))?;
-                Ok(s)
-            })
+            .unix_parent(path)
+            .and_then(|(parent, name)| beneath::connect_datagram(parent.get(), name))
             .map_err(err)?;
         Ok(UnixDatagram::from_parts(
             cap_unix::UnixDatagram::from_std(s),
@@ -415,16 +392,238 @@ impl<R: RightSet> Dir<R> {
         self.need(Rights::LOOKUP | Rights::WRITE)?;
         socket.need(Rights::SEND)?;
         let err = self.unix_err("send to unix datagram socket", path);
-        self.unix_target(path)
-            .and_then(|fd| {
-                let to = rustix::net::SocketAddrUnix::new(via_proc(&fd, None))?;
-                Ok(rustix::net::sendto(
-                    socket.inner.as_fd(),
-                    buf,
-                    rustix::net::SendFlags::empty(),
-                    &to,
-                )?)
-            })
+        self.unix_parent(path)
+            .and_then(|(parent, name)| beneath::send_to(parent.get(), name, &socket.inner, buf))
             .map_err(err)
+    }
+}
+
+/// Linux: the name is reached through `/proc/self/fd`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod beneath {
+    use std::ffi::OsStr;
+    use std::io;
+    use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+    use std::os::unix::net as std_unix;
+    use std::path::PathBuf;
+
+    /// The name of `name` in the directory `fd` through `/proc/self/fd`, so
+    /// the kernel resolves it from the descriptor, not from a global path.
+    fn via_proc(fd: &impl AsFd, name: Option<&OsStr>) -> PathBuf {
+        let mut p = PathBuf::from(format!("/proc/self/fd/{}", fd.as_fd().as_raw_fd()));
+        if let Some(name) = name {
+            p.push(name);
+        }
+        p
+    }
+
+    /// The socket file `name`, opened `O_PATH | O_NOFOLLOW` beneath `parent`
+    /// and checked to be a socket: what `connect` is pointed at.
+    fn target(parent: &cap_std::fs::Dir, name: &OsStr) -> io::Result<OwnedFd> {
+        use rustix::fs::{FileType, Mode, OFlags};
+        let fd = rustix::fs::openat(
+            parent,
+            name,
+            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        let kind = FileType::from_raw_mode(rustix::fs::fstat(&fd)?.st_mode);
+        if kind != FileType::Socket {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("it is not a socket (it is a {kind:?})"),
+            ));
+        }
+        Ok(fd)
+    }
+
+    pub(super) fn bind_listener(
+        parent: &cap_std::fs::Dir,
+        name: &OsStr,
+    ) -> io::Result<std_unix::UnixListener> {
+        std_unix::UnixListener::bind(via_proc(parent, Some(name)))
+    }
+
+    pub(super) fn bind_datagram(
+        parent: &cap_std::fs::Dir,
+        name: &OsStr,
+    ) -> io::Result<std_unix::UnixDatagram> {
+        std_unix::UnixDatagram::bind(via_proc(parent, Some(name)))
+    }
+
+    pub(super) fn connect_stream(
+        parent: &cap_std::fs::Dir,
+        name: &OsStr,
+    ) -> io::Result<std_unix::UnixStream> {
+        let fd = target(parent, name)?;
+        std_unix::UnixStream::connect(via_proc(&fd, None))
+    }
+
+    pub(super) fn connect_datagram(
+        parent: &cap_std::fs::Dir,
+        name: &OsStr,
+    ) -> io::Result<std_unix::UnixDatagram> {
+        let fd = target(parent, name)?;
+        let s = std_unix::UnixDatagram::unbound()?;
+        s.connect(via_proc(&fd, None))?;
+        Ok(s)
+    }
+
+    pub(super) fn send_to(
+        parent: &cap_std::fs::Dir,
+        name: &OsStr,
+        socket: &impl AsFd,
+        buf: &[u8],
+    ) -> io::Result<usize> {
+        let fd = target(parent, name)?;
+        let to = rustix::net::SocketAddrUnix::new(via_proc(&fd, None))?;
+        Ok(rustix::net::sendto(
+            socket.as_fd(),
+            buf,
+            rustix::net::SendFlags::empty(),
+            &to,
+        )?)
+    }
+}
+
+/// FreeBSD: `bindat(2)` and `connectat(2)` on the parent's descriptor.
+#[cfg(target_os = "freebsd")]
+mod beneath {
+    use std::ffi::OsStr;
+    use std::io;
+    use std::os::fd::{AsFd, OwnedFd};
+    use std::os::unix::net as std_unix;
+
+    use rustix::net::{AddressFamily, SocketFlags, SocketType};
+
+    fn socket(kind: SocketType) -> io::Result<OwnedFd> {
+        Ok(rustix::net::socket_with(
+            AddressFamily::UNIX,
+            kind,
+            SocketFlags::CLOEXEC,
+            None,
+        )?)
+    }
+
+    /// Checks that `name` beneath `parent` is a socket, not following a
+    /// symlink in its place.
+    fn check_target(parent: &cap_std::fs::Dir, name: &OsStr) -> io::Result<()> {
+        use rustix::fs::{AtFlags, FileType};
+        let st = rustix::fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW)?;
+        let kind = FileType::from_raw_mode(st.st_mode);
+        if kind != FileType::Socket {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("it is not a socket (it is a {kind:?})"),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(super) fn bind_listener(
+        parent: &cap_std::fs::Dir,
+        name: &OsStr,
+    ) -> io::Result<std_unix::UnixListener> {
+        let s = socket(SocketType::STREAM)?;
+        cap_runtime::freebsd::bind_unix_at(parent.as_fd(), s.as_fd(), name)?;
+        rustix::net::listen(&s, 128)?;
+        Ok(std_unix::UnixListener::from(s))
+    }
+
+    pub(super) fn bind_datagram(
+        parent: &cap_std::fs::Dir,
+        name: &OsStr,
+    ) -> io::Result<std_unix::UnixDatagram> {
+        let s = socket(SocketType::DGRAM)?;
+        cap_runtime::freebsd::bind_unix_at(parent.as_fd(), s.as_fd(), name)?;
+        Ok(std_unix::UnixDatagram::from(s))
+    }
+
+    pub(super) fn connect_stream(
+        parent: &cap_std::fs::Dir,
+        name: &OsStr,
+    ) -> io::Result<std_unix::UnixStream> {
+        check_target(parent, name)?;
+        let s = socket(SocketType::STREAM)?;
+        cap_runtime::freebsd::connect_unix_at(parent.as_fd(), s.as_fd(), name)?;
+        Ok(std_unix::UnixStream::from(s))
+    }
+
+    pub(super) fn connect_datagram(
+        parent: &cap_std::fs::Dir,
+        name: &OsStr,
+    ) -> io::Result<std_unix::UnixDatagram> {
+        check_target(parent, name)?;
+        let s = socket(SocketType::DGRAM)?;
+        cap_runtime::freebsd::connect_unix_at(parent.as_fd(), s.as_fd(), name)?;
+        Ok(std_unix::UnixDatagram::from(s))
+    }
+
+    pub(super) fn send_to(
+        _parent: &cap_std::fs::Dir,
+        _name: &OsStr,
+        _socket: &impl AsFd,
+        _buf: &[u8],
+    ) -> io::Result<usize> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "FreeBSD has no sendtoat: connect a datagram socket with Dir::connect_unix_datagram and send on it",
+        ))
+    }
+}
+
+/// Every other unix: no descriptor-relative way to name a socket.
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+mod beneath {
+    use std::ffi::OsStr;
+    use std::io;
+    use std::os::fd::AsFd;
+    use std::os::unix::net as std_unix;
+
+    fn unsupported<T>() -> io::Result<T> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!(
+                "unix sockets beneath a directory handle need /proc/self/fd (Linux) or bindat/connectat (FreeBSD); {} offers neither",
+                std::env::consts::OS
+            ),
+        ))
+    }
+
+    pub(super) fn bind_listener(
+        _parent: &cap_std::fs::Dir,
+        _name: &OsStr,
+    ) -> io::Result<std_unix::UnixListener> {
+        unsupported()
+    }
+
+    pub(super) fn bind_datagram(
+        _parent: &cap_std::fs::Dir,
+        _name: &OsStr,
+    ) -> io::Result<std_unix::UnixDatagram> {
+        unsupported()
+    }
+
+    pub(super) fn connect_stream(
+        _parent: &cap_std::fs::Dir,
+        _name: &OsStr,
+    ) -> io::Result<std_unix::UnixStream> {
+        unsupported()
+    }
+
+    pub(super) fn connect_datagram(
+        _parent: &cap_std::fs::Dir,
+        _name: &OsStr,
+    ) -> io::Result<std_unix::UnixDatagram> {
+        unsupported()
+    }
+
+    pub(super) fn send_to(
+        _parent: &cap_std::fs::Dir,
+        _name: &OsStr,
+        _socket: &impl AsFd,
+        _buf: &[u8],
+    ) -> io::Result<usize> {
+        unsupported()
     }
 }

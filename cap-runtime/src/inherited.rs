@@ -1,0 +1,101 @@
+//! What becomes of undeclared descriptors, decided without the kernel: the
+//! part of the inherited-descriptor handling the BSD planners share.
+
+use crate::policy::RawFd;
+use crate::report::{FdAction, InheritedFd};
+use crate::{Error, InheritedFds};
+
+/// An open descriptor above stdio that no policy entry declares, as a
+/// backend's facts record it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Undeclared {
+    /// The descriptor.
+    pub fd: RawFd,
+    /// What it points to, for the report (a path, or its file type).
+    pub target: String,
+    /// `(st_dev, st_ino)` of its file, when `fstat` worked.
+    pub id: Option<(u64, u64)>,
+}
+
+/// The action for each undeclared descriptor under `choice`, or the refusal
+/// ([`Error::InheritedFds`]) when the choice is [`InheritedFds::Refuse`] and
+/// there are any, or the snapshot's own error.
+pub fn decide(
+    undeclared: &[Undeclared],
+    choice: &InheritedFds,
+) -> Result<Vec<(RawFd, String, FdAction)>, Error> {
+    if let InheritedFds::CloseInherited(snapshot) = choice
+        && let Some(errno) = snapshot.error()
+    {
+        return Err(Error::Kernel {
+            step: "snapshot of open descriptors",
+            errno,
+            applied: Vec::new(),
+        });
+    }
+    if *choice == InheritedFds::Refuse && !undeclared.is_empty() {
+        return Err(Error::InheritedFds {
+            fds: undeclared
+                .iter()
+                .map(|u| InheritedFd {
+                    fd: u.fd,
+                    target: u.target.clone(),
+                    action: FdAction::Refused,
+                })
+                .collect(),
+        });
+    }
+    Ok(undeclared
+        .iter()
+        .map(|u| {
+            let action = match choice {
+                InheritedFds::Close => FdAction::Closed,
+                // Open at the snapshot and still the same file: inherited.
+                InheritedFds::CloseInherited(snapshot) => match u.id {
+                    Some((dev, ino)) if snapshot.contains(u.fd, dev, ino) => FdAction::Closed,
+                    _ => FdAction::Kept,
+                },
+                InheritedFds::Keep | InheritedFds::Refuse => FdAction::Kept,
+            };
+            (u.fd, u.target.clone(), action)
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(fd: RawFd) -> Undeclared {
+        Undeclared {
+            fd,
+            target: format!("file {fd}"),
+            id: Some((1, 100 + u64::try_from(fd).unwrap())),
+        }
+    }
+
+    #[test]
+    fn refuse_lists_every_descriptor_and_passes_when_none() {
+        let err = decide(&[one(5), one(7)], &InheritedFds::Refuse).unwrap_err();
+        let Error::InheritedFds { fds } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(fds.iter().map(|f| f.fd).collect::<Vec<_>>(), [5, 7]);
+        assert!(decide(&[], &InheritedFds::Refuse).unwrap().is_empty());
+    }
+
+    #[test]
+    fn close_keep_and_close_inherited() {
+        let all = [one(5), one(7)];
+        let closed = decide(&all, &InheritedFds::Close).unwrap();
+        assert!(closed.iter().all(|(_, _, a)| *a == FdAction::Closed));
+        let kept = decide(&all, &InheritedFds::Keep).unwrap();
+        assert!(kept.iter().all(|(_, _, a)| *a == FdAction::Kept));
+        // 5 was open at the snapshot as the same file: inherited, closed.
+        // 7 was another file then (its number reused): kept.
+        let snapshot = crate::FdSnapshot::from_fds(vec![(5, 1, 105), (7, 1, 999)]);
+        let inherited = decide(&all, &InheritedFds::CloseInherited(snapshot)).unwrap();
+        assert_eq!(inherited[0].2, FdAction::Closed);
+        assert_eq!(inherited[1].2, FdAction::Kept);
+    }
+}
