@@ -11,6 +11,8 @@
 //! - `pass`: sending a directory handle over a unix socket and receiving it
 //!   (SCM_RIGHTS with its kind and rights), against a plain one-byte send and
 //!   receive on the same kind of socket (reported, no budget).
+#![cfg_attr(not(target_os = "linux"), no_main)]
+#![cfg(target_os = "linux")]
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream as StdUnixStream;

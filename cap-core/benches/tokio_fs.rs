@@ -7,6 +7,8 @@
 //! runs `std::fs`'s), so the difference left is cap-std's `openat2` beneath
 //! the handle against `open` by path. Run with
 //! `cargo bench -p cap-core --features tokio --bench tokio_fs`.
+#![cfg_attr(not(unix), no_main)]
+#![cfg(unix)]
 #![allow(clippy::wildcard_imports)] // each bench group uses the shared fixture
 
 use std::hint::black_box;

@@ -14,10 +14,11 @@ pub use cap_cheri as cheri;
 pub mod fs;
 pub mod net;
 pub mod preopen;
+#[cfg(unix)]
 pub mod process;
 pub mod rights;
 pub mod sandbox;
-#[cfg(feature = "tokio")]
+#[cfg(all(feature = "tokio", unix))]
 pub mod tokio;
 
 pub use ambient::{AmbientAuthority, ambient_authority};

@@ -3,6 +3,7 @@
 //! ...` it is the child, with `parent CASE` a fresh parent that locks itself
 //! first; without arguments it runs every test (harness = false, so each
 //! test's processes are its own).
+#![cfg_attr(not(target_os = "linux"), no_main)]
 #![cfg(target_os = "linux")]
 
 use std::collections::BTreeSet;

@@ -1,5 +1,6 @@
 //! `cap_core::tokio`: the async handles keep the rights of the sync handles
 //! they come from, refuse what those refuse, and stream.
+#![cfg(unix)]
 
 use std::io;
 

@@ -18,7 +18,8 @@
 //!
 //! Every server gets the same document root: the bundled site plus a 4 KiB
 //! and a 1 MiB file; the small-file figure is `GET /small.txt`.
-
+#![cfg_attr(not(unix), no_main)]
+#![cfg(unix)]
 #![allow(clippy::cast_precision_loss)] // request counts far below 2^52
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -14,5 +14,8 @@
 //! without the sandbox.
 
 pub mod http;
+// The servers run on cap-core's async handles, which are unix-only for now.
+#[cfg(unix)]
 pub mod serve;
+#[cfg(unix)]
 pub mod upload;

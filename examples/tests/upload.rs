@@ -1,6 +1,7 @@
 //! `upload`, run as a user would: uploads land in the write-only inbox,
 //! listings come from the read-only shelf, and neither handle does the
 //! other's job.
+#![cfg(unix)]
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};

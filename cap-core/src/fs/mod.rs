@@ -22,6 +22,10 @@ mod origin;
 mod read_dir;
 mod temp;
 
+/// `dev()`, `ino()`, `nlink()` of a [`Metadata`] where std has no unix
+/// extension trait (cap-fs-ext's portable one).
+#[cfg(not(unix))]
+pub use cap_fs_ext::MetadataExt;
 pub use cap_fs_ext::{AccessType, SystemTimeSpec};
 pub use cap_std::fs::{FileType, Metadata, Permissions};
 /// `mode()` and friends on [`Permissions`] and [`Metadata`], re-exported so
@@ -41,6 +45,7 @@ pub use temp::{TempDir, TempFile};
 
 /// The origin of a file handle received from another process (its label),
 /// for `cap_core::process`.
+#[cfg(unix)]
 pub(crate) fn origin_for_passing(label: &str) -> origin::Origin {
     let parent: std::sync::Arc<std::path::Path> = std::sync::Arc::from(std::path::Path::new(label));
     origin::Origin::new(&parent, std::path::Path::new(""))

@@ -3,6 +3,7 @@
 use std::io;
 use std::path::Path;
 
+#[cfg(unix)]
 use super::dir_builder::creation_mode;
 use crate::rights::Rights;
 
@@ -140,11 +141,14 @@ impl OpenOptions {
         }
         // Unix permission bits; Windows has none to set (as with std's
         // unix-only `OpenOptionsExt::mode`).
-        let creates = self.create || self.create_new;
         #[cfg(unix)]
-        if creates && let Some(mode) = creation_mode(self.mode, 0o666, dir_rights, handle, path)? {
+        if (self.create || self.create_new)
+            && let Some(mode) = creation_mode(self.mode, 0o666, dir_rights, handle, path)?
+        {
             o.mode(mode);
         }
+        #[cfg(not(unix))]
+        let _ = (dir_rights, handle, path);
         Ok(o)
     }
 }

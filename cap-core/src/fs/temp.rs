@@ -172,10 +172,11 @@ impl<R: RightSet> Dir<R> {
     where
         R: HasLookup + HasCreate + HasWrite,
     {
-        use cap_std::fs::OpenOptionsExt as _;
         self.need(Rights::LOOKUP | Rights::CREATE | Rights::WRITE)?;
         let mut options = cap_std::fs::OpenOptions::new();
-        options.read(true).write(true).create_new(true).mode(0o600);
+        options.read(true).write(true).create_new(true);
+        #[cfg(unix)]
+        cap_std::fs::OpenOptionsExt::mode(&mut options, 0o600);
         for _ in 0..64 {
             let name = PathBuf::from(random_name());
             match self.as_cap_std().open_with(&name, &options) {
@@ -212,7 +213,9 @@ impl<R: RightSet> Dir<R> {
         let parent = self.as_cap_std().try_clone()?;
         // Private to this process's user whatever the umask (and never the
         // group/other-writable modes that need SetMeta).
+        #[cfg_attr(not(unix), allow(unused_mut))]
         let mut builder = cap_std::fs::DirBuilder::new();
+        #[cfg(unix)]
         cap_std::fs::DirBuilderExt::mode(&mut builder, 0o700);
         for _ in 0..64 {
             let name = PathBuf::from(random_name());
@@ -279,6 +282,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn dynamic_handles_are_checked_at_run_time() {
         use std::os::unix::fs::PermissionsExt;
         let tmp = tempfile::tempdir().unwrap();

@@ -199,11 +199,13 @@ macro_rules! socket_handle {
             }
 
             /// The descriptor, for `cap_core::process` (handle tables, passing).
+            #[cfg(unix)]
             pub(crate) fn fd(&self) -> ::std::os::fd::BorrowedFd<'_> {
                 ::std::os::fd::AsFd::as_fd(&self.inner)
             }
 
             /// A handle around a descriptor received or inherited, for `cap_core::process`.
+            #[cfg(unix)]
             pub(crate) fn from_owned_fd(fd: ::std::os::fd::OwnedFd, rights: $crate::rights::Rights, label: &str) -> Self {
                 Self::from_parts(<$inner>::from(fd), rights, ::std::sync::Arc::from(label))
             }

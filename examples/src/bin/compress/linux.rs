@@ -24,7 +24,7 @@ use cap_core::process::Program;
 use cap_core::rights;
 use cap_core::sandbox::{InheritedFds, Sandbox};
 
-fn main() -> ExitCode {
+pub(crate) fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     let report = args.iter().any(|a| a == "--report");
     let args: Vec<&OsString> = args.iter().filter(|a| *a != "--report").collect();

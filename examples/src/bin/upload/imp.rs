@@ -20,7 +20,11 @@ use cap_core::rights::{ReadOnly, WriteOnly};
     http = listen(arg = "--addr", default = "127.0.0.1:8081"),
     report,
 )]
-fn main(inbox: Dir<WriteOnly>, shelf: Dir<ReadOnly>, http: TcpListener) -> io::Result<()> {
+pub(crate) fn main(
+    inbox: Dir<WriteOnly>,
+    shelf: Dir<ReadOnly>,
+    http: TcpListener,
+) -> io::Result<()> {
     println!(
         "storing into {} and listing {} on http://{}/",
         inbox.origin().display(),

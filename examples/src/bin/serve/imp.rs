@@ -31,7 +31,7 @@ use cap_core::net::TcpListener;
     http = listen(arg = "--addr", default = "127.0.0.1:8080"),
     report,
 )]
-fn main(site: Dir<Site>, http: TcpListener) -> io::Result<()> {
+pub(crate) fn main(site: Dir<Site>, http: TcpListener) -> io::Result<()> {
     println!(
         "serving {} on http://{}/",
         site.origin().display(),

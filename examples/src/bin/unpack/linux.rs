@@ -54,7 +54,7 @@ enum Entry {
     Broken(String),
 }
 
-fn main() -> ExitCode {
+pub(crate) fn main() -> ExitCode {
     if std::env::args_os().nth(1).is_some_and(|a| a == PARSER) {
         return parser();
     }
