@@ -75,13 +75,22 @@ pub trait Preopen: Grant + Sized {
     /// resource.
     fn preopen(ambient: AmbientAuthority) -> Result<Self, PreopenError>;
 
+    /// Whether [`Preopen::preopen`] reads the command line itself. If it may
+    /// (the default for a hand-written impl), `#[sandboxed]` leaves flags it
+    /// does not know to it and refuses positional declarations, whose
+    /// numbering the unknown flags' values could shift. An impl that reads
+    /// no argument says `const READS_COMMAND_LINE: bool = false;`.
+    const READS_COMMAND_LINE: bool = true;
+
     /// Adds this set's command-line declarations to the program's one
     /// parser (`#[derive(Preopen)]` writes it). The default, for a
     /// hand-written impl, says that it reads the command line itself, so
     /// `#[sandboxed]` leaves flags it does not know to it.
     #[doc(hidden)]
     fn __ambit_declare(command_line: &mut crate::__private::CommandLine) {
-        command_line.external(std::any::type_name::<Self>());
+        if Self::READS_COMMAND_LINE {
+            command_line.external(std::any::type_name::<Self>());
+        }
     }
 
     /// Opens the set from the program's parsed command line (`#[derive(Preopen)]`

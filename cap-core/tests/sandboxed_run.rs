@@ -133,6 +133,8 @@ fn network(
 struct UnixGrant(Net);
 
 impl cap_core::Preopen for UnixGrant {
+    const READS_COMMAND_LINE: bool = false;
+
     fn preopen(ambient: cap_core::AmbientAuthority) -> Result<Self, cap_core::PreopenError> {
         Ok(Self(Net::builder(ambient).unix().build()))
     }

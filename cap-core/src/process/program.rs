@@ -145,6 +145,8 @@ fn interpreter(exe: &File<ExecRights>) -> io::Result<Option<PathBuf>> {
 pub struct CurrentExe(pub Program);
 
 impl Preopen for CurrentExe {
+    const READS_COMMAND_LINE: bool = false;
+
     fn preopen(ambient: AmbientAuthority) -> Result<Self, PreopenError> {
         Program::open_ambient("/proc/self/exe", ambient)
             .map(CurrentExe)

@@ -114,6 +114,8 @@ struct Parser {
 }
 
 impl Preopen for Parser {
+    const READS_COMMAND_LINE: bool = false;
+
     fn preopen(ambient: cap_core::AmbientAuthority) -> Result<Self, PreopenError> {
         let fail = |e: io::Error| PreopenError::new("parser", "the archive parser child", e);
         let me = CurrentExe::preopen(ambient)?;
