@@ -76,12 +76,9 @@ impl Facts {
         // One read of /proc/self/status: threads, and the capability sets
         // (rather than a prctl per capability and a capget).
         let status = fds::status();
-        let (bounding, setpcap) = status.map_or((Vec::new(), false), |s| {
-            (
-                (0..64).filter(|cap| s.cap_bnd & (1 << cap) != 0).collect(),
-                s.cap_eff & (1 << caps::CAP_SETPCAP) != 0,
-            )
-        });
+        let (bounding, setpcap) = status
+            .as_ref()
+            .map_or((Vec::new(), false), |s| (s.bounding(), s.setpcap()));
         Self {
             landlock_abi: sys::landlock_abi(),
             seccomp_available: seccomp_available(),

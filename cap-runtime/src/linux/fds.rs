@@ -85,6 +85,21 @@ pub struct ProcStatus {
     pub seccomp_filters: usize,
 }
 
+impl ProcStatus {
+    /// The capabilities in the bounding set, by number.
+    pub fn bounding(&self) -> Vec<u32> {
+        (0..64)
+            .filter(|cap| self.cap_bnd & (1 << cap) != 0)
+            .collect()
+    }
+
+    /// Whether `CAP_SETPCAP` is effective (needed to drop the bounding set
+    /// and set securebits).
+    pub fn setpcap(&self) -> bool {
+        self.cap_eff & (1 << super::caps::CAP_SETPCAP) != 0
+    }
+}
+
 /// Reads `/proc/self/status` once, into a buffer on the stack (the file is
 /// about 1.5 KiB; one `read` gets it all), for the thread count, the
 /// effective and bounding capability sets and the seccomp filter count. The

@@ -543,12 +543,9 @@ impl ChildSandbox {
         // The child starts as a copy of this thread: its capabilities and
         // stacked filters are ours (one read of /proc/self/status).
         let status = super::fds::status();
-        let (bounding, setpcap) = status.map_or((Vec::new(), false), |s| {
-            (
-                (0..64).filter(|cap| s.cap_bnd & (1 << cap) != 0).collect(),
-                s.cap_eff & (1 << super::caps::CAP_SETPCAP) != 0,
-            )
-        });
+        let (bounding, setpcap) = status
+            .as_ref()
+            .map_or((Vec::new(), false), |s| (s.bounding(), s.setpcap()));
         // Inside a sandbox the probes themselves may be refused by this
         // process's filter: the kernel's abilities were recorded on entry.
         let (landlock_abi, seccomp_available) = match crate::report() {
