@@ -274,7 +274,7 @@ pub fn block_on<F: std::future::Future + AsyncRuntime>(body: F) -> F::Output {
 /// [`AsyncRuntime`].
 #[cfg(not(feature = "tokio"))]
 pub fn block_on<F: std::future::Future + AsyncRuntime>(body: F) -> F::Output {
-    let _ = body;
+    drop(body);
     unreachable!("AsyncRuntime has no implementation without the tokio feature")
 }
 

@@ -76,7 +76,7 @@ pub struct Command<'a> {
     args: Vec<CString>,
     env: Vec<CString>,
     table: Vec<(RawFd, BorrowedFd<'a>, &'a dyn Grant)>,
-    loaders: Vec<&'a dyn Grant>,
+    grants: Vec<&'a dyn Grant>,
     stdio: [Stdio; 3],
     sandbox: Sandboxing,
     error: Option<io::Error>,
@@ -117,7 +117,7 @@ impl<'a> Command<'a> {
             args: Vec::new(),
             env: Vec::new(),
             table: Vec::new(),
-            loaders: Vec::new(),
+            grants: Vec::new(),
             stdio: [Stdio::Inherit; 3],
             sandbox: Sandboxing::Derived(Mode::Strict),
             error: None,
@@ -283,7 +283,19 @@ impl<'a> Command<'a> {
     /// enters the child's sandbox only (read and execute beneath it); it is
     /// not in the child's descriptor table.
     pub fn loader_dir<R: RightSet + HasExec>(mut self, dir: &'a Dir<R>) -> Self {
-        self.loaders.push(dir);
+        self.grants.push(dir);
+        self
+    }
+
+    /// Adds `handle`'s authority to the child's sandbox without putting the
+    /// handle in the child's descriptor table: the child reaches the same
+    /// directory, file or address by name, within the handle's rights (a
+    /// `Dir` grants its rights beneath its path, a `Net` its ports). This is
+    /// how a program that was not written against ambit is confined: it
+    /// opens paths itself, and the kernel allows exactly what the parent's
+    /// handles would.
+    pub fn grant<H: Grant>(mut self, handle: &'a H) -> Self {
+        self.grants.push(handle);
         self
     }
 
@@ -327,7 +339,7 @@ impl<'a> Command<'a> {
     }
 
     /// The policy the child's sandbox is derived from: its table, the
-    /// executable and the loader directories.
+    /// executable, the loader directories and the other grants.
     pub fn policy(&self) -> Policy<'_> {
         let mut policy = Policy::new();
         for (_, _, handle) in &self.table {
@@ -336,8 +348,8 @@ impl<'a> Command<'a> {
         if let Some(fd) = self.exe_fd() {
             policy.file(fd, Rights::EXEC | Rights::READ, &self.label);
         }
-        for dir in &self.loaders {
-            dir.grant(&mut policy);
+        for handle in &self.grants {
+            handle.grant(&mut policy);
         }
         policy
     }
