@@ -6,4 +6,5 @@
 //! - `ambit learn [--out FILE] -- PROGRAM [ARGS…]` runs a program once under
 //!   observation and writes the policy file `ambit run --policy` enforces.
 
+pub mod learn;
 pub mod policy;

@@ -13,6 +13,7 @@ pub mod caps;
 pub mod facts;
 pub mod fds;
 pub mod landlock;
+pub mod observe;
 pub mod plan;
 #[cfg(feature = "probe")]
 #[doc(hidden)]

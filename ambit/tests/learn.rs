@@ -1,0 +1,209 @@
+//! `ambit learn`, each case in fresh processes: this binary is its own
+//! helper. Run as `learn ARGS...` it is `ambit learn ARGS...` (the library's
+//! `ambit::learn::main`); without arguments it runs every test (harness =
+//! false, so each observed program is a child of a fresh process, never of
+//! the multi-threaded test harness).
+//!
+//! The enforcement half runs the `ambit` binary's `run --policy` on the
+//! learned file.
+#![cfg_attr(not(all(target_os = "linux", target_arch = "x86_64")), no_main)]
+#![cfg(all(target_os = "linux", target_arch = "x86_64"))]
+
+use std::path::Path;
+use std::process::{Command, ExitCode, Output};
+
+use ambit::policy::PolicyFile;
+
+/// Runs `ambit learn --out POLICY -- ARGS...` in a fresh process; returns
+/// its output and the parsed policy.
+fn learn(policy: &Path, args: &[&str]) -> (Output, PolicyFile, String) {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .arg("learn")
+        .arg("--out")
+        .arg(policy)
+        .arg("--")
+        .args(args)
+        .output()
+        .unwrap();
+    let text = std::fs::read_to_string(policy).unwrap_or_else(|e| {
+        panic!(
+            "no policy written ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let parsed = PolicyFile::parse(&text, "learned").unwrap();
+    (out, parsed, text)
+}
+
+fn dir_access<'a>(p: &'a PolicyFile, path: &Path) -> Option<&'a str> {
+    let path = std::fs::canonicalize(path).unwrap();
+    p.dirs
+        .iter()
+        .find(|g| g.path == path)
+        .and_then(|g| g.access.as_deref())
+}
+
+/// The script reads one directory and writes another; the learned policy
+/// grants exactly those (ro, rw), the shell's and cat's directory (exec),
+/// and the system preset.
+fn t_shell_script_reads_one_dir_writes_another() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (input, output) = (tmp.path().join("in"), tmp.path().join("out"));
+    std::fs::create_dir(&input).unwrap();
+    std::fs::create_dir(&output).unwrap();
+    std::fs::write(input.join("a"), "hello\n").unwrap();
+    let script = format!(
+        "cat {}/a > {}/b && ls {} >/dev/null",
+        input.display(),
+        output.display(),
+        input.display()
+    );
+    let policy = tmp.path().join("p.toml");
+    let (out, p, text) = learn(&policy, &["/bin/sh", "-c", &script]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        std::fs::read_to_string(output.join("b")).unwrap(),
+        "hello\n"
+    );
+    assert_eq!(dir_access(&p, &input), Some("ro"), "{text}");
+    assert_eq!(dir_access(&p, &output), Some("rw"), "{text}");
+    assert_eq!(
+        dir_access(&p, Path::new("/usr/bin")),
+        Some("exec"),
+        "{text}"
+    );
+    assert!(p.system, "{text}");
+    // Nothing else of the temporary directory is granted.
+    let canon_tmp = std::fs::canonicalize(tmp.path()).unwrap();
+    assert!(
+        !p.dirs.iter().any(|g| g.path == canon_tmp),
+        "the parent is not granted:\n{text}"
+    );
+    // Each grant says which accesses produced it.
+    assert!(
+        text.contains(&format!(
+            "openat {}/a",
+            std::fs::canonicalize(&input).unwrap().display()
+        )),
+        "{text}"
+    );
+}
+
+/// The program's exit status is learn's; a signal becomes 128 + N; a
+/// program that cannot be run is an error (2) naming it.
+fn t_exit_status_passes_through() {
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = tmp.path().join("p.toml");
+    let (out, _, _) = learn(&policy, &["/bin/sh", "-c", "exit 7"]);
+    assert_eq!(out.status.code(), Some(7), "{out:?}");
+    let (out, _, text) = learn(&policy, &["/bin/sh", "-c", "kill -TERM $$"]);
+    assert_eq!(out.status.code(), Some(128 + 15), "{out:?}");
+    assert!(text.contains("killed by signal 15"), "{text}");
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["learn", "--", "/nonexistent/prog"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/prog"), "{err}");
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["learn", "/bin/true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("usage"));
+}
+
+/// Descendants are observed: a grandchild's write (a subshell in the
+/// background, waited for) is in the policy.
+fn t_descendants_are_observed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let deep = tmp.path().join("deep");
+    std::fs::create_dir(&deep).unwrap();
+    let script = format!("( /bin/sh -c 'echo x > {}/f' ) & wait", deep.display());
+    let policy = tmp.path().join("p.toml");
+    let (out, p, text) = learn(&policy, &["/bin/sh", "-c", &script]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(dir_access(&p, &deep), Some("rw"), "{text}");
+}
+
+/// A TCP connect to a loopback port and a bind are learned as
+/// `[[connect]] addr` and `[[bind]] port` (python3 makes both calls).
+fn t_tcp_connect_and_bind_are_learned() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let bind_port = free.local_addr().unwrap().port();
+    drop(free);
+    let accept = std::thread::spawn(move || listener.accept().map(|_| ()));
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = tmp.path().join("p.toml");
+    // bash's /dev/tcp would do the connect; python3 does both portably.
+    let code = format!(
+        "import socket\n\
+         c = socket.create_connection(('127.0.0.1', {port}))\n\
+         c.close()\n\
+         s = socket.socket()\n\
+         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+         s.bind(('127.0.0.1', {bind_port}))\n\
+         s.close()\n"
+    );
+    let (out, p, text) = learn(&policy, &["/usr/bin/python3", "-S", "-c", &code]);
+    assert!(out.status.success(), "{out:?}");
+    accept.join().unwrap().unwrap();
+    assert!(
+        p.connect
+            .iter()
+            .any(|c| c.addr == format!("127.0.0.1:{port}")),
+        "{text}"
+    );
+    assert!(p.bind.iter().any(|b| b.port == bind_port), "{text}");
+}
+
+struct Test {
+    name: &'static str,
+    run: fn(),
+}
+
+fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).and_then(|a| a.to_str()) == Some("learn") {
+        return ambit::learn::main(args[2..].to_vec());
+    }
+    let tests = [
+        Test {
+            name: "shell_script_reads_one_dir_writes_another",
+            run: t_shell_script_reads_one_dir_writes_another,
+        },
+        Test {
+            name: "exit_status_passes_through",
+            run: t_exit_status_passes_through,
+        },
+        Test {
+            name: "descendants_are_observed",
+            run: t_descendants_are_observed,
+        },
+        Test {
+            name: "tcp_connect_and_bind_are_learned",
+            run: t_tcp_connect_and_bind_are_learned,
+        },
+    ];
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let mut failed = 0;
+    for t in &tests {
+        if !filter.is_empty() && !filter.iter().any(|f| t.name.contains(f.as_str())) {
+            continue;
+        }
+        let ok = std::panic::catch_unwind(t.run).is_ok();
+        println!("test {} ... {}", t.name, if ok { "ok" } else { "FAILED" });
+        failed += usize::from(!ok);
+    }
+    if failed > 0 {
+        println!("{failed} failed");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
