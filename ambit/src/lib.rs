@@ -7,3 +7,4 @@
 //!   observation and writes the policy file `ambit run --policy` enforces.
 
 pub mod policy;
+pub mod run;
