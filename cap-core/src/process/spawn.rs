@@ -207,9 +207,9 @@ impl<'a> Command<'a> {
 
     /// Sets one environment variable in the child. The child's environment
     /// starts empty: unlike [`std::process::Command`], nothing of the
-    /// parent's is passed unless asked for. (One variable is always set:
-    /// `AMBIT_FDS`, the table's descriptor numbers above stdio, which
-    /// [`inherited`] checks.)
+    /// parent's is passed unless asked for. (One variable is set when the
+    /// table has handles above stdio: `AMBIT_FDS`, their descriptor
+    /// numbers, which [`inherited`] checks.)
     pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
         let key = key.as_ref();
         if key.is_empty() || key.as_bytes().contains(&b'=') {
@@ -415,7 +415,11 @@ impl<'a> Command<'a> {
             }
         }
         let mut env = self.env.clone();
-        env.push(rt::table_env(table.iter().map(|(t, _)| *t)));
+        // Only a table above stdio is named: a program that was not written
+        // against ambit (`ambit run`) sees exactly the variables passed.
+        if table.iter().any(|(t, _)| *t > 2) {
+            env.push(rt::table_env(table.iter().map(|(t, _)| *t)));
+        }
         let request = rt::SpawnRequest {
             exe,
             args: &self.args,

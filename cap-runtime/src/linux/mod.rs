@@ -19,6 +19,7 @@ pub mod plan;
 #[doc(hidden)]
 pub mod probe;
 pub mod seccomp;
+pub mod signals;
 pub mod spawn;
 mod sys;
 
