@@ -16,8 +16,9 @@
 //!   renamed, linked, made a symlink or a socket: `rw` on its directory.
 //! - A file executed (and the interpreter of a `#!` script): `exec` on its
 //!   directory. Written and executed: `rights = [...]`, both sets.
-//! - Anything read or executed beneath [`SYSTEM_PATHS`] (the loader, the
-//!   shared libraries and `ld.so.cache`): `system = true`, the `--system`
+//! - Anything read or executed beneath the `--system` preset's paths
+//!   ([`crate::run::system::DIRS`] and [`crate::run::system::FILES`]: the
+//!   loader, the shared libraries and `ld.so.cache`): `system = true`, the `--system`
 //!   preset, instead of a grant per library directory.
 //! - Files read or written beneath [`FILE_TREES`] (`/dev`, `/proc`, `/sys`:
 //!   `/dev/null`, `/proc/filesystems`...): a `[[file]]` grant each, `ro` or
@@ -58,21 +59,16 @@ its unix sockets, with a comment per grant naming the accesses behind it.\n\
 Exits with PROGRAM's status (128 + N when signal N killed it), or 2 when it\n\
 could not be observed or the policy could not be written.";
 
-/// The paths `system = true` (the `--system` preset) covers: the loader, the
-/// shared-library directories and the loader's cache. A read or exec beneath
-/// one of them sets `system = true` instead of a grant of its own.
-pub const SYSTEM_PATHS: &[&str] = &[
-    "/lib",
-    "/lib32",
-    "/lib64",
-    "/libx32",
-    "/usr/lib",
-    "/usr/lib32",
-    "/usr/lib64",
-    "/usr/libx32",
-    "/etc/ld.so.cache",
-    "/etc/ld.so.preload",
-];
+/// The paths `system = true` (the `--system` preset of `ambit run`)
+/// covers: its directories (the loader and the shared libraries) and files
+/// (the loader's cache and preload list), the same constants. A read or exec
+/// beneath one of them sets `system = true` instead of a grant of its own.
+fn is_system(path: &Path) -> bool {
+    crate::run::system::DIRS
+        .iter()
+        .chain(&crate::run::system::FILES)
+        .any(|p| path.starts_with(p))
+}
 
 /// The kernel's trees, where files read or written are granted one by one
 /// (`[[file]]`), never by their directory: `ro` on `/dev` or `/proc` would
@@ -261,10 +257,6 @@ pub struct Learned {
 
 fn under(path: &Path, prefix: &str) -> bool {
     path.starts_with(prefix)
-}
-
-fn is_system(path: &Path) -> bool {
-    SYSTEM_PATHS.iter().any(|p| under(path, p))
 }
 
 fn in_file_tree(path: &Path) -> bool {

@@ -89,6 +89,63 @@ fn t_shell_script_reads_one_dir_writes_another() {
     );
 }
 
+/// The learned policy, enforced with `ambit run --policy`, lets the same
+/// script succeed, and refuses a read outside it (the twin: the same script
+/// plus one `cat` of a file in a sibling directory fails, and its content is
+/// not printed).
+fn t_learned_policy_enforced_by_ambit_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (input, output, other) = (
+        tmp.path().join("in"),
+        tmp.path().join("out"),
+        tmp.path().join("other"),
+    );
+    for d in [&input, &output, &other] {
+        std::fs::create_dir(d).unwrap();
+    }
+    std::fs::write(input.join("a"), "hello\n").unwrap();
+    std::fs::write(other.join("secret"), "SECRET\n").unwrap();
+    let script = format!(
+        "cat {in_}/a > {out}/b && rm {out}/b && cat {in_}/a > {out}/c && cat {out}/c",
+        in_ = input.display(),
+        out = output.display(),
+    );
+    let policy = tmp.path().join("p.toml");
+    let (learned, _, text) = learn(&policy, &["/bin/sh", "-c", &script]);
+    assert!(learned.status.success(), "{learned:?}");
+    std::fs::remove_file(output.join("c")).unwrap();
+
+    let run = |script: &str| {
+        Command::new(env!("CARGO_BIN_EXE_ambit"))
+            .arg("run")
+            .arg("--policy")
+            .arg(&policy)
+            .args(["--", "/bin/sh", "-c", script])
+            .output()
+            .unwrap()
+    };
+    let allowed = run(&script);
+    assert!(
+        allowed.status.success(),
+        "the learned policy must let the same script run: {allowed:?}\n{text}"
+    );
+    assert_eq!(String::from_utf8_lossy(&allowed.stdout), "hello\n");
+    assert_eq!(
+        std::fs::read_to_string(output.join("c")).unwrap(),
+        "hello\n"
+    );
+
+    let escape = format!("{script}; cat {}/secret", other.display());
+    let refused = run(&escape);
+    assert!(!refused.status.success(), "{refused:?}\n{text}");
+    let stdout = String::from_utf8_lossy(&refused.stdout);
+    assert!(!stdout.contains("SECRET"), "{stdout}");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("secret: Permission denied"),
+        "{refused:?}"
+    );
+}
+
 /// The program's exit status is learn's; a signal becomes 128 + N; a
 /// program that cannot be run is an error (2) naming it.
 fn t_exit_status_passes_through() {
@@ -174,6 +231,10 @@ fn main() -> ExitCode {
         Test {
             name: "shell_script_reads_one_dir_writes_another",
             run: t_shell_script_reads_one_dir_writes_another,
+        },
+        Test {
+            name: "learned_policy_enforced_by_ambit_run",
+            run: t_learned_policy_enforced_by_ambit_run,
         },
         Test {
             name: "exit_status_passes_through",
