@@ -185,8 +185,9 @@ fn t_descendants_are_observed() {
 }
 
 /// A TCP connect to a loopback port and a bind are learned as
-/// `[[connect]] addr` and `[[bind]] port` (python3 makes both calls).
-fn t_tcp_connect_and_bind_are_learned() {
+/// `[[connect]] addr` and `[[bind]] port`, a unix-socket connect as
+/// `[[unix_connect]] path`, and a UDP connect is noted, not granted.
+fn t_sockets_are_learned() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -195,7 +196,10 @@ fn t_tcp_connect_and_bind_are_learned() {
     let accept = std::thread::spawn(move || listener.accept().map(|_| ()));
     let tmp = tempfile::tempdir().unwrap();
     let policy = tmp.path().join("p.toml");
-    // bash's /dev/tcp would do the connect; python3 does both portably.
+    let sock = tmp.path().join("s.sock");
+    let unix = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let udp_port = bind_port.wrapping_add(1);
+    // bash's /dev/tcp would do the connect; python3 does every call.
     let code = format!(
         "import socket\n\
          c = socket.create_connection(('127.0.0.1', {port}))\n\
@@ -203,7 +207,14 @@ fn t_tcp_connect_and_bind_are_learned() {
          s = socket.socket()\n\
          s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
          s.bind(('127.0.0.1', {bind_port}))\n\
-         s.close()\n"
+         s.close()\n\
+         u = socket.socket(socket.AF_UNIX)\n\
+         u.connect('{sock}')\n\
+         u.close()\n\
+         d = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+         d.connect(('127.0.0.1', {udp_port}))\n\
+         d.close()\n",
+        sock = sock.display()
     );
     let (out, p, text) = learn(&policy, &["/usr/bin/python3", "-S", "-c", &code]);
     assert!(out.status.success(), "{out:?}");
@@ -215,6 +226,22 @@ fn t_tcp_connect_and_bind_are_learned() {
         "{text}"
     );
     assert!(p.bind.iter().any(|b| b.port == bind_port), "{text}");
+    drop(unix);
+    let sock = std::fs::canonicalize(tmp.path()).unwrap().join("s.sock");
+    assert!(p.unix_connect.iter().any(|u| u.path == sock), "{text}");
+    // UDP is not a grant (Landlock does not restrict it): a comment says so.
+    assert!(
+        !p.connect
+            .iter()
+            .any(|c| c.addr.ends_with(&format!(":{udp_port}"))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "UDP sockets (not restricted by Landlock): 1 access: connect 127.0.0.1:{udp_port}"
+        )),
+        "{text}"
+    );
 }
 
 struct Test {
@@ -245,8 +272,8 @@ fn main() -> ExitCode {
             run: t_descendants_are_observed,
         },
         Test {
-            name: "tcp_connect_and_bind_are_learned",
-            run: t_tcp_connect_and_bind_are_learned,
+            name: "sockets_are_learned",
+            run: t_sockets_are_learned,
         },
     ];
     let filter: Vec<String> = std::env::args()
