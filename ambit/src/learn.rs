@@ -26,8 +26,10 @@
 //! - A directory whose ancestors' grants already give every right it needs
 //!   (Landlock grants accumulate down the tree) is merged into them; so is a
 //!   file grant.
-//! - Not granted, listed in comments: lookups of paths that did not exist
-//!   (they fail with `ENOENT` inside the sandbox too), `/proc/self` and
+//! - Not granted, listed in comments: lookups and removals of paths that
+//!   did not exist (they fail with `ENOENT` inside the sandbox too),
+//!   creations of entries that existed (`mkdir -p` of an existing
+//!   directory: `EEXIST` inside the sandbox too), `/proc/self` and
 //!   `/proc/PID` paths (a path into a process's own `/proc` entry cannot be
 //!   granted by name from outside it), UDP sockets (not restricted by Landlock), abstract
 //!   unix sockets, and grants whose directory no longer exists when the
@@ -181,8 +183,11 @@ pub enum Event {
         /// Whether it is a directory.
         dir: bool,
     },
-    /// A lookup of a path that did not exist.
+    /// A lookup of a path that did not exist (the call failed with
+    /// `ENOENT`).
     Missing(PathBuf),
+    /// A creation of an entry that existed (the call failed with `EEXIST`).
+    Exists(PathBuf),
     /// An existing file opened for writing or truncated.
     Write(PathBuf),
     /// An entry created, removed, renamed, linked in its directory.
@@ -218,6 +223,7 @@ impl From<&cap_runtime::linux::observe::Observed> for Seen {
                 dir: *dir,
             },
             Access::Missing { path } => Event::Missing(path.clone()),
+            Access::Exists { path } => Event::Exists(path.clone()),
             Access::Write { path } => Event::Write(path.clone()),
             Access::Modify { path } => Event::Modify(path.clone()),
             Access::Exec { path } => Event::Exec(path.clone()),
@@ -279,6 +285,7 @@ pub fn collapse(events: &[Seen], exists: &dyn Fn(&Path) -> bool) -> Learned {
     let mut bind: BTreeMap<u16, Why> = BTreeMap::new();
     let mut unix: BTreeMap<PathBuf, Why> = BTreeMap::new();
     let mut missing = Why::default();
+    let mut existing = Why::default();
     let mut proc_self = Why::default();
     let mut udp = Why::default();
     let mut abstract_unix = Why::default();
@@ -316,6 +323,7 @@ pub fn collapse(events: &[Seen], exists: &dyn Fn(&Path) -> bool) -> Learned {
                 }
             }
             Event::Missing(path) => missing.add(sample(&path.display())),
+            Event::Exists(path) => existing.add(sample(&path.display())),
             Event::Write(path) => {
                 let s = sample(&path.display());
                 if in_file_tree(path) {
@@ -428,6 +436,10 @@ pub fn collapse(events: &[Seen], exists: &dyn Fn(&Path) -> bool) -> Learned {
         (
             "paths that did not exist (ENOENT inside the sandbox too)",
             missing,
+        ),
+        (
+            "entries to create that already existed (EEXIST inside the sandbox too)",
+            existing,
         ),
         (
             "paths into a process's /proc/PID entry (not grantable by name from outside it)",
@@ -964,6 +976,7 @@ mod tests {
                 },
             ),
             seen("openat", Event::Missing(p("/home/u/.config/x"))),
+            seen("mkdirat", Event::Exists(p("/home"))),
             seen("mkdirat", Event::Modify(p("/tmp/gone/f"))),
         ];
         let l = collapse(&events, &|path: &Path| path != Path::new("/tmp/gone"));
@@ -982,10 +995,11 @@ mod tests {
         );
         assert_eq!(l.system_why.count, 2);
         let reasons: Vec<&str> = l.not_granted.iter().map(|(r, _)| *r).collect();
-        assert_eq!(reasons.len(), 3, "{reasons:?}");
+        assert_eq!(reasons.len(), 4, "{reasons:?}");
         assert!(reasons[0].contains("did not exist"));
-        assert!(reasons[1].contains("/proc"));
-        assert!(reasons[2].contains("no longer exist"));
+        assert!(reasons[1].contains("already existed"));
+        assert!(reasons[2].contains("/proc"));
+        assert!(reasons[3].contains("no longer exist"));
     }
 
     #[test]

@@ -146,6 +146,46 @@ fn t_learned_policy_enforced_by_ambit_run() {
     );
 }
 
+/// Entry changes: `mkdir -p` grants only the directory it really creates
+/// in (the existing ancestors' `mkdir` fail with EEXIST and are noted, not
+/// granted), `rm -f` of a missing file grants nothing, and a rename makes
+/// both directories `rw`.
+fn t_entry_changes_grant_only_what_succeeds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(tmp.path()).unwrap();
+    let (a, b, c) = (root.join("a"), root.join("b"), root.join("c"));
+    for d in [&a, &b, &c] {
+        std::fs::create_dir(d).unwrap();
+    }
+    std::fs::write(a.join("f"), "x").unwrap();
+    let script = format!(
+        "mkdir -p {a}/new/deeper && rm -f {c}/none && mv {a}/f {b}/g",
+        a = a.display(),
+        b = b.display(),
+        c = c.display()
+    );
+    let policy = root.join("p.toml");
+    let (out, p, text) = learn(&policy, &["/bin/sh", "-c", &script]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(dir_access(&p, &a), Some("rw"), "{text}");
+    assert_eq!(dir_access(&p, &b), Some("rw"), "{text}");
+    // a/new is merged into a; nothing above a, nothing for c.
+    let granted: Vec<&Path> = p.dirs.iter().map(|g| g.path.as_path()).collect();
+    for not in [
+        root.join("a/new"),
+        c.clone(),
+        root.clone(),
+        "/tmp".into(),
+        "/".into(),
+    ] {
+        assert!(
+            !granted.contains(&not.as_path()),
+            "{} granted:\n{text}",
+            not.display()
+        );
+    }
+}
+
 /// The program's exit status is learn's; a signal becomes 128 + N; a
 /// program that cannot be run is an error (2) naming it.
 fn t_exit_status_passes_through() {
@@ -262,6 +302,10 @@ fn main() -> ExitCode {
         Test {
             name: "learned_policy_enforced_by_ambit_run",
             run: t_learned_policy_enforced_by_ambit_run,
+        },
+        Test {
+            name: "entry_changes_grant_only_what_succeeds",
+            run: t_entry_changes_grant_only_what_succeeds,
         },
         Test {
             name: "exit_status_passes_through",

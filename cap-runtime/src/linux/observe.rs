@@ -64,6 +64,13 @@ pub enum Access {
         /// The path as resolved.
         path: PathBuf,
     },
+    /// An entry to create that already existed: the call failed with
+    /// `EEXIST`, and would fail the same way inside a sandbox (the lookup
+    /// comes before Landlock's check).
+    Exists {
+        /// The entry.
+        path: PathBuf,
+    },
     /// An existing file opened for writing or truncated.
     Write {
         /// The canonical path.
@@ -333,16 +340,41 @@ const OBSERVED: &[(&str, libc::c_long, Shape)] = &[
     ("bind", libc::SYS_bind, Shape::Bind),
 ];
 
-/// The second entry of a two-entry call (`rename*`, `link*`): the
-/// destination's `(dirfd, path)` argument positions.
-fn second_entry(syscall: &str) -> Option<(Option<usize>, usize)> {
+/// What a call does to the entry it names, which decides whether it can
+/// succeed: a creation fails with `EEXIST` when the entry exists, a removal
+/// (or a rename's or link's source) with `ENOENT` when it does not, and a
+/// rename's destination may exist or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Create,
+    Remove,
+    Replace,
+}
+
+/// The role of the first entry of a call, and the second entry of a
+/// two-entry call (`rename*`, `link*`) with its `(dirfd, path)` argument
+/// positions and role.
+fn entry_roles(syscall: &str) -> (Role, Option<(Option<usize>, usize, Role)>) {
     match syscall {
-        "rename" => Some((None, 1)),
-        "renameat" | "renameat2" => Some((Some(2), 3)),
-        // The source of a link must be reachable with REFER: record it too.
-        "link" => Some((None, 0)),
-        "linkat" => Some((Some(0), 1)),
-        _ => None,
+        "rename" => (Role::Remove, Some((None, 1, Role::Replace))),
+        "renameat" | "renameat2" => (Role::Remove, Some((Some(2), 3, Role::Replace))),
+        // The source of a link must exist and be reachable with REFER:
+        // recorded too.
+        "link" => (Role::Create, Some((None, 0, Role::Remove))),
+        "linkat" => (Role::Create, Some((Some(0), 1, Role::Remove))),
+        "rmdir" | "unlink" | "unlinkat" => (Role::Remove, None),
+        _ => (Role::Create, None),
+    }
+}
+
+/// The access a call with `role` on the entry `path` makes.
+fn entry_access(path: &std::path::Path, role: Role) -> Access {
+    let path = entry_path(path);
+    let exists = std::fs::symlink_metadata(&path).is_ok();
+    match role {
+        Role::Create if exists => Access::Exists { path },
+        Role::Remove if !exists => Access::Missing { path },
+        _ => Access::Modify { path },
     }
 }
 
@@ -756,18 +788,14 @@ fn record(listener: i32, notif: &libc::seccomp_notif) -> Vec<Observed> {
             }
         }
         Shape::Entry { dirfd, path } => {
-            let modify = |p: &std::path::Path| {
-                Some(Access::Modify {
-                    path: entry_path(p),
-                })
-            };
+            let (role, second) = entry_roles(syscall);
             if let Some(p) = task.path(dirfd.map(|i| args[i]), args[path], false) {
-                path_access(p, &modify);
+                path_access(p, &|p| Some(entry_access(p, role)));
             }
-            if let Some((dirfd, path)) = second_entry(syscall)
+            if let Some((dirfd, path, role)) = second
                 && let Some(p) = task.path(dirfd.map(|i| args[i]), args[path], false)
             {
-                path_access(p, &modify);
+                path_access(p, &|p| Some(entry_access(p, role)));
             }
         }
         Shape::Truncate => {
@@ -819,7 +847,9 @@ fn open_access(path: &std::path::Path, flags: u64) -> Option<Access> {
     let canon = canonical(path);
     let writes = flags & libc::O_ACCMODE != libc::O_RDONLY || flags & libc::O_TRUNC != 0;
     let creates = flags & libc::O_CREAT != 0;
+    let exclusive = creates && flags & libc::O_EXCL != 0;
     Some(match std::fs::metadata(&canon) {
+        Ok(_) if exclusive => Access::Exists { path: canon },
         Ok(_) if writes => Access::Write { path: canon },
         Ok(m) => Access::Read {
             dir: m.is_dir(),
