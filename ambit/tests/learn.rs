@@ -186,6 +186,52 @@ fn t_entry_changes_grant_only_what_succeeds() {
     }
 }
 
+/// A signal sent to `ambit learn` is passed to the program, and what the
+/// program did until then is still written: the way to learn a server is to
+/// run it, use it, and stop it.
+fn t_a_signal_stops_the_program_and_the_policy_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(tmp.path()).unwrap();
+    let work = root.join("work");
+    std::fs::create_dir(&work).unwrap();
+    let ready = work.join("ready");
+    let policy = root.join("p.toml");
+    let script = format!("echo up > {}; exec sleep 30", ready.display());
+    let mut learn = Command::new(std::env::current_exe().unwrap())
+        .env("PATH", "/nonexistent/bin:/usr/local/bin:/usr/bin:/bin")
+        .arg("learn")
+        .arg("--out")
+        .arg(&policy)
+        .args(["--", "/bin/sh", "-c", &script])
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !ready.exists() {
+        assert!(start.elapsed().as_secs() < 20, "the program never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let killed = Command::new("/bin/kill")
+        .args(["-TERM", &learn.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = learn.wait().unwrap();
+    assert_eq!(status.code(), Some(128 + 15), "{status:?}");
+    assert!(start.elapsed().as_secs() < 20, "sleep 30 was not stopped");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    let p = PolicyFile::parse(&text, "learned").unwrap();
+    assert_eq!(dir_access(&p, &work), Some("rw"), "{text}");
+    assert!(text.contains("killed by signal 15"), "{text}");
+    // `exec sleep` tried each PATH entry; only the one that exists is granted.
+    let exec_dirs: Vec<&Path> = p
+        .dirs
+        .iter()
+        .filter(|g| g.access.as_deref() == Some("exec"))
+        .map(|g| g.path.as_path())
+        .collect();
+    assert_eq!(exec_dirs, [Path::new("/usr/bin")], "{text}");
+}
+
 /// The program's exit status is learn's; a signal becomes 128 + N; a
 /// program that cannot be run is an error (2) naming it.
 fn t_exit_status_passes_through() {
@@ -306,6 +352,10 @@ fn main() -> ExitCode {
         Test {
             name: "entry_changes_grant_only_what_succeeds",
             run: t_entry_changes_grant_only_what_succeeds,
+        },
+        Test {
+            name: "a_signal_stops_the_program_and_the_policy_is_written",
+            run: t_a_signal_stops_the_program_and_the_policy_is_written,
         },
         Test {
             name: "exit_status_passes_through",

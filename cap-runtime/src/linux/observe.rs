@@ -390,18 +390,26 @@ fn entry_access(path: &std::path::Path, role: Role) -> Access {
 pub fn observe(program: &Program<'_>) -> io::Result<Observation> {
     use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
+    // Blocked before the supervisor thread exists, so it inherits the mask
+    // and every one of these signals waits in the signalfd: none kills
+    // ambit before the policy is written.
+    let blocked = super::signals::Blocked::block(&FORWARDED)?;
     let (ours, theirs) = socketpair()?;
+    // `done` hangs up when the supervisor ends; writing `stop` ends it.
+    let (done_read, done_write) = pipe()?;
+    let (stop_read, stop_write) = pipe()?;
     // The listener arrives on `ours` once the child has installed the filter;
     // the supervisor must be running before the child's execve, which is
     // itself a notified call.
     let supervisor = std::thread::Builder::new()
         .name("ambit-learn-supervisor".into())
         .spawn(move || -> io::Result<Vec<Observed>> {
+            let _done = done_write;
             let Some(listener) = receive_fd(&ours)? else {
                 // The child failed before sending; the spawn reports why.
                 return Ok(Vec::new());
             };
-            Ok(supervise(&listener))
+            Ok(supervise(&listener, &stop_read))
         })?;
 
     let mut table: Vec<(i32, BorrowedFd<'_>)> = Vec::new();
@@ -430,17 +438,71 @@ pub fn observe(program: &Program<'_>) -> io::Result<Observation> {
     let spawned = match spawned {
         Ok(s) => s,
         Err(e) => {
+            drop(stop_write);
             let _ = supervisor.join();
             return Err(e);
         }
     };
+    // A signal a process sent to ambit (`kill`) is passed to the program;
+    // one from the kernel (a terminal's ^C reaches the whole foreground
+    // process group) has reached it already.
+    while let Some(got) = blocked.wait_or_exit(spawned.pidfd.as_fd())? {
+        if got.from_process {
+            // SAFETY: pidfd_send_signal takes integers and a null siginfo
+            // (then it behaves like kill); the pidfd is our child's.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_pidfd_send_signal,
+                    spawned.pidfd.as_raw_fd(),
+                    got.signo,
+                    std::ptr::null::<libc::siginfo_t>(),
+                    0,
+                );
+            }
+        }
+    }
     let exit = wait_exit(spawned.pidfd.as_raw_fd())?;
     // The child is reaped: the supervisor sees the listener hang up once
-    // every descendant sharing the filter has been reaped too.
+    // every descendant sharing the filter has been reaped too. A signal
+    // meanwhile (^C on a descendant left running) stops it: those
+    // descendants' observed calls then fail with ENOSYS.
+    if blocked.wait_or_exit(done_read.as_fd())?.is_some() {
+        drop(stop_write);
+    }
     let events = supervisor
         .join()
         .map_err(|_| io::Error::other("the observation supervisor panicked"))??;
+    drop(blocked);
     Ok(Observation { events, exit })
+}
+
+/// The signals ambit holds while observing, passing those sent to it to the
+/// program.
+#[cfg(target_arch = "x86_64")]
+const FORWARDED: [i32; 7] = [
+    libc::SIGHUP,
+    libc::SIGINT,
+    libc::SIGQUIT,
+    libc::SIGTERM,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGWINCH,
+];
+
+fn pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: `fds` is a writable array of two ints, as pipe2 requires.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 succeeded: both descriptors are new and ours alone.
+    Ok(unsafe {
+        (
+            std::os::fd::OwnedFd::from_raw_fd(fds[0]),
+            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+        )
+    })
 }
 
 /// Observation needs the x86_64 system call table.
@@ -697,26 +759,34 @@ fn send_fd(sock: i32, fd: i32) -> Result<(), i32> {
 /// The supervisor loop: receive, record, continue, until the listener hangs
 /// up (every task sharing the filter is gone).
 #[cfg(target_arch = "x86_64")]
-fn supervise(listener: &std::os::fd::OwnedFd) -> Vec<Observed> {
+fn supervise(listener: &std::os::fd::OwnedFd, stop: &std::os::fd::OwnedFd) -> Vec<Observed> {
     use std::os::fd::AsRawFd;
     let fd = listener.as_raw_fd();
     let mut events = Vec::new();
     loop {
-        let mut pfd = libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one live pollfd.
-        let r = unsafe { libc::poll(&raw mut pfd, 1, -1) };
+        let mut pfds = [
+            libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: stop.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: a live array of two pollfd structs.
+        let r = unsafe { libc::poll(pfds.as_mut_ptr(), 2, -1) };
         if r < 0 {
             if super::sys::errno() == libc::EINTR {
                 continue;
             }
             break;
         }
-        if pfd.revents & libc::POLLIN == 0 {
-            // POLLHUP without POLLIN: no task uses the filter any more.
+        if pfds[1].revents != 0 || pfds[0].revents & libc::POLLIN == 0 {
+            // Told to stop, or POLLHUP without POLLIN: no task uses the
+            // filter any more.
             break;
         }
         // SAFETY: an all-zero seccomp_notif is what NOTIF_RECV requires.
@@ -807,9 +877,9 @@ fn record(listener: i32, notif: &libc::seccomp_notif) -> Vec<Observed> {
             let empty = dirfd.is_some() && args[4] & (libc::AT_EMPTY_PATH as u64) != 0;
             if let Some(p) = task.path(dirfd.map(|i| args[i]), args[path], empty) {
                 if let Some(interp) = interpreter(&canonical(&p)) {
-                    path_access(interp, &|p| Some(Access::Exec { path: canonical(p) }));
+                    path_access(interp, &|p| Some(exec_access(p)));
                 }
-                path_access(p, &|p| Some(Access::Exec { path: canonical(p) }));
+                path_access(p, &|p| Some(exec_access(p)));
             }
         }
         Shape::Connect | Shape::Bind => {
@@ -860,6 +930,18 @@ fn open_access(path: &std::path::Path, flags: u64) -> Option<Access> {
         },
         Err(_) => Access::Missing { path: canon },
     })
+}
+
+/// The access an exec of `path` makes: a shell trying each `PATH` entry
+/// in turn makes execs of files that do not exist (`ENOENT`, also inside a
+/// sandbox).
+fn exec_access(path: &std::path::Path) -> Access {
+    let path = canonical(path);
+    if std::fs::metadata(&path).is_ok() {
+        Access::Exec { path }
+    } else {
+        Access::Missing { path }
+    }
 }
 
 /// The socket access of a `connect`/`bind` with address bytes `raw`.
