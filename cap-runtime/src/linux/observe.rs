@@ -642,34 +642,7 @@ struct ObserveSetup;
 #[cfg(target_arch = "x86_64")]
 impl super::spawn::ChildSetup for ObserveSetup {
     fn apply_in_child(&self) -> Result<(), i32> {
-        use super::sys::SockFilter;
-        // The program: check the architecture, allow x32 numbers, notify
-        // each observed number, allow the rest. 4 + 2 * OBSERVED + 1 fits
-        // in the array below.
-        const LEN: usize = 64;
-        const _: () = assert!(4 + 2 * OBSERVED.len() < LEN);
-        let mut prog = [SockFilter {
-            code: 0,
-            jt: 0,
-            jf: 0,
-            k: 0,
-        }; LEN];
-        let mut n = 0;
-        let mut push = |code: u16, jt: u8, jf: u8, k: u32| {
-            prog[n] = SockFilter { code, jt, jf, k };
-            n += 1;
-        };
-        let audit_x86_64 = u32::from(libc::EM_X86_64) | 0x8000_0000 | 0x4000_0000;
-        // seccomp_data: nr at 0, arch at 4.
-        push(LD_W_ABS, 0, 0, 4);
-        push(JMP_JEQ_K, 1, 0, audit_x86_64);
-        push(RET_K, 0, 0, RET_ALLOW);
-        push(LD_W_ABS, 0, 0, 0);
-        for &(_, nr, _) in OBSERVED {
-            push(JMP_JEQ_K, 0, 1, u32::try_from(nr).unwrap_or(u32::MAX));
-            push(RET_K, 0, 0, libc::SECCOMP_RET_USER_NOTIF);
-        }
-        push(RET_K, 0, 0, RET_ALLOW);
+        let (prog, n) = filter_program();
         let fprog = SockFprog {
             len: u16::try_from(n).unwrap_or(0),
             filter: prog.as_ptr(),
@@ -706,6 +679,43 @@ impl super::spawn::ChildSetup for ObserveSetup {
         }
         Ok(())
     }
+}
+
+/// The length of the array [`filter_program`] fills.
+#[cfg(target_arch = "x86_64")]
+const FILTER_LEN: usize = 64;
+
+/// The observing filter and its length: allow other architectures (i386
+/// `int 0x80`), notify each observed number, allow the rest (x32 numbers,
+/// with bit 30 set, match none). Built on the stack: the child calls this
+/// between `fork` and `exec`.
+#[cfg(target_arch = "x86_64")]
+fn filter_program() -> ([super::sys::SockFilter; FILTER_LEN], usize) {
+    use super::sys::SockFilter;
+    const _: () = assert!(4 + 2 * OBSERVED.len() < FILTER_LEN);
+    let mut prog = [SockFilter {
+        code: 0,
+        jt: 0,
+        jf: 0,
+        k: 0,
+    }; FILTER_LEN];
+    let mut n = 0;
+    let mut push = |code: u16, jt: u8, jf: u8, k: u32| {
+        prog[n] = SockFilter { code, jt, jf, k };
+        n += 1;
+    };
+    let audit_x86_64 = u32::from(libc::EM_X86_64) | 0x8000_0000 | 0x4000_0000;
+    // seccomp_data: nr at 0, arch at 4.
+    push(LD_W_ABS, 0, 0, 4);
+    push(JMP_JEQ_K, 1, 0, audit_x86_64);
+    push(RET_K, 0, 0, RET_ALLOW);
+    push(LD_W_ABS, 0, 0, 0);
+    for &(_, nr, _) in OBSERVED {
+        push(JMP_JEQ_K, 0, 1, u32::try_from(nr).unwrap_or(u32::MAX));
+        push(RET_K, 0, 0, libc::SECCOMP_RET_USER_NOTIF);
+    }
+    push(RET_K, 0, 0, RET_ALLOW);
+    (prog, n)
 }
 
 /// `struct sock_fprog`.
@@ -1173,6 +1183,40 @@ fn interpreter(exe: &std::path::Path) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_filter_notifies_exactly_the_observed_calls() {
+        use super::super::seccomp::{Arch, bpf};
+        let (prog, n) = filter_program();
+        let native = Arch::X86_64.audit();
+        for &(name, nr, _) in OBSERVED {
+            // The names are the kernel's: the syscalls crate agrees.
+            assert_eq!(
+                Arch::X86_64.number(name),
+                Some(u32::try_from(nr).unwrap()),
+                "{name}"
+            );
+            let verdict = bpf::run(&prog[..n], native, u32::try_from(nr).unwrap(), [0; 6]);
+            assert_eq!(verdict, Ok(libc::SECCOMP_RET_USER_NOTIF), "{name}");
+        }
+        for name in ["read", "write", "close", "mmap", "newfstatat", "getdents64"] {
+            let nr = Arch::X86_64.number(name).unwrap();
+            assert_eq!(
+                bpf::run(&prog[..n], native, nr, [0; 6]),
+                Ok(RET_ALLOW),
+                "{name}"
+            );
+        }
+        // x32 (bit 30) and i386 calls are let through unobserved.
+        let openat = u32::try_from(libc::SYS_openat).unwrap();
+        assert_eq!(
+            bpf::run(&prog[..n], native, openat | 0x4000_0000, [0; 6]),
+            Ok(RET_ALLOW)
+        );
+        let i386 = u32::from(libc::EM_386) | 0x4000_0000;
+        assert_eq!(bpf::run(&prog[..n], i386, 5, [0; 6]), Ok(RET_ALLOW));
+    }
 
     #[test]
     fn proc_paths_of_a_process_are_self() {
