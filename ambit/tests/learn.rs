@@ -249,6 +249,14 @@ fn t_exit_status_passes_through() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/prog"), "{err}");
+    // Without --out the policy goes to stdout, after the program.
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["learn", "--", "/bin/true"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let p = PolicyFile::parse(&String::from_utf8_lossy(&out.stdout), "stdout").unwrap();
+    assert_eq!(dir_access(&p, Path::new("/usr/bin")), Some("exec"));
     let out = Command::new(std::env::current_exe().unwrap())
         .args(["learn", "/bin/true"])
         .output()
