@@ -105,7 +105,11 @@ fn run(mut req: Request, ambient: AmbientAuthority) -> Result<i32, Failure> {
         Mode::Strict
     };
     let (cmd, how) = handles.command(Path::new(&req.program), ambient)?;
-    let mut cmd = cmd.arg0(&req.program).args(&req.args).mode(mode);
+    let mut cmd = cmd
+        .arg0(&req.program)
+        .args(&req.args)
+        .mode(mode)
+        .unmodified_program();
     for d in &handles.dirs {
         cmd = cmd.grant(&d.dir);
     }
