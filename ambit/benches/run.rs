@@ -8,14 +8,17 @@
 //! Run: `cargo bench -p ambit --bench run` (`bwrap` must be installed:
 //! `apt-get install -y bubblewrap`; without it that bench panics naming it).
 
+#[cfg(target_os = "linux")]
 use std::process::{Command, Stdio};
 
+#[cfg(target_os = "linux")]
 const AMBIT: &str = env!("CARGO_BIN_EXE_ambit");
 
 fn main() {
     divan::main();
 }
 
+#[cfg(target_os = "linux")]
 fn run(cmd: &mut Command) {
     let status = cmd
         .stdin(Stdio::null())
@@ -27,12 +30,14 @@ fn run(cmd: &mut Command) {
 }
 
 /// The baseline: `/bin/true` itself.
+#[cfg(target_os = "linux")]
 #[divan::bench(sample_count = 200)]
 fn direct(b: divan::Bencher<'_, '_>) {
     b.bench(|| run(&mut Command::new("/bin/true")));
 }
 
 /// `ambit run --system --exec /bin/true -- /bin/true`.
+#[cfg(target_os = "linux")]
 #[divan::bench(sample_count = 200)]
 fn ambit_run_system(b: divan::Bencher<'_, '_>) {
     b.bench(|| {
@@ -50,6 +55,7 @@ fn ambit_run_system(b: divan::Bencher<'_, '_>) {
 /// `bwrap` with read-only binds of what `--system` and `--exec /bin/true`
 /// grant (the library directories, the loader cache, `/dev/null` and the
 /// program), in a new mount namespace (bwrap's default).
+#[cfg(target_os = "linux")]
 #[divan::bench(sample_count = 200)]
 fn bwrap_ro_binds(b: divan::Bencher<'_, '_>) {
     let mut args: Vec<String> = Vec::new();

@@ -7,4 +7,5 @@
 //!   observation and writes the policy file `ambit run --policy` enforces.
 
 pub mod policy;
+#[cfg(target_os = "linux")]
 pub mod run;
