@@ -65,6 +65,7 @@ could not be observed or the policy could not be written.";
 /// covers: its directories (the loader and the shared libraries) and files
 /// (the loader's cache and preload list), the same constants. A read or exec
 /// beneath one of them sets `system = true` instead of a grant of its own.
+#[cfg(target_os = "linux")]
 fn is_system(path: &Path) -> bool {
     crate::run::system::DIRS
         .iter()
@@ -263,6 +264,12 @@ pub struct Learned {
 
 fn under(path: &Path, prefix: &str) -> bool {
     path.starts_with(prefix)
+}
+
+/// `ambit run` (and its preset) is Linux-only.
+#[cfg(not(target_os = "linux"))]
+fn is_system(_path: &Path) -> bool {
+    false
 }
 
 fn in_file_tree(path: &Path) -> bool {
@@ -820,7 +827,7 @@ fn shebang(path: &Path) -> Option<(PathBuf, Option<OsString>)> {
     Some((PathBuf::from(std::ffi::OsStr::from_bytes(interp)), rest))
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
 

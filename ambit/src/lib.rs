@@ -8,4 +8,5 @@
 
 pub mod learn;
 pub mod policy;
+#[cfg(target_os = "linux")]
 pub mod run;

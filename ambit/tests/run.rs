@@ -1,6 +1,7 @@
 //! `ambit run` end to end: each test runs the built `ambit` binary as a fresh
 //! process on real system binaries (`/bin/cat`, `/bin/sh`, `/bin/bash`,
-//! `/usr/bin/env`), and every denial has an allowed twin.
+//! `/usr/bin/env`), and every denial has an allowed twin. Linux only.
+#![cfg(target_os = "linux")]
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -175,6 +176,79 @@ fn connect_reaches_the_granted_port_and_not_the_next() {
         show(&next)
     );
     drop((a, b));
+}
+
+const PROBE: &str = env!("CARGO_BIN_EXE_ambit-net-probe");
+
+fn probe(grant: &[&str], op: &str, target: &str) -> Output {
+    ambit(
+        &[
+            &["--system", "--exec", PROBE][..],
+            grant,
+            &["--", PROBE, op, target],
+        ]
+        .concat(),
+    )
+}
+
+#[test]
+fn bind_allows_the_granted_port_and_not_another() {
+    // A free port: bound and released (another test could take it between
+    // the two, which only makes the allowed twin fail loudly).
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let other = if port == u16::MAX { port - 1 } else { port + 1 };
+    let grant = port.to_string();
+    let ok = probe(
+        &["--bind", &grant],
+        "tcp-bind",
+        &format!("127.0.0.1:{port}"),
+    );
+    assert!(ok.status.success(), "{}", show(&ok));
+    let denied = probe(
+        &["--bind", &grant],
+        "tcp-bind",
+        &format!("127.0.0.1:{other}"),
+    );
+    assert_eq!(denied.status.code(), Some(1), "{}", show(&denied));
+    assert!(
+        text(&denied.stderr).contains("ermission denied"),
+        "{}",
+        show(&denied)
+    );
+    // A connect grant is no bind grant.
+    let no_bind = probe(
+        &["--connect", &format!("127.0.0.1:{port}")],
+        "tcp-bind",
+        &format!("127.0.0.1:{port}"),
+    );
+    assert_eq!(no_bind.status.code(), Some(1), "{}", show(&no_bind));
+}
+
+#[test]
+fn unix_allows_unix_sockets_and_without_it_none_is_made() {
+    let t = Tree::new();
+    let path = t.p("sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    let ok = probe(&["--unix", &path], "unix-connect", &path);
+    assert!(ok.status.success(), "{}", show(&ok));
+    let denied = probe(&[], "unix-connect", &path);
+    assert_eq!(denied.status.code(), Some(1), "{}", show(&denied));
+    assert!(
+        text(&denied.stderr).contains("not permitted"),
+        "{}",
+        show(&denied)
+    );
+    let missing = probe(&["--unix", &t.p("nosock")], "unix-connect", &path);
+    assert_eq!(missing.status.code(), Some(2), "{}", show(&missing));
+    assert!(
+        text(&missing.stderr).contains("--unix"),
+        "{}",
+        show(&missing)
+    );
 }
 
 #[test]

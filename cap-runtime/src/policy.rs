@@ -77,6 +77,7 @@ pub struct NetGrant {
 pub struct Policy<'a> {
     entries: Vec<Entry>,
     net: Vec<NetGrant>,
+    unmodified: bool,
     _fds: std::marker::PhantomData<BorrowedFd<'a>>,
 }
 
@@ -132,6 +133,24 @@ impl<'a> Policy<'a> {
             origin: origin.to_path_buf(),
         });
         self
+    }
+
+    /// Says that the process entering this sandbox runs a program that was
+    /// not written against ambit (`ambit run`): it opens paths by name
+    /// itself, Landlock being what limits them, as for every program, and
+    /// it may use what such programs use and the typed path does not: the
+    /// seccomp group `unmodified` (POSIX and interval timers, `pause`,
+    /// `getpriority`, process groups and sessions, and the terminal
+    /// `ioctl`s `tcsetattr` and `tcsetpgrp` make). Nothing else changes:
+    /// paths, ports and scopes are the handles' as always.
+    pub fn unmodified_program(&mut self) -> &mut Self {
+        self.unmodified = true;
+        self
+    }
+
+    /// Whether [`Policy::unmodified_program`] was called.
+    pub fn is_unmodified_program(&self) -> bool {
+        self.unmodified
     }
 
     /// The held descriptors, in the order they were added.

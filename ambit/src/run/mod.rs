@@ -105,7 +105,11 @@ fn run(mut req: Request, ambient: AmbientAuthority) -> Result<i32, Failure> {
         Mode::Strict
     };
     let (cmd, how) = handles.command(Path::new(&req.program), ambient)?;
-    let mut cmd = cmd.arg0(&req.program).args(&req.args).mode(mode);
+    let mut cmd = cmd
+        .arg0(&req.program)
+        .args(&req.args)
+        .mode(mode)
+        .unmodified_program();
     for d in &handles.dirs {
         cmd = cmd.grant(&d.dir);
     }
@@ -126,7 +130,11 @@ fn run(mut req: Request, ambient: AmbientAuthority) -> Result<i32, Failure> {
         let sandbox = ChildSandbox::prepare(&policy, mode)
             .map_err(|e| format!("the sandbox cannot be set up: {e}"))?;
         if req.dry_run {
-            let text = format!("{}{}", plan(&req, &handles, &how), sandbox.report());
+            let text = format!(
+                "{}{}",
+                plan(&req, &handles, &how, ambient),
+                sandbox.report()
+            );
             // (A closed stdout, `| head`, is not an error of the plan.)
             let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
             return Ok(0);
@@ -137,7 +145,12 @@ fn run(mut req: Request, ambient: AmbientAuthority) -> Result<i32, Failure> {
 }
 
 /// The plan `--dry-run` prints before the report.
-fn plan(req: &Request, handles: &Handles, program: &str) -> String {
+///
+/// # Ambient Authority
+///
+/// Reads `ambit`'s environment, to say which `--env NAME` is unset.
+fn plan(req: &Request, handles: &Handles, program: &str, ambient: AmbientAuthority) -> String {
+    let _ = ambient;
     let mut s = String::from("ambit run plan\n");
     let _ = writeln!(s, "  program {program}");
     let mut argv = vec![req.program.to_string_lossy().into_owned()];

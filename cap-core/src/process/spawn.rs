@@ -79,6 +79,7 @@ pub struct Command<'a> {
     grants: Vec<&'a dyn Grant>,
     stdio: [Stdio; 3],
     sandbox: Sandboxing,
+    unmodified: bool,
     error: Option<io::Error>,
 }
 
@@ -120,6 +121,7 @@ impl<'a> Command<'a> {
             grants: Vec::new(),
             stdio: [Stdio::Inherit; 3],
             sandbox: Sandboxing::Derived(Mode::Strict),
+            unmodified: false,
             error: None,
         };
         cmd.push_arg(&arg0);
@@ -338,10 +340,23 @@ impl<'a> Command<'a> {
         self
     }
 
+    /// Says that the program was not written against ambit (`ambit run`):
+    /// its sandbox also allows the seccomp group `unmodified` (timers,
+    /// process groups and sessions, terminal attributes: see
+    /// [`Policy::unmodified_program`]). Paths and ports are still exactly
+    /// the handles' (Landlock); the program opens them by name itself.
+    pub fn unmodified_program(mut self) -> Self {
+        self.unmodified = true;
+        self
+    }
+
     /// The policy the child's sandbox is derived from: its table, the
     /// executable, the loader directories and the other grants.
     pub fn policy(&self) -> Policy<'_> {
         let mut policy = Policy::new();
+        if self.unmodified {
+            policy.unmodified_program();
+        }
         for (_, _, handle) in &self.table {
             handle.grant(&mut policy);
         }

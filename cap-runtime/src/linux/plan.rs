@@ -110,6 +110,9 @@ pub struct Needs {
     pub accept: bool,
     /// Any handle with `Exec`.
     pub exec: bool,
+    /// The program was not written against ambit
+    /// ([`Policy::unmodified_program`]): the `unmodified` group.
+    pub unmodified: bool,
 }
 
 /// The seccomp groups `policy` needs.
@@ -145,6 +148,7 @@ pub fn needs(policy: &Policy<'_>) -> Needs {
         n.unix |= g.unix;
     }
     n.accept |= n.tcp_bind || n.unix;
+    n.unmodified = policy.is_unmodified_program();
     n
 }
 

@@ -23,10 +23,10 @@ pub mod tables;
 use bpf::{Asm, Leaf, To};
 pub use tables::Arch;
 #[cfg(test)]
-use tables::{ACCEPT, BASELINE, ENOSYS, EXEC, FS, LISTEN, SETMETA, SOCKETS, Table};
+use tables::{ACCEPT, BASELINE, ENOSYS, EXEC, FS, LISTEN, SETMETA, SOCKETS, Table, UNMODIFIED};
 use tables::{
     ACCEPT_NR, BASELINE_NR, CHECKED_NR, ENOSYS_NR, EXEC_NR, FS_NR, LISTEN_NR, Numbers, SETMETA_NR,
-    SOCKETS_NR,
+    SOCKETS_NR, UNMODIFIED_NR,
 };
 
 use super::sys::SockFilter;
@@ -70,6 +70,10 @@ pub enum Group {
     /// execve, execveat, pidfds, and a child's own lock: only when a handle
     /// has `Exec`.
     Exec,
+    /// Timers, process groups and sessions, terminal attributes: only for a
+    /// program that was not written against ambit
+    /// ([`crate::Policy::unmodified_program`]).
+    Unmodified,
 }
 
 impl Group {
@@ -83,6 +87,7 @@ impl Group {
             Group::Listen => &LISTEN_NR,
             Group::Accept => &ACCEPT_NR,
             Group::Exec => &EXEC_NR,
+            Group::Unmodified => &UNMODIFIED_NR,
         }
     }
 
@@ -97,6 +102,7 @@ impl Group {
             Group::Listen => "listen",
             Group::Accept => "accept",
             Group::Exec => "exec",
+            Group::Unmodified => "unmodified",
         }
     }
 
@@ -111,6 +117,7 @@ impl Group {
             Group::Listen => LISTEN,
             Group::Accept => ACCEPT,
             Group::Exec => EXEC,
+            Group::Unmodified => UNMODIFIED,
         }
     }
 }
@@ -140,6 +147,9 @@ pub fn groups(needs: Needs) -> Vec<Group> {
     }
     if needs.exec {
         groups.push(Group::Exec);
+    }
+    if needs.unmodified {
+        groups.push(Group::Unmodified);
     }
     groups
 }
@@ -227,6 +237,18 @@ const PRCTLS: [u32; 10] = [
 /// The `prctl` options a child makes to lock itself before exec (only with
 /// an `Exec` handle): no_new_privs and dropping capabilities.
 #[allow(clippy::cast_sign_loss)]
+/// The `ioctl` requests a program that was not written against ambit may
+/// also make ([`Group::Unmodified`]): setting terminal attributes
+/// (`tcsetattr`: `less`, `read -s`) and the terminal's foreground process
+/// group (job control). `TIOCSTI` (typing into the terminal) stays refused.
+#[allow(clippy::cast_possible_truncation)]
+const IOCTLS_UNMODIFIED: [u32; 4] = [
+    libc::TCSETS as u32,
+    libc::TCSETSW as u32,
+    libc::TCSETSF as u32,
+    libc::TIOCSPGRP as u32,
+];
+
 const PRCTLS_EXEC: [u32; 4] = [
     libc::PR_SET_NO_NEW_PRIVS as u32,
     libc::PR_CAPBSET_DROP as u32,
@@ -422,7 +444,12 @@ pub fn build_for(needs: Needs, arch: Arch) -> Result<Filter, &'static str> {
     } else {
         PRCTLS.to_vec()
     };
-    for (name, arg, values) in [("ioctl", 1, IOCTLS.to_vec()), ("prctl", 0, prctls)] {
+    let ioctls: Vec<u32> = if needs.unmodified {
+        IOCTLS.iter().chain(&IOCTLS_UNMODIFIED).copied().collect()
+    } else {
+        IOCTLS.to_vec()
+    };
+    for (name, arg, values) in [("ioctl", 1, ioctls), ("prctl", 0, prctls)] {
         blocks.push((
             name,
             Box::new(move |asm: &mut Asm| {
@@ -538,6 +565,7 @@ mod tests {
         unix: true,
         accept: true,
         exec: true,
+        unmodified: true,
     };
 
     fn fs() -> Needs {
@@ -569,6 +597,50 @@ mod tests {
     }
 
     #[test]
+    fn only_an_unmodified_program_gets_timers_process_groups_and_terminal_ioctls() {
+        let typed = fs();
+        let unmodified = Needs {
+            unmodified: true,
+            ..fs()
+        };
+        for (without, with) in filters(typed).iter().zip(filters(unmodified)) {
+            assert!(!without.groups.contains(&Group::Unmodified));
+            assert!(with.groups.contains(&Group::Unmodified));
+            for name in UNMODIFIED {
+                if with.arch.number(name).is_none() {
+                    continue;
+                }
+                assert_eq!(v(without, name, [0; 6]), errno(libc::EPERM), "{name}");
+                assert_eq!(v(&with, name, [0; 6]), RET_ALLOW, "{name}");
+            }
+            // (`Ioctl` is not u64 on every target.)
+            #[allow(clippy::cast_possible_truncation, clippy::unnecessary_cast)]
+            for (req, allowed) in [
+                (libc::TCSETS as u64, true),
+                (libc::TIOCSPGRP as u64, true),
+                (libc::TIOCSTI as u64, false),
+            ] {
+                assert_eq!(
+                    v(without, "ioctl", [0, req, 0, 0, 0, 0]),
+                    errno(libc::EPERM)
+                );
+                let want = if allowed {
+                    RET_ALLOW
+                } else {
+                    errno(libc::EPERM)
+                };
+                assert_eq!(v(&with, "ioctl", [0, req, 0, 0, 0, 0]), want, "{req:#x}");
+            }
+            // Never widened by it: the NEVER table stays refused.
+            for name in NEVER {
+                if let Some(verdict) = with.verdict(name, [0; 6]) {
+                    assert_ne!(verdict, RET_ALLOW, "{name}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn every_name_is_a_syscall_somewhere() {
         for table in ALL_TABLES {
             for name in table {
@@ -591,6 +663,7 @@ mod tests {
             (LISTEN, &tables::LISTEN_NR),
             (EXEC, &tables::EXEC_NR),
             (ENOSYS, &tables::ENOSYS_NR),
+            (UNMODIFIED, &tables::UNMODIFIED_NR),
             (tables::CHECKED, &tables::CHECKED_NR),
         ] {
             for arch in Arch::ALL {

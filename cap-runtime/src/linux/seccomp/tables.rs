@@ -301,6 +301,7 @@ pub const BASELINE: Table = &[
 /// a handle has `Truncate`; otherwise its mode is checked.
 pub const FS: Table = &[
     "open",
+    "creat",
     "openat",
     "openat2",
     "stat",
@@ -369,6 +370,28 @@ pub const SETMETA: Table = &[
     "removexattr",
     "lremovexattr",
     "fremovexattr",
+];
+
+/// What programs that were not written against ambit use and the typed
+/// path does not (`ambit run`, [`crate::Policy::unmodified_program`]): POSIX
+/// timers and interval timers (`timeout`, `sleep` in some shells), `pause`,
+/// reading the nice value, and process groups and sessions (shells with job
+/// control). Each acts on the calling process, its own timers or its own
+/// children only; `setpriority`, which reaches other processes of the same
+/// user, is not here.
+pub const UNMODIFIED: Table = &[
+    "timer_create",
+    "timer_settime",
+    "timer_gettime",
+    "timer_getoverrun",
+    "timer_delete",
+    "alarm",
+    "getitimer",
+    "setitimer",
+    "pause",
+    "getpriority",
+    "setpgid",
+    "setsid",
 ];
 
 /// Connecting and binding (Landlock checks TCP ports).
@@ -472,8 +495,9 @@ pub const EXEC_ONLY: Table = &[
 
 /// Every group table, for the tests.
 #[cfg(test)]
-pub const ALL_TABLES: [Table; 11] = [
+pub const ALL_TABLES: [Table; 12] = [
     BASELINE, FS, SETMETA, SOCKETS, ACCEPT, LISTEN, EXEC, ENOSYS, NEVER, EXEC_ONLY, CHECKED,
+    UNMODIFIED,
 ];
 
 /// The syscalls `build` checks the arguments of, or allows plainly only
@@ -510,5 +534,7 @@ pub const LISTEN_NR: Numbers = numbers!(LISTEN);
 pub const EXEC_NR: Numbers = numbers!(EXEC);
 /// See [`ENOSYS`].
 pub const ENOSYS_NR: Numbers = numbers!(ENOSYS);
+/// See [`UNMODIFIED`].
+pub const UNMODIFIED_NR: Numbers = numbers!(UNMODIFIED);
 /// See [`CHECKED`].
 pub const CHECKED_NR: Numbers = numbers!(CHECKED);
