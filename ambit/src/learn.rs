@@ -31,7 +31,9 @@
 //!   creations of entries that existed (`mkdir -p` of an existing
 //!   directory: `EEXIST` inside the sandbox too), `/proc/self` and
 //!   `/proc/PID` paths (a path into a process's own `/proc` entry cannot be
-//!   granted by name from outside it), UDP sockets (not restricted by Landlock), abstract
+//!   granted by name from outside it; a descriptor reopened through
+//!   `/proc/self/fd/N` or `/dev/stdin` is recorded by the observer as the
+//!   file it is open on), UDP sockets (not restricted by Landlock), abstract
 //!   unix sockets, and grants whose directory no longer exists when the
 //!   program has finished.
 //! - TCP connects: `[[connect]] addr`; TCP binds: `[[bind]] port`; unix

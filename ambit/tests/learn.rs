@@ -232,6 +232,55 @@ fn t_a_signal_stops_the_program_and_the_policy_is_written() {
     assert_eq!(exec_dirs, [Path::new("/usr/bin")], "{text}");
 }
 
+/// Reopening a descriptor by path (`cat /dev/stdin`, stdin a file) is
+/// learned as a read of the file it is open on, which is what Landlock
+/// checks: enforced, the learned policy lets it run, and without that grant
+/// the reopen is refused.
+fn t_reopening_a_descriptor_learns_its_file() {
+    use std::process::Stdio;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(tmp.path()).unwrap();
+    let data = root.join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join("a"), "hi\n").unwrap();
+    let policy = root.join("p.toml");
+    let stdin = || Stdio::from(std::fs::File::open(data.join("a")).unwrap());
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["learn", "--out"])
+        .arg(&policy)
+        .args(["--", "/bin/cat", "/dev/stdin"])
+        .stdin(stdin())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    let p = PolicyFile::parse(&text, "learned").unwrap();
+    assert_eq!(dir_access(&p, &data), Some("ro"), "{text}");
+    let run = |policy: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_ambit"))
+            .arg("run")
+            .arg("--policy")
+            .arg(policy)
+            .args(["--", "/bin/cat", "/dev/stdin"])
+            .stdin(stdin())
+            .output()
+            .unwrap()
+    };
+    let allowed = run(&policy);
+    assert!(allowed.status.success(), "{allowed:?}\n{text}");
+    assert_eq!(allowed.stdout, b"hi\n");
+    let mut without = p.clone();
+    without.dirs.retain(|g| g.path != data);
+    let narrower = root.join("narrower.toml");
+    std::fs::write(&narrower, toml::to_string(&without).unwrap()).unwrap();
+    let refused = run(&narrower);
+    assert!(!refused.status.success(), "{refused:?}");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("Permission denied"),
+        "{refused:?}"
+    );
+}
+
 /// The program's exit status is learn's; a signal becomes 128 + N; a
 /// program that cannot be run is an error (2) naming it.
 fn t_exit_status_passes_through() {
@@ -364,6 +413,10 @@ fn main() -> ExitCode {
         Test {
             name: "a_signal_stops_the_program_and_the_policy_is_written",
             run: t_a_signal_stops_the_program_and_the_policy_is_written,
+        },
+        Test {
+            name: "reopening_a_descriptor_learns_its_file",
+            run: t_reopening_a_descriptor_learns_its_file,
         },
         Test {
             name: "exit_status_passes_through",

@@ -840,13 +840,22 @@ fn record(listener: i32, notif: &libc::seccomp_notif) -> Vec<Observed> {
     let args = notif.data.args;
     let task = Task { pid };
     let mut accesses = Vec::new();
-    // A path into a process's /proc entry is recorded as named: resolved
-    // here it would name the supervisor's own entry.
-    let mut path_access =
-        |p: PathBuf, f: &dyn Fn(&std::path::Path) -> Option<Access>| match proc_self(&p) {
-            Some(path) => accesses.push(Access::ProcSelf { path }),
-            None => accesses.extend(f(&p)),
-        };
+    // A path through one of the caller's descriptors (`/proc/self/fd/N`,
+    // `/dev/stdin`) names the file the descriptor is open on, which is what
+    // Landlock checks; another path into a process's /proc entry is
+    // recorded as named: resolved here it would name the supervisor's own.
+    let mut path_access = |p: PathBuf, f: &dyn Fn(&std::path::Path) -> Option<Access>| {
+        if let Some(fd) = fd_link(&p, pid) {
+            match task.fd_path(fd).filter(|t| t.is_absolute()) {
+                Some(target) => accesses.extend(f(&target)),
+                None => accesses.push(Access::ProcSelf { path: p }),
+            }
+        } else if let Some(path) = proc_self(&p) {
+            accesses.push(Access::ProcSelf { path });
+        } else {
+            accesses.extend(f(&p));
+        }
+    };
     match shape {
         Shape::Open { dirfd, path, flags } => {
             let flags = flags.map_or(0, |i| args[i]);
@@ -1132,6 +1141,29 @@ impl Task {
     }
 }
 
+/// The caller's descriptor a path reopens: `/proc/self/fd/N` (also
+/// `thread-self` or the caller's own id), `/dev/fd/N`, `/dev/stdin`,
+/// `/dev/stdout`, `/dev/stderr`.
+fn fd_link(path: &std::path::Path, pid: u32) -> Option<i32> {
+    let s = path.to_str()?;
+    match s {
+        "/dev/stdin" => return Some(0),
+        "/dev/stdout" => return Some(1),
+        "/dev/stderr" => return Some(2),
+        _ => {}
+    }
+    let n = if let Some(n) = s.strip_prefix("/dev/fd/") {
+        n
+    } else {
+        let (who, rest) = s.strip_prefix("/proc/")?.split_once('/')?;
+        if who != "self" && who != "thread-self" && who != pid.to_string() {
+            return None;
+        }
+        rest.strip_prefix("fd/")?
+    };
+    n.parse().ok()
+}
+
 /// `/proc/self/...`, `/proc/thread-self/...` and `/proc/<digits>/...` as
 /// `/proc/self/...`: paths into a process's own `/proc` entry.
 fn proc_self(path: &std::path::Path) -> Option<PathBuf> {
@@ -1216,6 +1248,21 @@ mod tests {
         );
         let i386 = u32::from(libc::EM_386) | 0x4000_0000;
         assert_eq!(bpf::run(&prog[..n], i386, 5, [0; 6]), Ok(RET_ALLOW));
+    }
+
+    #[test]
+    fn descriptor_links_are_recognised() {
+        let fd = |s: &str| fd_link(std::path::Path::new(s), 42);
+        assert_eq!(fd("/proc/self/fd/3"), Some(3));
+        assert_eq!(fd("/proc/thread-self/fd/0"), Some(0));
+        assert_eq!(fd("/proc/42/fd/7"), Some(7));
+        assert_eq!(fd("/proc/43/fd/7"), None);
+        assert_eq!(fd("/dev/fd/5"), Some(5));
+        assert_eq!(fd("/dev/stdin"), Some(0));
+        assert_eq!(fd("/dev/stderr"), Some(2));
+        assert_eq!(fd("/proc/self/fdinfo/3"), None);
+        assert_eq!(fd("/proc/self/fd/3/x"), None);
+        assert_eq!(fd("/dev/null"), None);
     }
 
     #[test]
