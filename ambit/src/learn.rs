@@ -199,6 +199,8 @@ pub enum Event {
     Exec(PathBuf),
     /// A path into the program's own `/proc` entry.
     ProcSelf(PathBuf),
+    /// A call whose arguments could not be read.
+    Unreadable,
     /// An IP connect; `stream`: TCP (`None`: unknown, treated as TCP).
     Connect(std::net::SocketAddr, Option<bool>),
     /// An IP bind; as for `Connect`.
@@ -231,6 +233,7 @@ impl From<&cap_runtime::linux::observe::Observed> for Seen {
             Access::Modify { path } => Event::Modify(path.clone()),
             Access::Exec { path } => Event::Exec(path.clone()),
             Access::ProcSelf { path } => Event::ProcSelf(path.clone()),
+            Access::Unreadable => Event::Unreadable,
             Access::Connect { addr, stream } => Event::Connect(*addr, *stream),
             Access::Bind { addr, stream } => Event::Bind(*addr, *stream),
             Access::UnixConnect { path } => Event::UnixConnect(path.clone()),
@@ -295,6 +298,7 @@ pub fn collapse(events: &[Seen], exists: &dyn Fn(&Path) -> bool) -> Learned {
     let mut unix: BTreeMap<PathBuf, Why> = BTreeMap::new();
     let mut missing = Why::default();
     let mut existing = Why::default();
+    let mut unreadable = Why::default();
     let mut proc_self = Why::default();
     let mut udp = Why::default();
     let mut abstract_unix = Why::default();
@@ -351,6 +355,7 @@ pub fn collapse(events: &[Seen], exists: &dyn Fn(&Path) -> bool) -> Learned {
                 }
             }
             Event::ProcSelf(path) => proc_self.add(sample(&path.display())),
+            Event::Unreadable => unreadable.add(seen.syscall.to_owned()),
             Event::Connect(addr, Some(false)) | Event::Bind(addr, Some(false)) => {
                 udp.add(sample(addr));
             }
@@ -455,6 +460,10 @@ pub fn collapse(events: &[Seen], exists: &dyn Fn(&Path) -> bool) -> Learned {
             proc_self,
         ),
         ("UDP sockets (not restricted by Landlock)", udp),
+        (
+            "calls whose arguments could not be read (process_vm_readv refused): what they named is MISSING from this policy",
+            unreadable,
+        ),
         (
             "abstract unix sockets (no path; Landlock scoping governs them)",
             abstract_unix,
@@ -1023,6 +1032,7 @@ mod tests {
             seen("connect", Event::Connect(dns, Some(false))),
             seen("connect", Event::UnixConnect(p("/run/app.sock"))),
             seen("connect", Event::UnixConnect(p("@abstract"))),
+            seen("openat", Event::Unreadable),
         ];
         let l = collapse(&events, &all_exist);
         assert_eq!(
@@ -1035,7 +1045,12 @@ mod tests {
         assert_eq!(l.policy.bind, vec![PortGrant { port: 8080 }]);
         assert_eq!(l.policy.unix_connect.len(), 1);
         assert_eq!(l.policy.unix_connect[0].path, p("/run/app.sock"));
-        assert_eq!(l.not_granted.len(), 2);
+        assert_eq!(l.not_granted.len(), 3);
+        assert!(
+            l.not_granted[1].0.contains("MISSING"),
+            "{:?}",
+            l.not_granted
+        );
     }
 
     #[test]

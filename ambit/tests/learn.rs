@@ -79,6 +79,8 @@ fn t_shell_script_reads_one_dir_writes_another() {
         !p.dirs.iter().any(|g| g.path == canon_tmp),
         "the parent is not granted:\n{text}"
     );
+    // Every observed call's arguments were read.
+    assert!(!text.contains("could not be read"), "{text}");
     // Each grant says which accesses produced it.
     assert!(
         text.contains(&format!(

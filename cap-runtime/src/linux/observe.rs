@@ -93,6 +93,9 @@ pub enum Access {
         /// The path as named.
         path: PathBuf,
     },
+    /// A call whose arguments could not be read from the caller's memory
+    /// (`process_vm_readv` refused, or a bad pointer).
+    Unreadable,
     /// An IP `connect`.
     Connect {
         /// The address.
@@ -838,7 +841,10 @@ fn record(listener: i32, notif: &libc::seccomp_notif) -> Vec<Observed> {
     };
     let pid = notif.pid;
     let args = notif.data.args;
-    let task = Task { pid };
+    let task = Task {
+        pid,
+        unreadable: std::cell::Cell::new(false),
+    };
     let mut accesses = Vec::new();
     // A path through one of the caller's descriptors (`/proc/self/fd/N`,
     // `/dev/stdin`) names the file the descriptor is open on, which is what
@@ -908,6 +914,11 @@ fn record(listener: i32, notif: &libc::seccomp_notif) -> Vec<Observed> {
                 accesses.extend(socket_access(&task, sockfd, &raw, shape == Shape::Connect));
             }
         }
+    }
+    // A call whose arguments could not be read (ptrace restrictions, a bad
+    // pointer) is counted, so a narrower policy does not pass unnoticed.
+    if accesses.is_empty() && task.unreadable.get() {
+        accesses.push(Access::Unreadable);
     }
     // The memory read above belonged to the task only if it is still
     // waiting on this very notification (it did not die, its pid was not
@@ -1031,6 +1042,8 @@ impl FromBytes for std::ffi::OsStr {
 /// while it is blocked in the notified call.
 struct Task {
     pid: u32,
+    /// Set when reading the task's memory failed.
+    unreadable: std::cell::Cell<bool>,
 }
 
 impl Task {
@@ -1057,7 +1070,11 @@ impl Task {
                 0,
             )
         };
-        (usize::try_from(n).ok()? == len).then_some(buf)
+        let whole = usize::try_from(n).is_ok_and(|n| n == len);
+        if !whole {
+            self.unreadable.set(true);
+        }
+        whole.then_some(buf)
     }
 
     /// Reads a NUL-terminated string at `addr` (at most `PATH_MAX` bytes),
