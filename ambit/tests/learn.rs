@@ -283,6 +283,50 @@ fn t_reopening_a_descriptor_learns_its_file() {
     );
 }
 
+/// A descendant left running keeps `ambit learn` waiting (its calls are
+/// still observed); a signal to ambit stops the wait, the policy is written
+/// and the status is the program's.
+fn t_a_signal_stops_the_wait_for_a_leftover_descendant() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(tmp.path()).unwrap();
+    let pidfile = root.join("pid");
+    let policy = root.join("p.toml");
+    let script = format!(
+        "sleep 30 >/dev/null 2>&1 & echo $! > {}.tmp && mv {0}.tmp {0}",
+        pidfile.display()
+    );
+    let mut learn = Command::new(std::env::current_exe().unwrap())
+        .args(["learn", "--out"])
+        .arg(&policy)
+        .args(["--", "/bin/sh", "-c", &script])
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !pidfile.exists() {
+        assert!(start.elapsed().as_secs() < 20, "the program never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let leftover = std::fs::read_to_string(&pidfile).unwrap().trim().to_owned();
+    // The program has exited; learn is still waiting for `sleep`.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(learn.try_wait().unwrap().is_none(), "learn did not wait");
+    assert!(!policy.exists());
+    let term = Command::new("/bin/kill")
+        .args(["-TERM", &learn.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = learn.wait().unwrap();
+    // The leftover `sleep` (started by this test's script) is ended by its id.
+    let _ = Command::new("/bin/kill")
+        .args(["-KILL", &leftover])
+        .status();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    let p = PolicyFile::parse(&text, "learned").unwrap();
+    assert_eq!(dir_access(&p, &root), Some("rw"), "{text}");
+}
+
 /// The program's exit status is learn's; a signal becomes 128 + N; a
 /// program that cannot be run is an error (2) naming it.
 fn t_exit_status_passes_through() {
@@ -419,6 +463,10 @@ fn main() -> ExitCode {
         Test {
             name: "reopening_a_descriptor_learns_its_file",
             run: t_reopening_a_descriptor_learns_its_file,
+        },
+        Test {
+            name: "a_signal_stops_the_wait_for_a_leftover_descendant",
+            run: t_a_signal_stops_the_wait_for_a_leftover_descendant,
         },
         Test {
             name: "exit_status_passes_through",
