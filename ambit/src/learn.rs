@@ -18,24 +18,25 @@
 //!   directory. Written and executed: `rights = [...]`, both sets.
 //! - Anything read or executed beneath the `--system` preset's paths
 //!   ([`crate::run::system::DIRS`] and [`crate::run::system::FILES`]: the
-//!   loader, the shared libraries and `ld.so.cache`): `system = true`, the `--system`
-//!   preset, instead of a grant per library directory.
+//!   loader, the shared libraries and `ld.so.cache`): `system = true`, the
+//!   `--system` preset, instead of a grant per library directory.
 //! - Files read or written beneath [`FILE_TREES`] (`/dev`, `/proc`, `/sys`:
 //!   `/dev/null`, `/proc/filesystems`...): a `[[file]]` grant each, `ro` or
 //!   `rw`, never their directory.
 //! - A directory whose ancestors' grants already give every right it needs
 //!   (Landlock grants accumulate down the tree) is merged into them; so is a
 //!   file grant.
-//! - Not granted, listed in comments: lookups and removals of paths that
-//!   did not exist (they fail with `ENOENT` inside the sandbox too),
+//! - Not granted, listed in comments: lookups, execs and removals of paths
+//!   that did not exist (they fail with `ENOENT` inside the sandbox too),
 //!   creations of entries that existed (`mkdir -p` of an existing
 //!   directory: `EEXIST` inside the sandbox too), `/proc/self` and
 //!   `/proc/PID` paths (a path into a process's own `/proc` entry cannot be
 //!   granted by name from outside it; a descriptor reopened through
 //!   `/proc/self/fd/N` or `/dev/stdin` is recorded by the observer as the
 //!   file it is open on), UDP sockets (not restricted by Landlock), abstract
-//!   unix sockets, and grants whose directory no longer exists when the
-//!   program has finished.
+//!   unix sockets, grants whose directory no longer exists when the program
+//!   has finished, and (counted, flagged as missing from the policy) calls
+//!   whose arguments could not be read.
 //! - TCP connects: `[[connect]] addr`; TCP binds: `[[bind]] port`; unix
 //!   sockets connected by path: `[[unix_connect]] path`.
 //! - Environment variables cannot be observed (reading one is a memory read,
