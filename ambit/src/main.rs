@@ -19,11 +19,7 @@ fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     match args.first().and_then(|a| a.to_str()) {
         Some("run") => run(&args[1..]),
-        // The integrator wires `ambit::learn::main(&args[1..])` here.
-        Some("learn") => {
-            eprintln!("ambit learn: not built yet");
-            ExitCode::from(2)
-        }
+        Some("learn") => ambit::learn::main(args[1..].to_vec()),
         Some("--help" | "-h") => {
             println!("{USAGE}");
             ExitCode::SUCCESS
