@@ -91,6 +91,11 @@ impl Prepared {
         &self.plan
     }
 
+    /// The plan's report, by value; the ruleset is closed.
+    pub fn into_report(self) -> Report {
+        self.plan.report
+    }
+
     /// Makes the irreversible calls and returns the planned report.
     ///
     /// All or nothing: when a step after the first irreversible one could

@@ -747,7 +747,7 @@ impl ChildSandbox {
 
     /// The report, by value.
     pub fn into_report(self) -> crate::Report {
-        self.prepared.plan().report.clone()
+        self.prepared.into_report()
     }
 }
 
