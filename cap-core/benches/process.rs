@@ -11,6 +11,14 @@
 //! - `pass`: sending a directory handle over a unix socket and receiving it
 //!   (SCM_RIGHTS with its kind and rights), against a plain one-byte send and
 //!   receive on the same kind of socket (reported, no budget).
+//!
+//! On a machine shared with other work, divan's groups run one after the
+//! other and the load drifts between them. `PROCESS_BENCH_INTERLEAVED=N
+//! cargo bench -p cap-core --bench process` instead runs N rounds, each
+//! timing one spawn + wait of every contender in turn (the order rotating
+//! from round to round), and prints each one's median and its paired ratio
+//! to `std` (the median over rounds of ambit's time divided by `std`'s time
+//! in the same round).
 #![cfg_attr(not(target_os = "linux"), no_main)]
 #![cfg(target_os = "linux")]
 
@@ -27,7 +35,71 @@ const TRUE: &str = "/bin/true";
 const LIBS: &str = "/lib/x86_64-linux-gnu";
 
 fn main() {
-    divan::main();
+    match std::env::var("PROCESS_BENCH_INTERLEAVED").map(|v| v.parse::<usize>()) {
+        Ok(Ok(rounds)) => interleaved(rounds.max(1)),
+        Ok(Err(e)) => panic!("PROCESS_BENCH_INTERLEAVED: {e}"),
+        Err(_) => divan::main(),
+    }
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// `rounds` rounds of std, sandboxed and unsandboxed spawn + wait, one
+/// sample of each per round: see the module docs.
+fn interleaved(rounds: usize) {
+    use std::time::Instant;
+    let f = fixture();
+    let contenders: [(&str, &dyn Fn()); 3] = [
+        ("std_command", &|| {
+            let status = std::process::Command::new(TRUE).status().unwrap();
+            assert!(status.success());
+        }),
+        ("ambit_sandboxed", &|| {
+            let mut child = Command::new(&f.exe)
+                .loader_dir(&f.libs)
+                .handle(3, &f.dir)
+                .handle(4, &f.file)
+                .handle(5, &f.socket)
+                .spawn()
+                .unwrap();
+            assert!(child.wait().unwrap().success());
+        }),
+        ("ambit_unsandboxed", &|| {
+            let mut child = Command::new(&f.exe)
+                .handle(3, &f.dir)
+                .handle(4, &f.file)
+                .handle(5, &f.socket)
+                .unsandboxed(ambient_authority())
+                .spawn()
+                .unwrap();
+            assert!(child.wait().unwrap().success());
+        }),
+    ];
+    // One warm-up each (page cache, lazily built tables).
+    for (_, run) in &contenders {
+        run();
+    }
+    let mut times = vec![Vec::with_capacity(rounds); contenders.len()];
+    for round in 0..rounds {
+        for k in 0..contenders.len() {
+            let i = (round + k) % contenders.len();
+            let start = Instant::now();
+            (contenders[i].1)();
+            times[i].push(start.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    println!("spawn + wait of {TRUE}, {rounds} interleaved rounds (µs; ratio: paired, to std)");
+    for (i, (name, _)) in contenders.iter().enumerate() {
+        let mut ratios: Vec<f64> = times[i].iter().zip(&times[0]).map(|(a, s)| a / s).collect();
+        let ratio = median(&mut ratios);
+        let mut t = times[i].clone();
+        let med = median(&mut t);
+        let fastest = t[0];
+        println!("{name:<18} median {med:8.1}  fastest {fastest:8.1}  ratio {ratio:.2}");
+    }
 }
 
 struct Fixture {

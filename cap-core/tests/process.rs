@@ -71,9 +71,11 @@ fn child(case: &str, args: &[String]) -> ExitCode {
             std::thread::sleep(std::time::Duration::from_secs(30));
             ExitCode::SUCCESS
         }
-        "fds" => {
-            // fd 5: /proc, so the child can list its own descriptors.
-            let proc: Dir<ReadOnly> = inherited(5).unwrap();
+        "fds" | "fds_at" => {
+            // fd 5 (or args[0]): /proc, so the child can list its own
+            // descriptors.
+            let at = args.first().map_or(5, |a| a.parse().unwrap());
+            let proc: Dir<ReadOnly> = inherited(at).unwrap();
             let mut fds: Vec<i32> = proc
                 .read_dir("self/fd")
                 .unwrap()
@@ -223,6 +225,17 @@ fn t_fd_table_only() {
         .collect();
     let leaked = std::os::fd::AsRawFd::as_raw_fd(&leak).to_string();
     assert!(listed.contains(&leaked), "{listed:?}");
+}
+
+fn t_high_table_target() {
+    // A target far above the parent's descriptors: the child closes the gap
+    // below it, where the parent's own descriptors (the Landlock ruleset's
+    // among them) are. Its sandbox must be applied all the same.
+    let (exe, libs) = (me(), libs());
+    let proc: Dir<ReadOnly> = Dir::open_ambient_dir("/proc", ambient_authority()).unwrap();
+    let (code, out) = run_child(&exe, &libs, "fds_at", |c| c.handle(40, &proc).arg("40"));
+    assert_eq!(code, Some(0));
+    assert_eq!(out.trim(), "[0, 1, 2, 40]");
 }
 
 fn t_cannot_open_outside() {
@@ -515,6 +528,11 @@ fn main() -> ExitCode {
         Test {
             name: "fd_table_only",
             run: t_fd_table_only,
+            ignored: None,
+        },
+        Test {
+            name: "high_table_target",
+            run: t_high_table_target,
             ignored: None,
         },
         Test {

@@ -15,7 +15,7 @@
 //! - By default the child enters capability mode just before `exec`, with a
 //!   policy derived from exactly its table, the executable and the loader
 //!   directories given with [`Command::loader_dir`]. The Landlock ruleset and
-//!   the seccomp program are built in the parent before the fork; the child
+//!   the seccomp program are built in the parent before the `clone`; the child
 //!   only applies them. A child without a sandbox needs the ambient token
 //!   ([`Command::unsandboxed`]).
 //! - [`Child`] holds a pidfd (FreeBSD's `pdfork` analog): `wait`,

@@ -11,8 +11,10 @@
 //! "Delegation" chapter): on Linux nothing — Landlock does not narrow an open
 //! descriptor, so the rights beside it are the sender's word, enforced by
 //! the receiver's types; the descriptor's own open mode (read-only,
-//! write-only) is kept by the kernel. Capsicum's `cap_rights_limit` would
-//! narrow the descriptor itself.
+//! write-only) is kept by the kernel. On FreeBSD the descriptor sent is a
+//! duplicate limited with `cap_rights_limit` to the handle's rights
+//! (`cap_runtime::freebsd::limited_duplicate`), and the limit travels with
+//! it: the receiver's kernel enforces the rights too.
 
 use std::io::{self, IoSlice, IoSliceMut};
 use std::mem::MaybeUninit;
@@ -386,8 +388,45 @@ fn read_exact(socket: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// The runtime's name for a kind of handle.
+#[cfg(target_os = "freebsd")]
+fn entry_kind(kind: HandleKind) -> cap_runtime::EntryKind {
+    use cap_runtime::{EntryKind, SocketKind};
+    match kind {
+        HandleKind::Dir => EntryKind::Dir,
+        HandleKind::File => EntryKind::File,
+        HandleKind::TcpListener => EntryKind::Socket(SocketKind::TcpListener),
+        HandleKind::TcpStream => EntryKind::Socket(SocketKind::TcpStream),
+        HandleKind::UdpSocket => EntryKind::Socket(SocketKind::Udp),
+        HandleKind::UnixListener => EntryKind::Socket(SocketKind::UnixListener),
+        HandleKind::UnixStream => EntryKind::Socket(SocketKind::UnixStream),
+        HandleKind::UnixDatagram => EntryKind::Socket(SocketKind::UnixDatagram),
+    }
+}
+
+/// The descriptor that travels for `handle`. On FreeBSD: a duplicate
+/// limited with `cap_rights_limit` to the handle's rights, so the receiver's
+/// kernel enforces them (the sender's own descriptor keeps its rights).
+#[cfg(target_os = "freebsd")]
+fn travelling<H: Passable>(handle: &H) -> io::Result<OwnedFd> {
+    cap_runtime::freebsd::limited_duplicate(
+        handle.pass_fd(),
+        entry_kind(H::KIND),
+        handle.pass_rights(),
+    )
+}
+
+/// The descriptor that travels for `handle`: elsewhere, the handle's own
+/// (no kernel mechanism narrows a passed descriptor; the receiver's types
+/// do).
+#[cfg(not(target_os = "freebsd"))]
+#[allow(clippy::unnecessary_wraps)] // FreeBSD's can fail
+fn travelling<H: Passable>(handle: &H) -> io::Result<BorrowedFd<'_>> {
+    Ok(handle.pass_fd())
+}
+
 pub(crate) fn stream_send<H: Passable>(socket: BorrowedFd<'_>, handle: &H) -> io::Result<()> {
-    send_with_fd(socket, &encode(handle), handle.pass_fd())
+    send_with_fd(socket, &encode(handle), travelling(handle)?.as_fd())
 }
 
 pub(crate) fn stream_recv<H: Passable>(socket: BorrowedFd<'_>) -> io::Result<H> {
@@ -426,7 +465,8 @@ impl<R: RightSet + HasSend> UnixDatagram<R> {
     /// Sends `handle` to the connected peer in one datagram. Needs `Send`.
     pub fn send_handle<H: Passable>(&self, handle: &H) -> io::Result<()> {
         self.need(Rights::SEND)?;
-        send_with_fd(self.fd(), &encode(handle), handle.pass_fd())
+        travelling(handle)
+            .and_then(|fd| send_with_fd(self.fd(), &encode(handle), fd.as_fd()))
             .map_err(|e| crate::net::ctx(&format_args!("send a handle over {self}"), e))
     }
 }

@@ -194,6 +194,108 @@ fn limit_one(limit: &plan::FdLimit) -> Result<(), (&'static str, i32)> {
     Ok(())
 }
 
+/// `CAP_IOCTLS_ALL` (`<sys/capsicum.h>`: `SSIZE_MAX`): what
+/// `cap_ioctls_get` returns for a descriptor whose ioctls are not limited.
+const CAP_IOCTLS_ALL: isize = isize::MAX;
+
+/// A close-on-exec duplicate of `fd`, limited with `cap_rights_limit` (and
+/// `cap_fcntls_limit`, `cap_ioctls_limit`) to what a handle of `kind` with
+/// `rights` may do ([`plan::passed_limit`]), intersected with what `fd` may
+/// still do (a limit only shrinks: a descriptor limited when this process
+/// entered capability mode keeps at most that). For handing a descriptor to
+/// another process, over a unix socket (`SCM_RIGHTS` carries the limit with
+/// it) or in a child's table: the receiver's kernel then enforces the
+/// handle's rights, and this process's own descriptor keeps its rights.
+#[doc(alias = "cap_rights_limit")]
+pub fn limited_duplicate(
+    fd: BorrowedFd<'_>,
+    kind: crate::EntryKind,
+    rights: crate::Rights,
+) -> io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let failed = |step: &str| {
+        let e = io::Error::last_os_error();
+        io::Error::new(e.kind(), format!("{step} on a passed descriptor: {e}"))
+    };
+    // SAFETY: F_DUPFD_CLOEXEC creates a new descriptor and touches no memory
+    // (fcntl(2)).
+    let raw = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
+    if raw < 0 {
+        return Err(failed("dup"));
+    }
+    // SAFETY: `raw` was just returned by fcntl: open, and owned by no one else.
+    let dup = unsafe { OwnedFd::from_raw_fd(raw) };
+    let limit = plan::passed_limit(raw, kind, rights, "");
+
+    let mut want = MaybeUninit::<libc::cap_rights_t>::uninit();
+    // SAFETY: the `cap_rights_init` macro's call: it initialises the whole
+    // structure to the empty set; the variadic list ends with 0.
+    unsafe { libc::__cap_rights_init(libc::CAP_RIGHTS_VERSION, want.as_mut_ptr(), 0u64) };
+    for right in &limit.rights {
+        // SAFETY: `want` is initialised; one right, then the terminating 0.
+        unsafe { libc::__cap_rights_set(want.as_mut_ptr(), cap_value(*right), 0u64) };
+    }
+    // SAFETY: initialised by __cap_rights_init above.
+    let mut want = unsafe { want.assume_init() };
+    let mut have = MaybeUninit::<libc::cap_rights_t>::uninit();
+    // SAFETY: the `cap_rights_get` macro's call: the kernel writes a whole
+    // cap_rights_t on success (cap_rights_get(2)).
+    if unsafe { libc::__cap_rights_get(libc::CAP_RIGHTS_VERSION, raw, have.as_mut_ptr()) } != 0 {
+        return Err(failed("cap_rights_get"));
+    }
+    // SAFETY: cap_rights_get returned 0, so it filled the structure.
+    let have = unsafe { have.assume_init() };
+    // want ∩ have = want − (want − have).
+    let mut beyond = want;
+    // SAFETY: both point to initialised rights sets; remove writes `beyond`.
+    unsafe {
+        libc::cap_rights_remove(&raw mut beyond, &raw const have);
+        libc::cap_rights_remove(&raw mut want, &raw const beyond);
+    }
+    // SAFETY: `want` is an initialised set; cap_rights_limit only reads it.
+    if unsafe { libc::cap_rights_limit(raw, &raw const want) } != 0 {
+        return Err(failed("cap_rights_limit"));
+    }
+    // SAFETY: `want` is initialised; one right, then the terminating 0.
+    let kept = |right: CapRight| unsafe {
+        libc::__cap_rights_is_set(&raw const want, cap_value(right), 0u64)
+    };
+    if kept(CapRight::Fcntl) {
+        let mut current = 0u32;
+        // SAFETY: the kernel writes one u32 to a live local (cap_fcntls_get(2)).
+        if unsafe { libc::cap_fcntls_get(raw, &raw mut current) } != 0 {
+            return Err(failed("cap_fcntls_get"));
+        }
+        let mask = limit.fcntls.iter().fold(0, |m, f| m | fcntl_value(*f)) & current;
+        // SAFETY: plain integer arguments (cap_fcntls_limit(2)).
+        if unsafe { libc::cap_fcntls_limit(raw, mask) } != 0 {
+            return Err(failed("cap_fcntls_limit"));
+        }
+    }
+    if kept(CapRight::Ioctl) {
+        let mut current = [0 as libc::c_ulong; 32];
+        // SAFETY: the kernel writes at most `current.len()` commands to the
+        // live array (cap_ioctls_get(2)).
+        let n = unsafe { libc::cap_ioctls_get(raw, current.as_mut_ptr(), current.len()) };
+        if n < 0 {
+            return Err(failed("cap_ioctls_get"));
+        }
+        let allowed = &current[..usize::try_from(n).unwrap_or(0).min(current.len())];
+        let cmds: Vec<libc::c_ulong> = limit
+            .ioctls
+            .iter()
+            .map(|i| ioctl_value(*i))
+            .filter(|c| n == CAP_IOCTLS_ALL || allowed.contains(c))
+            .collect();
+        // SAFETY: `cmds` holds `cmds.len()` commands and outlives the call,
+        // which only reads them (cap_ioctls_limit(2)).
+        if unsafe { libc::cap_ioctls_limit(raw, cmds.as_ptr(), cmds.len()) } != 0 {
+            return Err(failed("cap_ioctls_limit"));
+        }
+    }
+    Ok(dup)
+}
+
 fn apply(plan: Plan) -> Result<Report, Error> {
     let Plan {
         limits,

@@ -272,6 +272,53 @@ pub fn socket_rights(kind: SocketKind, rights: Rights) -> BTreeSet<CapRight> {
     out
 }
 
+/// The limit of one descriptor of `kind` held with `rights`: its Capsicum
+/// rights, and the `fcntl` and `ioctl` commands it keeps when those rights
+/// keep `CAP_FCNTL` or `CAP_IOCTL`.
+fn limit_for(
+    fd: RawFd,
+    kind: EntryKind,
+    rights: Rights,
+    origin: &str,
+    unix_grant: bool,
+) -> FdLimit {
+    let caps = match kind {
+        EntryKind::Dir => fs_rights(rights, true, unix_grant),
+        EntryKind::File => fs_rights(rights, false, unix_grant),
+        EntryKind::Socket(k) => socket_rights(k, rights),
+    };
+    let fcntls = if caps.contains(&CapRight::Fcntl) {
+        BTreeSet::from([Fcntl::GetFl, Fcntl::SetFl])
+    } else {
+        BTreeSet::new()
+    };
+    let ioctls = if caps.contains(&CapRight::Ioctl) {
+        BTreeSet::from([Ioctl::Fionbio])
+    } else {
+        BTreeSet::new()
+    };
+    FdLimit {
+        fd,
+        origin: origin.to_string(),
+        rights: caps,
+        fcntls,
+        ioctls,
+    }
+}
+
+/// The limit for a descriptor handed to another process (sent over a unix
+/// socket, or placed in a child's table) as a handle of `kind` with
+/// `rights`: the same mapping as entering capability mode uses for a held
+/// handle ([`fs_rights`], [`socket_rights`]), so the receiver's kernel
+/// allows exactly what the handle's type does. A directory keeps
+/// `CAP_BINDAT`/`CAP_CONNECTAT` with `Create`/`Write` (its type can bind and
+/// connect unix sockets beneath it; whether the receiver may make sockets at
+/// all is its own sandbox's business). The applier intersects this with what
+/// the descriptor may still do, since a limit can only shrink.
+pub fn passed_limit(fd: RawFd, kind: EntryKind, rights: Rights, origin: &str) -> FdLimit {
+    limit_for(fd, kind, rights, origin, true)
+}
+
 /// Plans Capsicum for `policy`: per-descriptor limits, the fate of undeclared
 /// descriptors, and every gap. [`Mode::Strict`] refuses (with
 /// [`Error::NotEnforceable`]) a policy with a gap some kernel could close:
@@ -298,36 +345,21 @@ pub fn plan(policy: &Policy<'_>, options: &Options, facts: &Facts) -> Result<Pla
 
     for e in policy.entries() {
         let origin = e.origin.display().to_string();
-        let (rights, kind) = match e.kind {
-            EntryKind::Dir => (fs_rights(e.rights, true, unix_grant), "dir".to_string()),
-            EntryKind::File => (fs_rights(e.rights, false, unix_grant), "file".to_string()),
-            EntryKind::Socket(k) => (socket_rights(k, e.rights), socket_kind_name(k)),
+        let kind = match e.kind {
+            EntryKind::Dir => "dir".to_string(),
+            EntryKind::File => "file".to_string(),
+            EntryKind::Socket(k) => socket_kind_name(k),
         };
-        entry_gaps(e.kind, e.rights, &rights, &origin, &mut gaps);
-        let fcntls = if rights.contains(&CapRight::Fcntl) {
-            BTreeSet::from([Fcntl::GetFl, Fcntl::SetFl])
-        } else {
-            BTreeSet::new()
-        };
-        let ioctls = if rights.contains(&CapRight::Ioctl) {
-            BTreeSet::from([Ioctl::Fionbio])
-        } else {
-            BTreeSet::new()
-        };
+        let limit = limit_for(e.fd, e.kind, e.rights, &origin, unix_grant);
+        entry_gaps(e.kind, e.rights, &limit.rights, &origin, &mut gaps);
         report.handles.push(HandleReport {
             fd: e.fd,
             kind,
-            origin: origin.clone(),
-            rights: e.rights,
-            access: rights.iter().map(|r| r.name().to_string()).collect(),
-        });
-        limits.push(FdLimit {
-            fd: e.fd,
             origin,
-            rights,
-            fcntls,
-            ioctls,
+            rights: e.rights,
+            access: limit.rights.iter().map(|r| r.name().to_string()).collect(),
         });
+        limits.push(limit);
     }
     if policy
         .entries()
@@ -656,6 +688,113 @@ mod tests {
         let (file, _) = one(EntryKind::File, Rights::FILE);
         assert!(file.fcntls.is_empty() && file.ioctls.is_empty());
         assert!(!file.rights.contains(&C::Ioctl));
+    }
+
+    /// Every kind of handle, with a spread of rights.
+    fn kinds_and_rights() -> Vec<(EntryKind, Rights)> {
+        let fs = [
+            Rights::LOOKUP | Rights::READ,
+            Rights::READ | Rights::EXEC,
+            Rights::LOOKUP | Rights::WRITE | Rights::CREATE | Rights::REMOVE | Rights::RENAME,
+            Rights::WRITE | Rights::TRUNCATE | Rights::SET_META | Rights::STAT,
+        ];
+        let sockets = [
+            Rights::READ | Rights::WRITE | Rights::SHUTDOWN,
+            Rights::ACCEPT | Rights::STAT | Rights::SET_OPT,
+            Rights::SEND | Rights::RECV,
+        ];
+        let mut out = Vec::new();
+        for r in fs {
+            out.push((EntryKind::Dir, r));
+            out.push((EntryKind::File, r));
+        }
+        for k in [
+            SocketKind::TcpListener,
+            SocketKind::TcpStream,
+            SocketKind::Udp,
+            SocketKind::UnixListener,
+            SocketKind::UnixStream,
+            SocketKind::UnixDatagram,
+        ] {
+            for r in sockets {
+                out.push((EntryKind::Socket(k), r));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_passed_descriptor_gets_the_limit_of_the_same_held_handle() {
+        // The mapping is the one entering uses, for a policy that may make
+        // unix sockets (a passed Dir's type can bind and connect beneath it).
+        let mut compared = 0;
+        for (kind, rights) in kinds_and_rights() {
+            let file = test_fd::held();
+            let fd = test_fd::of(&file);
+            let mut policy = Policy::new();
+            match kind {
+                EntryKind::Dir => policy.dir(fd, rights, Path::new("/srv")),
+                EntryKind::File => policy.file(fd, rights, Path::new("/srv/f")),
+                EntryKind::Socket(k) => policy.socket(fd, k, rights, "peer"),
+            };
+            policy.net(NetGrant {
+                label: "unix".into(),
+                unix: true,
+                ..NetGrant::default()
+            });
+            // (Rights that mean nothing on a kind are refused: skipped.)
+            let held = match plan(&policy, &best_effort(), &Facts::default()) {
+                Ok(p) => p.limits[0].clone(),
+                Err(Error::InvalidEntry { .. }) => continue,
+                Err(e) => panic!("{kind:?} {rights}: {e:?}"),
+            };
+            let passed = passed_limit(held.fd, kind, rights, &held.origin);
+            assert_eq!(passed, held, "{kind:?} {rights}");
+            compared += 1;
+        }
+        assert!(compared >= 16, "{compared}");
+    }
+
+    #[test]
+    fn a_passed_descriptor_keeps_no_more_than_its_rights() {
+        let ro = passed_limit(7, EntryKind::Dir, Rights::LOOKUP | Rights::READ, "/srv");
+        assert_eq!(
+            ro.rights,
+            BTreeSet::from([C::Lookup, C::Read, C::Seek, C::Fstat])
+        );
+        let file = passed_limit(7, EntryKind::File, Rights::READ, "/srv/f");
+        assert!(!file.rights.contains(&C::Lookup) && !file.rights.contains(&C::Write));
+        let w = passed_limit(
+            7,
+            EntryKind::Dir,
+            Rights::LOOKUP | Rights::CREATE | Rights::WRITE,
+            "/d",
+        );
+        assert!(w.rights.contains(&C::Bindat) && w.rights.contains(&C::Connectat));
+        let stream = passed_limit(
+            7,
+            EntryKind::Socket(SocketKind::UnixStream),
+            Rights::READ | Rights::WRITE,
+            "peer",
+        );
+        assert_eq!(stream.rights, BTreeSet::from([C::Event, C::Read, C::Write]));
+        assert!(stream.fcntls.is_empty() && stream.ioctls.is_empty());
+        let opt = passed_limit(
+            7,
+            EntryKind::Socket(SocketKind::TcpStream),
+            Rights::SET_OPT,
+            "peer",
+        );
+        assert_eq!(opt.fcntls, BTreeSet::from([Fcntl::GetFl, Fcntl::SetFl]));
+        assert_eq!(opt.ioctls, BTreeSet::from([Ioctl::Fionbio]));
+        for (kind, rights) in kinds_and_rights() {
+            let l = passed_limit(7, kind, rights, "x");
+            for never in [C::Bindat, C::Connectat] {
+                if matches!(kind, EntryKind::Socket(_)) {
+                    assert!(!l.rights.contains(&never), "{kind:?} {rights}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! ruleset and its rules: a descriptor, closed on error). [`Prepared::apply`]
 //! makes the irreversible calls in order: no_new_privs, Landlock,
 //! capabilities and securebits, inherited descriptors, seccomp.
-//! [`Prepared::apply_in_child`] is the same sequence for a freshly forked
-//! child, with no allocation and no lock, so it can run between `fork` and
+//! [`Prepared::apply_in_child`] is the same sequence for a freshly cloned
+//! child, with no allocation and no lock, so it can run between `clone` and
 //! `exec`.
 
 use std::os::fd::OwnedFd;
@@ -23,7 +23,7 @@ enum Run {
     /// A child rehearsing for this process: what can fail (see
     /// [`Prepared::rehearse`]).
     Rehearsal,
-    /// A child between fork and exec: every step but descriptors.
+    /// A child between clone and exec: every step but descriptors.
     InChild,
 }
 
@@ -91,6 +91,11 @@ impl Prepared {
         &self.plan
     }
 
+    /// The plan's report, by value; the ruleset is closed.
+    pub fn into_report(self) -> Report {
+        self.plan.report
+    }
+
     /// Makes the irreversible calls and returns the planned report.
     ///
     /// All or nothing: when a step after the first irreversible one could
@@ -127,7 +132,7 @@ impl Prepared {
         run: Run,
         mut done: impl FnMut(&'static str),
     ) -> Result<(), (&'static str, i32)> {
-        // Descriptors: the caller's in a child between fork and exec.
+        // Descriptors: the caller's in a child between clone and exec.
         let close = run != Run::InChild;
         // The seccomp program: in a rehearsal only over stacked filters.
         let seccomp = run != Run::Rehearsal || self.plan.rehearse_seccomp;
@@ -193,10 +198,14 @@ impl Prepared {
         sys::rehearse_in_child(&|| self.sequence(Run::Rehearsal, |_| {}))
     }
 
-    /// The irreversible calls for a child process between `fork` and `exec`:
-    /// no_new_privs, Landlock, capabilities, seccomp. It allocates nothing and
-    /// takes no lock (async-signal-safe). Descriptors are the caller's: it
-    /// closes what the child must not keep (`close_range`) before calling.
+    /// The irreversible calls for a child process between `clone` and
+    /// `exec`: no_new_privs, Landlock, capabilities, seccomp. It allocates
+    /// nothing, takes no lock and writes no memory but its stack
+    /// (async-signal-safe, and safe in a child that shares the parent's
+    /// memory). Descriptors are the caller's: it closes none, and needs the
+    /// ruleset's descriptor (the parent's, inherited) to be open when it
+    /// runs; [`super::spawn::spawn`] calls it before placing the child's
+    /// table and closes every other descriptor after it (`close_range`).
     /// Returns the errno of the first step that failed.
     pub fn apply_in_child(&self) -> Result<(), i32> {
         self.sequence(Run::InChild, |_| {}).map_err(|(_, e)| e)

@@ -396,7 +396,7 @@ pub fn plan(policy: &Policy<'_>, options: &Options, facts: &Facts) -> Result<Pla
         ));
         None
     } else if facts.seccomp_available {
-        Some(seccomp::build(n).map_err(|_| Error::Kernel {
+        Some(seccomp::build_cached(n).map_err(|_| Error::Kernel {
             step: "seccomp program",
             errno: libc::E2BIG,
             applied: Vec::new(),

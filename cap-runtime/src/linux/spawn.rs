@@ -1,6 +1,8 @@
 //! Spawning a child from an executable descriptor with an explicit descriptor
-//! table: `clone(CLONE_PIDFD)`, then, in the child, only async-signal-safe
-//! system calls (no allocation, no locks) up to `execveat(fd, "",
+//! table: `clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD)` on a small stack of
+//! its own (the way `posix_spawn` starts a child), then, in the child, only
+//! async-signal-safe system calls (no allocation, no locks, no write to the
+//! parent's memory but one result slot) up to `execveat(fd, "",
 //! AT_EMPTY_PATH)`.
 //!
 //! Everything the child needs is prepared by the parent before the clone:
@@ -8,26 +10,42 @@
 //! descriptor table as a sorted list of `(source, target)` pairs whose sources
 //! all lie above every target (so no `dup3` clobbers a source not yet
 //! placed), and the child's sandbox (a [`ChildSetup`], built and filled in the
-//! parent). The child:
+//! parent). The parent blocks every signal around the clone (and restores its
+//! mask after), so no handler of the parent runs on the child's stack. The
+//! child:
 //!
-//! 1. resets the signal mask and `SIGPIPE` (the Rust runtime ignores it, a
-//!    child expects the default),
-//! 2. `dup3`s each source to its target (clearing close-on-exec),
-//! 3. places the executable and the error pipe just above the table
-//!    (close-on-exec),
-//! 4. closes every other descriptor below them (`close_range` over the gaps),
-//! 5. applies its sandbox (no_new_privs, Landlock, capabilities, seccomp),
-//! 6. closes every descriptor above the executable and the error pipe
-//!    (`close_range`), whatever its close-on-exec flag,
+//! 1. resets every caught signal to its default action, and `SIGPIPE` too
+//!    (the Rust runtime ignores it, a child expects the default), while all
+//!    signals are still blocked,
+//! 2. applies its sandbox (no_new_privs, Landlock, capabilities, seccomp),
+//!    while the parent's descriptors (the Landlock ruleset's among them) are
+//!    still open,
+//! 3. `dup3`s each source to its target (clearing close-on-exec),
+//! 4. places the executable just above the table (close-on-exec),
+//! 5. closes every other descriptor (`close_range` over the gaps below the
+//!    executable and everything above it), whatever its close-on-exec flag,
+//! 6. unblocks every signal (an empty mask, as a new program expects),
 //! 7. `execveat(exe, "", argv, envp, AT_EMPTY_PATH)`: no `PATH` search and no
 //!    lookup by name.
 //!
-//! A failure in the child is written to the error pipe as `(step, errno)` and
-//! the child exits with 127; the parent reads the pipe (closed on a
-//! successful exec) and reports the step and errno.
+//! The parent stays suspended until the child has called `execve` or exited
+//! (`CLONE_VFORK`). A failure in the child is written as `(step, errno)` to a
+//! slot in the parent's memory that only the child writes, and the child
+//! exits with 127; the parent reads the slot when it resumes, reaps the child
+//! and reports the step and errno.
+//!
+//! Why `CLONE_VM`: a `fork` copies the parent's page tables and then takes a
+//! copy-on-write fault for every page either side writes until the `exec`;
+//! sharing the memory costs nothing, whatever the parent's size. The price
+//! is that the child runs in the parent's memory: it must not allocate,
+//! take a lock, or write anything but its own stack and the result slot (it
+//! shares the parent's thread-local `errno`, which the parent does not read
+//! after a successful clone).
 //!
 //! # References
-//! - clone(2) `CLONE_PIDFD`, execveat(2), close_range(2), signal-safety(7)
+//! - clone(2) `CLONE_VM`, `CLONE_VFORK`, `CLONE_PIDFD`; execveat(2),
+//!   close_range(2), signal-safety(7); glibc's `posix_spawn` (`spawni.c`)
+//!   does the same dance for `std::process::Command`
 #![allow(unsafe_code)]
 
 use std::ffi::{CStr, CString};
@@ -36,15 +54,19 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use super::{Facts, Prepared};
 
-/// What the child applies between `fork` and `exec`: its sandbox, prepared in
-/// the parent. Implementations must be async-signal-safe: no allocation, no
-/// locks, only system calls on data prepared beforehand.
+/// What the child applies between `clone` and `exec`: its sandbox, prepared
+/// in the parent. It runs in a child that shares the parent's memory
+/// (`CLONE_VM`) on a small stack of its own, with every signal blocked, so
+/// implementations must be async-signal-safe: no allocation, no locks, no
+/// write to memory outside their own stack frame, only system calls on data
+/// prepared beforehand. Every descriptor of the parent is still open when it
+/// runs; the table is placed, and everything else closed, after it returns.
 pub trait ChildSetup {
     /// Applies the sandbox in the child. Returns an errno on failure.
     fn apply_in_child(&self) -> Result<(), i32>;
 }
 
-/// The steps a child reports on failure (the first word on the error pipe).
+/// The steps a child reports on failure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub enum ChildStep {
@@ -61,17 +83,6 @@ pub enum ChildStep {
 }
 
 impl ChildStep {
-    fn from_u32(v: u32) -> Option<Self> {
-        Some(match v {
-            1 => Self::Signals,
-            2 => Self::Table,
-            3 => Self::Close,
-            4 => Self::Sandbox,
-            5 => Self::Exec,
-            _ => return None,
-        })
-    }
-
     /// What the step does, for messages.
     pub fn describe(self) -> &'static str {
         match self {
@@ -146,8 +157,140 @@ fn dup_above(fd: RawFd, floor: RawFd) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(new) })
 }
 
+/// The child's stack: an anonymous mapping with an inaccessible guard page
+/// at its low end (the stack grows down on every architecture this backend
+/// builds for), so an overflow faults instead of writing into the parent's
+/// memory. Unmapped on drop, after the child has left it (`CLONE_VFORK`).
+struct ChildStack {
+    base: *mut libc::c_void,
+    len: usize,
+}
+
+impl ChildStack {
+    /// Room for the child's frames: the sequence it runs is a few calls
+    /// deep, with small frames (no buffers on the stack beyond a few words),
+    /// even in a debug build.
+    const SIZE: usize = 64 * 1024;
+    const GUARD: usize = 4096;
+
+    fn new() -> io::Result<Self> {
+        let len = Self::SIZE + Self::GUARD;
+        // SAFETY: a new private anonymous mapping; no existing memory is
+        // touched, and the result is checked before use.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let stack = Self { base, len };
+        // SAFETY: the first page of the mapping made above, which nothing
+        // uses yet.
+        if unsafe { libc::mprotect(base, Self::GUARD, libc::PROT_NONE) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(stack)
+    }
+
+    /// The initial stack pointer: the end of the mapping (page-aligned, so
+    /// 16-byte aligned as every ABI here requires).
+    fn top(&self) -> *mut libc::c_void {
+        self.base.cast::<u8>().wrapping_add(self.len).cast()
+    }
+}
+
+thread_local! {
+    /// The stack of this thread's last spawn, kept for the next one (a
+    /// mapping and its guard page cost three system calls and the first
+    /// touch of each page). Taken out while a spawn uses it, so a nested or
+    /// concurrent spawn on the same thread (a signal handler's) maps its own.
+    static SPARE_STACK: std::cell::Cell<Option<ChildStack>> = const { std::cell::Cell::new(None) };
+}
+
+impl ChildStack {
+    /// This thread's spare stack, or a new one.
+    fn take() -> io::Result<Self> {
+        match SPARE_STACK.try_with(std::cell::Cell::take) {
+            Ok(Some(stack)) => Ok(stack),
+            _ => Self::new(),
+        }
+    }
+
+    /// Keeps the stack for this thread's next spawn (unmapped if the thread
+    /// is exiting or already keeps one).
+    fn keep(self) {
+        let _ = SPARE_STACK.try_with(|spare| {
+            if let Some(other) = spare.replace(Some(self)) {
+                spare.set(Some(other));
+            }
+        });
+    }
+}
+
+impl Drop for ChildStack {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping made in `new`; the child that
+        // ran on it has exec'd or exited (CLONE_VFORK), so nothing uses it.
+        unsafe { libc::munmap(self.base, self.len) };
+    }
+}
+
+/// Blocks every signal of the calling thread until dropped, then restores the
+/// mask it had. With the raw system call (not `pthread_sigmask`): the C
+/// library's wrapper leaves its own internal signals unblocked, and their
+/// handlers must not run in the child either.
+struct SignalsBlocked {
+    old: u64,
+    blocked: bool,
+}
+
+impl SignalsBlocked {
+    fn new() -> Self {
+        let all = u64::MAX;
+        let mut old = 0u64;
+        // SAFETY: the kernel reads one 8-byte mask from `all` and writes the
+        // old one to `old`, both live locals of that size (the size
+        // argument); SIGKILL and SIGSTOP are silently left out by the kernel.
+        let blocked = unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigprocmask,
+                libc::SIG_SETMASK,
+                std::ptr::from_ref(&all),
+                std::ptr::from_mut(&mut old),
+                8usize,
+            )
+        } == 0;
+        Self { old, blocked }
+    }
+}
+
+impl Drop for SignalsBlocked {
+    fn drop(&mut self) {
+        if self.blocked {
+            // SAFETY: restores the mask saved in `new`; reads 8 bytes from a
+            // live field.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_rt_sigprocmask,
+                    libc::SIG_SETMASK,
+                    std::ptr::from_ref(&self.old),
+                    std::ptr::null_mut::<u64>(),
+                    8usize,
+                );
+            }
+        }
+    }
+}
+
 /// Spawns the child; see the module documentation for what happens in it.
-/// `setup` is applied in the child after its table is in place.
+/// `setup` is applied in the child before its table is placed.
 pub fn spawn(req: &SpawnRequest<'_>, setup: Option<&dyn ChildSetup>) -> io::Result<Spawned> {
     // Validate the table: distinct, non-negative targets.
     let mut targets: Vec<RawFd> = req.table.iter().map(|(t, _)| *t).collect();
@@ -165,10 +308,9 @@ pub fn spawn(req: &SpawnRequest<'_>, setup: Option<&dyn ChildSetup>) -> io::Resu
         ));
     }
     let top = targets.last().copied().unwrap_or(-1);
-    // The executable and the error pipe go just above the table.
+    // The executable goes just above the table.
     let exe_slot = top + 1;
-    let err_slot = top + 2;
-    let floor = top + 3;
+    let floor = top + 2;
 
     // Sources above every slot, so no dup3 in the child overwrites one.
     let mut sources: Vec<(OwnedFd, RawFd)> = Vec::with_capacity(req.table.len());
@@ -178,20 +320,6 @@ pub fn spawn(req: &SpawnRequest<'_>, setup: Option<&dyn ChildSetup>) -> io::Resu
     sources.sort_unstable_by_key(|(_, t)| *t);
     let pairs: Vec<(RawFd, RawFd)> = sources.iter().map(|(s, t)| (s.as_raw_fd(), *t)).collect();
     let exe = dup_above(req.exe.as_raw_fd(), floor)?;
-
-    let mut pipe = [0; 2];
-    // SAFETY: `pipe` is a writable array of two ints, as pipe2 requires.
-    if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: pipe2 succeeded: both descriptors are new and ours alone.
-    let (err_read, err_write) =
-        unsafe { (OwnedFd::from_raw_fd(pipe[0]), OwnedFd::from_raw_fd(pipe[1])) };
-    let err_write = if err_write.as_raw_fd() < floor {
-        dup_above(err_write.as_raw_fd(), floor)?
-    } else {
-        err_write
-    };
 
     let argv: Vec<*const libc::c_char> = req
         .args
@@ -205,76 +333,66 @@ pub fn spawn(req: &SpawnRequest<'_>, setup: Option<&dyn ChildSetup>) -> io::Resu
         .map(|a| a.as_ptr())
         .chain(std::iter::once(std::ptr::null()))
         .collect();
-    let child = Child {
+    let mut child = Child {
         pairs: &pairs,
         exe: exe.as_raw_fd(),
         exe_slot,
-        err: err_write.as_raw_fd(),
-        err_slot,
         argv: argv.as_ptr(),
         envp: envp.as_ptr(),
         empty: c"",
         setup,
+        failed: None,
     };
+    let stack = ChildStack::take()?;
 
     let mut pidfd: libc::c_int = -1;
-    // SAFETY: clone without CLONE_VM and with a null stack behaves like fork:
-    // the child gets a copy of this thread's memory and returns 0 here. The
-    // child then runs only `Child::run`, which makes raw system calls on data
-    // prepared above and never returns (it execs or exits). With CLONE_PIDFD
-    // the kernel writes the pidfd to the third argument (parent_tid), which
-    // points to `pidfd`.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_clone,
-            libc::c_ulong::try_from(libc::CLONE_PIDFD | libc::SIGCHLD).unwrap_or_default(),
-            0usize,
-            std::ptr::from_mut(&mut pidfd),
-            0usize,
-            0usize,
-        )
+    let flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::CLONE_PIDFD | libc::SIGCHLD;
+    let ret = {
+        let _blocked = SignalsBlocked::new();
+        // SAFETY: `child_main` runs on `stack` (its own mapping, with a
+        // guard page) and reads only `child`, the vectors and the table
+        // above, and the prepared `setup`, all of which outlive it: with
+        // CLONE_VFORK this thread is suspended until the child has exec'd
+        // or exited, so nothing here is dropped or changed meanwhile. The
+        // child writes only its stack and `child.failed` (and the shared
+        // thread-local errno). It allocates nothing and takes no lock, so a
+        // lock another thread of the parent holds cannot deadlock it, and
+        // every signal is blocked (the child inherits the mask) until it has
+        // reset the handlers, so no handler of the parent runs on its
+        // stack. Without CLONE_FILES, CLONE_SIGHAND or CLONE_THREAD its
+        // descriptor table, signal handlers, credentials, seccomp filters
+        // and Landlock domain are its own. With CLONE_PIDFD the kernel
+        // stores the pidfd in `pidfd` (the parent_tid argument).
+        unsafe {
+            libc::clone(
+                child_main,
+                stack.top(),
+                flags,
+                std::ptr::from_mut(&mut child).cast(),
+                std::ptr::from_mut(&mut pidfd),
+            )
+        }
     };
     if ret < 0 {
         return Err(io::Error::last_os_error());
     }
-    if ret == 0 {
-        child.run();
-    }
-    let pid = i32::try_from(ret).unwrap_or(-1);
+    // The child has left it: exec'd or exited.
+    stack.keep();
+    let pid = ret;
     // SAFETY: CLONE_PIDFD succeeded, so the kernel stored a new descriptor
     // (close-on-exec) in `pidfd`, owned by nobody else.
     let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
-
-    // The child's copies are its own now; ours close here.
-    drop(err_write);
+    // The child's copies are its own: ours close here.
     drop(exe);
     drop(sources);
 
-    let mut buf = [0u8; 8];
-    let mut got = 0;
-    while got < buf.len() {
-        // SAFETY: reads into the unread tail of `buf`, within bounds.
-        let n = unsafe {
-            libc::read(
-                err_read.as_raw_fd(),
-                buf[got..].as_mut_ptr().cast(),
-                buf.len() - got,
-            )
-        };
-        if n < 0 {
-            if last_errno() == libc::EINTR {
-                continue;
-            }
-            break;
-        }
-        if n == 0 {
-            break;
-        }
-        got += n.unsigned_abs();
-    }
-    if got == 0 {
+    // SAFETY: a plain read of a local the child may have written before it
+    // exited; it has exec'd or exited by now (CLONE_VFORK), and the volatile
+    // read keeps the compiler from assuming the value it had before the
+    // clone.
+    let Some((step, errno)) = (unsafe { std::ptr::read_volatile(&raw const child.failed) }) else {
         return Ok(Spawned { pidfd, pid });
-    }
+    };
     // The child failed before exec and exits with 127: reap it.
     let mut info = std::mem::MaybeUninit::<libc::siginfo_t>::zeroed();
     loop {
@@ -291,39 +409,48 @@ pub fn spawn(req: &SpawnRequest<'_>, setup: Option<&dyn ChildSetup>) -> io::Resu
             break;
         }
     }
-    let step = u32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]);
-    let errno = i32::from_ne_bytes([buf[4], buf[5], buf[6], buf[7]]);
     let os = io::Error::from_raw_os_error(errno);
     Err(io::Error::new(
         os.kind(),
         SpawnError {
-            step: ChildStep::from_u32(step),
+            step: Some(step),
             errno,
         },
     ))
 }
 
-/// What the child reads: raw pointers and numbers only.
+/// What the child reads: raw pointers and numbers into the parent's memory,
+/// which the suspended parent keeps alive and unchanged; and the one slot the
+/// child writes.
 struct Child<'a> {
     pairs: &'a [(RawFd, RawFd)],
     exe: RawFd,
     exe_slot: RawFd,
-    err: RawFd,
-    err_slot: RawFd,
     argv: *const *const libc::c_char,
     envp: *const *const libc::c_char,
     empty: &'static CStr,
     setup: Option<&'a dyn ChildSetup>,
+    /// Written by the child before it exits on a failure.
+    failed: Option<(ChildStep, i32)>,
+}
+
+extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the `Child` on the suspended parent's stack (see the
+    // clone in `spawn`): live until this child has exec'd or exited, and
+    // touched by nobody else meanwhile.
+    let child = unsafe { &mut *arg.cast::<Child<'_>>() };
+    child.run()
 }
 
 impl Child<'_> {
     /// Runs in the child: never returns.
-    fn run(&self) -> ! {
-        let (step, errno) = match self.prepare() {
+    fn run(&mut self) -> ! {
+        let failed = match self.prepare() {
             Ok(()) => {
                 // SAFETY: argv and envp are NULL-terminated arrays of
-                // NUL-terminated strings that live in this (copied) memory;
-                // the empty path with AT_EMPTY_PATH executes the descriptor.
+                // NUL-terminated strings that the suspended parent keeps
+                // alive; the empty path with AT_EMPTY_PATH executes the
+                // descriptor.
                 unsafe {
                     libc::syscall(
                         libc::SYS_execveat,
@@ -338,81 +465,120 @@ impl Child<'_> {
             }
             Err(e) => e,
         };
-        let mut msg = [0u8; 8];
-        msg[..4].copy_from_slice(&(step as u32).to_ne_bytes());
-        msg[4..].copy_from_slice(&errno.to_ne_bytes());
-        // SAFETY: writes 8 bytes from a stack buffer to the error pipe, then
-        // exits without running any destructor or atexit handler (the
-        // parent's, which this copy must not run).
-        unsafe {
-            libc::write(self.err_slot, msg.as_ptr().cast(), msg.len());
-            libc::_exit(127)
-        }
+        self.failed = Some(failed);
+        // SAFETY: exits without running any destructor or atexit handler
+        // (the parent's, which this child must not run).
+        unsafe { libc::_exit(127) }
     }
 
     fn prepare(&self) -> Result<(), (ChildStep, i32)> {
-        // SAFETY: raw system calls with integer arguments or pointers to
-        // this frame's stack, valid for the calls; none allocates or takes a
-        // lock.
-        unsafe {
-            let empty = [0u64; 1];
-            if libc::syscall(
-                libc::SYS_rt_sigprocmask,
-                libc::SIG_SETMASK,
-                empty.as_ptr(),
-                0usize,
-                8usize,
-            ) < 0
-            {
-                return Err((ChildStep::Signals, last_errno()));
-            }
-            // The kernel's `struct sigaction`: handler (SIG_DFL is 0),
-            // flags, restorer, mask: all zero.
-            let act = [0u64; 4];
-            if libc::syscall(
-                libc::SYS_rt_sigaction,
-                libc::SIGPIPE,
-                act.as_ptr(),
-                0usize,
-                8usize,
-            ) < 0
-            {
-                return Err((ChildStep::Signals, last_errno()));
-            }
-            for &(source, target) in self.pairs {
-                if libc::syscall(libc::SYS_dup3, source, target, 0) < 0 {
-                    return Err((ChildStep::Table, last_errno()));
-                }
-            }
-            if libc::syscall(libc::SYS_dup3, self.exe, self.exe_slot, libc::O_CLOEXEC) < 0
-                || libc::syscall(libc::SYS_dup3, self.err, self.err_slot, libc::O_CLOEXEC) < 0
-            {
-                return Err((ChildStep::Table, last_errno()));
-            }
-            // The gaps below the exe slot that are not targets.
-            let mut next: RawFd = 0;
-            for &(_, target) in self.pairs {
-                if target > next {
-                    close_range(next, target - 1)?;
-                }
-                next = target + 1;
-            }
-            if self.exe_slot > next {
-                close_range(next, self.exe_slot - 1)?;
-            }
-        }
+        reset_signal_handlers()?;
         if let Some(setup) = self.setup {
             setup
                 .apply_in_child()
                 .map_err(|e| (ChildStep::Sandbox, e))?;
         }
-        close_range(self.err_slot + 1, RawFd::MAX)
+        // SAFETY: dup3 takes integers only; it changes this child's own
+        // descriptor table (a copy: no CLONE_FILES).
+        unsafe {
+            for &(source, target) in self.pairs {
+                if libc::syscall(libc::SYS_dup3, source, target, 0) < 0 {
+                    return Err((ChildStep::Table, last_errno()));
+                }
+            }
+            if libc::syscall(libc::SYS_dup3, self.exe, self.exe_slot, libc::O_CLOEXEC) < 0 {
+                return Err((ChildStep::Table, last_errno()));
+            }
+        }
+        // The gaps below the exe slot that are not targets, then everything
+        // above it.
+        let mut next: RawFd = 0;
+        for &(_, target) in self.pairs {
+            if target > next {
+                close_range(next, target - 1)?;
+            }
+            next = target + 1;
+        }
+        if self.exe_slot > next {
+            close_range(next, self.exe_slot - 1)?;
+        }
+        close_range(self.exe_slot + 1, RawFd::MAX)?;
+        let empty = 0u64;
+        // SAFETY: the kernel reads one 8-byte mask from a live local.
+        if unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigprocmask,
+                libc::SIG_SETMASK,
+                std::ptr::from_ref(&empty),
+                std::ptr::null_mut::<u64>(),
+                8usize,
+            )
+        } < 0
+        {
+            return Err((ChildStep::Signals, last_errno()));
+        }
+        Ok(())
     }
+}
+
+/// The highest signal number (`_NSIG - 1` on every architecture here).
+const LAST_SIGNAL: libc::c_int = 64;
+/// `SIG_DFL` and `SIG_IGN` as the kernel's handler word holds them.
+const SIG_DFL: u64 = 0;
+const SIG_IGN: u64 = 1;
+
+/// In the child, with every signal blocked: every signal the parent catches
+/// goes back to its default action (a handler of the parent must not run in
+/// the child, whose memory is the parent's), and `SIGPIPE` too (the Rust
+/// runtime ignores it; a new program expects the default). Other ignored
+/// signals stay ignored, as `posix_spawn` and `std` leave them.
+fn reset_signal_handlers() -> Result<(), (ChildStep, i32)> {
+    // The kernel's `struct sigaction`: handler first (SIG_DFL is 0, SIG_IGN
+    // 1), then flags, (restorer,) mask. All zero: the default action.
+    let default = [0u64; 4];
+    for sig in 1..=LAST_SIGNAL {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        let mut old = [0u64; 4];
+        // SAFETY: reads the action into `old`, a live buffer at least as
+        // large as the kernel's struct on every architecture here.
+        if unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig,
+                std::ptr::null::<u64>(),
+                old.as_mut_ptr(),
+                8usize,
+            )
+        } < 0
+        {
+            return Err((ChildStep::Signals, last_errno()));
+        }
+        let handler = old[0];
+        if handler == SIG_DFL || (handler == SIG_IGN && sig != libc::SIGPIPE) {
+            continue;
+        }
+        // SAFETY: the kernel reads the action from `default`, a live buffer.
+        if unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig,
+                default.as_ptr(),
+                std::ptr::null_mut::<u64>(),
+                8usize,
+            )
+        } < 0
+        {
+            return Err((ChildStep::Signals, last_errno()));
+        }
+    }
+    Ok(())
 }
 
 fn close_range(first: RawFd, last: RawFd) -> Result<(), (ChildStep, i32)> {
     // SAFETY: close_range takes integers only; it closes descriptors of this
-    // child, whose Rust owners (in the parent's copied memory) never run.
+    // child (its own table), whose Rust owners live in the parent.
     let r = unsafe {
         libc::syscall(
             libc::SYS_close_range,
@@ -518,7 +684,7 @@ pub fn adopt_inherited(fd: RawFd) -> io::Result<OwnedFd> {
 /// A child's sandbox, planned and prepared in the parent with the same
 /// planner as [`crate::enter`] ([`super::plan`] then [`super::Plan::prepare`]):
 /// the Landlock ruleset exists, the seccomp program is built, and the child
-/// only applies them between `fork` and `exec`
+/// only applies them between `clone` and `exec`
 /// ([`Prepared::apply_in_child`], async-signal-safe).
 ///
 /// The facts are the child's, not the parent's: one thread (the child of a
@@ -541,22 +707,25 @@ impl ChildSandbox {
             assume_landlock_abi: None,
         };
         // The child starts as a copy of this thread: its capabilities and
-        // stacked filters are ours (one read of /proc/self/status).
-        let status = super::fds::status();
-        let (bounding, setpcap) = status
-            .as_ref()
-            .map_or((Vec::new(), false), |s| (s.bounding(), s.setpcap()));
+        // stacked filters are this thread's (capabilities are per thread).
+        let (bounding, setpcap) = thread_capabilities();
         // Inside a sandbox the probes themselves may be refused by this
         // process's filter: the kernel's abilities were recorded on entry.
+        // Outside one they are probed once: they do not change.
         let (landlock_abi, seccomp_available) = match crate::report() {
             Some(r) => (r.landlock_abi_kernel, r.seccomp.is_some()),
-            None => (super::sys::landlock_abi(), seccomp_available()),
+            None => {
+                *KERNEL_ABILITIES.get_or_init(|| (super::sys::landlock_abi(), seccomp_available()))
+            }
         };
+        // Only whether a filter is stacked matters here (the rehearsal of
+        // entering, which a child does not run): PR_GET_SECCOMP says 2 then.
+        let filtered = super::sys::prctl(libc::PR_GET_SECCOMP, 0, 0, 0, 0) == Ok(2);
         let facts = Facts {
             landlock_abi,
             seccomp_available,
             threads: Ok(1),
-            seccomp_filters: status.map_or(0, |s| s.seccomp_filters),
+            seccomp_filters: usize::from(filtered),
             entry_modes: policy
                 .entries()
                 .iter()
@@ -578,8 +747,66 @@ impl ChildSandbox {
 
     /// The report, by value.
     pub fn into_report(self) -> crate::Report {
-        self.prepared.plan().report.clone()
+        self.prepared.into_report()
     }
+}
+
+/// The running kernel's Landlock ABI and whether it has the seccomp actions
+/// the filter uses, probed by the first spawn outside a sandbox.
+static KERNEL_ABILITIES: std::sync::OnceLock<(u32, bool)> = std::sync::OnceLock::new();
+
+thread_local! {
+    /// This thread's bounding set as first read, by capability number.
+    static BOUNDING: std::cell::OnceCell<Vec<u32>> = const { std::cell::OnceCell::new() };
+}
+
+/// The calling thread's bounding set and whether it has `CAP_SETPCAP`
+/// (needed to drop it), which its child starts with.
+///
+/// `CAP_SETPCAP` is read each time (`capget`). The bounding set is read once
+/// per thread (`PR_CAPBSET_READ` for each capability the kernel knows) and
+/// kept: no call can add to a thread's bounding set, so the kept list is
+/// always a superset of the current one, and dropping a capability that is
+/// already gone succeeds. The child therefore drops everything its parent
+/// thread still has, exactly as with a fresh read, without a read per spawn.
+/// (Per thread, not per process: a thread that dropped capabilities does not
+/// speak for one that did not.)
+fn thread_capabilities() -> (Vec<u32>, bool) {
+    let setpcap = super::caps::has_setpcap();
+    if !setpcap {
+        return (Vec::new(), false);
+    }
+    let kept = BOUNDING.try_with(|b| {
+        if let Some(caps) = b.get() {
+            return Some(caps.clone());
+        }
+        let caps = read_bounding().ok()?;
+        Some(b.get_or_init(|| caps).clone())
+    });
+    // Unreadable this way (a filter refusing the prctl): the process's
+    // status, read each time as before.
+    let bounding = kept.ok().flatten().unwrap_or_else(|| {
+        super::fds::status()
+            .map(|s| s.bounding())
+            .unwrap_or_default()
+    });
+    (bounding, true)
+}
+
+/// The calling thread's bounding set, one `PR_CAPBSET_READ` per capability
+/// up to the first the kernel does not know (`EINVAL`); the errno of any
+/// other failure.
+fn read_bounding() -> Result<Vec<u32>, i32> {
+    let mut caps = Vec::new();
+    for cap in 0..64u32 {
+        match super::sys::prctl(libc::PR_CAPBSET_READ, cap.into(), 0, 0, 0) {
+            Ok(1) => caps.push(cap),
+            Ok(_) => {}
+            Err(libc::EINVAL) if cap > 0 => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(caps)
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -283,6 +283,31 @@ pub fn build(needs: Needs) -> Result<Filter, &'static str> {
     )
 }
 
+/// [`build`], remembered per set of needs: a program depends on nothing but
+/// its needs and the architecture, so a parent that spawns children with the
+/// same kinds of handles (or enters and then spawns) assembles each program
+/// once. The returned filter is a copy of the first one built.
+pub fn build_cached(needs: Needs) -> Result<Filter, &'static str> {
+    /// At most this many programs are kept (there are 2^9 sets of needs; a
+    /// program uses a few handle kinds).
+    const KEPT: usize = 16;
+    static BUILT: std::sync::Mutex<Vec<(Needs, Filter)>> = std::sync::Mutex::new(Vec::new());
+    let lock = || {
+        BUILT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if let Some((_, f)) = lock().iter().find(|(n, _)| *n == needs) {
+        return Ok(f.clone());
+    }
+    let filter = build(needs)?;
+    let mut built = lock();
+    if built.len() < KEPT && !built.iter().any(|(n, _)| *n == needs) {
+        built.push((needs, filter.clone()));
+    }
+    Ok(filter)
+}
+
 /// Builds the filter for `needs` on `arch`.
 pub fn build_for(needs: Needs, arch: Arch) -> Result<Filter, &'static str> {
     let groups = groups(needs);
@@ -924,6 +949,18 @@ mod tests {
                     );
                 }
                 assert_eq!(f.verdict_raw(arch.audit(), 0x3fff_ffff, [0; 6]), eperm());
+            }
+        }
+    }
+
+    #[test]
+    fn cached_programs_are_the_ones_built() {
+        for needs in [Needs::default(), fs(), EVERYTHING] {
+            let built = build(needs).unwrap();
+            for cached in [build_cached(needs).unwrap(), build_cached(needs).unwrap()] {
+                assert_eq!(cached.program, built.program, "{needs:?}");
+                assert_eq!(cached.allowed, built.allowed, "{needs:?}");
+                assert_eq!(cached.groups, built.groups, "{needs:?}");
             }
         }
     }
