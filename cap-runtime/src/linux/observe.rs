@@ -423,8 +423,11 @@ pub fn observe(program: &Program<'_>) -> io::Result<Observation> {
             table.push((fd, unsafe { BorrowedFd::borrow_raw(fd) }));
         }
     }
-    table.push((CHILD_SOCKET, theirs.as_fd()));
-    let setup = ObserveSetup;
+    // The child's end is not in its table: the setup sends the listener on
+    // it before the table is placed, and the program never holds it.
+    let setup = ObserveSetup {
+        socket: theirs.as_raw_fd(),
+    };
     let spawned = super::spawn::spawn(
         &super::spawn::SpawnRequest {
             exe: program.exe,
@@ -516,10 +519,6 @@ pub fn observe(_program: &Program<'_>) -> io::Result<Observation> {
         "observing a program (ambit learn) is implemented for x86_64 only",
     ))
 }
-
-/// The child's descriptor for its end of the socket pair.
-#[cfg(target_arch = "x86_64")]
-const CHILD_SOCKET: i32 = 3;
 
 fn socketpair() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
     use std::os::fd::FromRawFd;
@@ -640,7 +639,11 @@ fn wait_exit(pidfd: i32) -> io::Result<Exit> {
 /// the parent, close both descriptors. Async-signal-safe: the program is
 /// built on the stack, and only system calls follow.
 #[cfg(target_arch = "x86_64")]
-struct ObserveSetup;
+struct ObserveSetup {
+    /// The child's end of the socket pair, at its number in the parent
+    /// (every parent descriptor is still open when the setup runs).
+    socket: i32,
+}
 
 #[cfg(target_arch = "x86_64")]
 impl super::spawn::ChildSetup for ObserveSetup {
@@ -674,11 +677,10 @@ impl super::spawn::ChildSetup for ObserveSetup {
             return Err(super::sys::errno());
         }
         let listener = i32::try_from(listener).map_err(|_| libc::EBADF)?;
-        send_fd(CHILD_SOCKET, listener)?;
+        send_fd(self.socket, listener)?;
         // SAFETY: both descriptors are this child's own; close takes an int.
         unsafe {
             libc::close(listener);
-            libc::close(CHILD_SOCKET);
         }
         Ok(())
     }
