@@ -2,6 +2,10 @@
 //! log), answered by a separate process that holds only what they need.
 
 pub mod dns;
+pub mod logger;
 mod resolver;
 
+#[cfg(feature = "tracing")]
+pub use logger::TracingLayer;
+pub use logger::{Format, Level, LogSink, Logger, Record, Stamp, SyslogWriter};
 pub use resolver::{Lookup, NamePattern, Resolver, parse_patterns};
