@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+mod service;
+
 use crate::AmbientAuthority;
 use crate::sandbox::{Grant, Policy};
 
@@ -438,6 +440,23 @@ pub struct Stamp {
 }
 
 impl Stamp {
+    /// This program: its name (the file name of `argv[0]`) as the
+    /// identifier, its pid, `facility` (1 is `user`), no host name (the
+    /// daemon adds its own).
+    pub fn this_program(facility: u8) -> Stamp {
+        let ident = std::env::args_os()
+            .next()
+            .map(PathBuf::from)
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "ambit".to_owned());
+        Stamp {
+            facility,
+            ident,
+            pid: std::process::id(),
+            hostname: String::new(),
+        }
+    }
+
     /// The priority value `facility * 8 + severity`.
     fn pri(&self, level: Level) -> u16 {
         u16::from(self.facility.min(23)) * 8 + u16::from(level.severity())

@@ -72,11 +72,11 @@ mod client;
 pub mod dns;
 mod fileargs;
 pub mod logger;
-mod resolver;
 #[cfg(feature = "broker-probe")]
 mod probe;
 #[cfg(target_os = "linux")]
 mod process;
+mod resolver;
 
 use std::fmt;
 use std::io;
@@ -90,7 +90,7 @@ pub use fileargs::FileArgs;
 #[cfg(feature = "tracing")]
 pub use logger::TracingLayer;
 pub use logger::{Format, Level, LogSink, Logger, Record, Stamp, SyslogWriter};
-pub use resolver::{Lookup, NamePattern, Resolver, parse_patterns};
+pub use resolver::{Lookup, NamePattern, Resolver, ResolverConfig, parse_patterns};
 
 use crate::sandbox::{Grant, Policy, Report};
 

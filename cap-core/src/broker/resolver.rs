@@ -19,6 +19,10 @@ use std::io;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+mod service;
+
+pub use service::ResolverConfig;
+
 use super::dns::check_name;
 use crate::AmbientAuthority;
 use crate::sandbox::{Grant, Policy};
@@ -128,12 +132,28 @@ pub fn parse_patterns<S: AsRef<str>>(patterns: &[S]) -> io::Result<Vec<NamePatte
 }
 
 /// Where a [`Resolver`] sends the names it lets through: the broker's
-/// resolver service (after `cap_core::broker` starts one), or anything else
+/// resolver service ([`Builder::resolver`](super::Builder::resolver)), or anything else
 /// that resolves (a test's table, a stub resolver used before the lock).
 pub trait Lookup: Send + Sync + fmt::Debug {
     /// The addresses of `name` (checked, lower case, matching the resolver's
     /// patterns).
     fn lookup(&self, name: &str) -> io::Result<Vec<IpAddr>>;
+
+    /// Resolves `name` and connects a TCP stream to `port` on one of its
+    /// addresses, returning the stream's descriptor and the address: done
+    /// by the broker's resolver service when it was given the port
+    /// ([`ResolverConfig::connect_ports`]); `Unsupported` by default.
+    fn connect(
+        &self,
+        name: &str,
+        port: u16,
+    ) -> io::Result<(std::os::fd::OwnedFd, std::net::SocketAddr)> {
+        let _ = port;
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("connect `{name}`: this resolver does not connect"),
+        ))
+    }
 
     /// What the sandbox must keep for look-ups to work after the lock (the
     /// connection to the broker); nothing by default.
@@ -199,8 +219,8 @@ impl Resolver {
     /// # Ambient Authority
     ///
     /// `backend` may resolve names by any means; the broker's resolver
-    /// service ([`Broker`](super) services) is the one that holds only its
-    /// nameservers and hosts file.
+    /// service ([`Builder::resolver`](super::Builder::resolver)) is the one
+    /// that holds only its nameservers and hosts file.
     pub fn from_lookup<S: AsRef<str>>(
         patterns: &[S],
         backend: impl Lookup + 'static,
@@ -277,6 +297,28 @@ impl Resolver {
             ));
         }
         Ok(addrs)
+    }
+
+    /// Resolves `name` (if it matches a pattern) and connects a TCP stream
+    /// to `port` in the broker, which passes the stream back: the program
+    /// needs no network grant and never connects by address itself. The
+    /// broker must have been given the port
+    /// ([`ResolverConfig::connect_ports`]); it checks the name and the port
+    /// again. This is how a name-scoped grant has to work in FreeBSD's
+    /// capability mode.
+    pub fn connect_tcp(&self, name: &str, port: u16) -> io::Result<crate::net::TcpStream> {
+        let name = self.check(name)?;
+        let (fd, addr) = self.backend.connect(&name, port).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("connect `{name}:{port}` through the {self}: {e}"),
+            )
+        })?;
+        Ok(crate::net::TcpStream::from_owned_fd(
+            fd,
+            crate::Rights::NET,
+            &addr.to_string(),
+        ))
     }
 
     /// The same resolver with only `patterns`, each of which must be covered

@@ -1,23 +1,30 @@
 //! Name-scoped network grants: [`NameRule`], a host-name pattern and port
 //! range whose addresses a [`Resolver`] gives at connect time.
 
+#[cfg(unix)]
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
+#[cfg(unix)]
 use std::ops::RangeInclusive;
 
+#[cfg(unix)]
 use crate::broker::{NamePattern, Resolver};
+#[cfg(not(unix))]
+pub use no_broker::NameRule;
 
 /// One rule of a name-scoped grant ([`Net::by_name`](super::Net::by_name)):
 /// TCP connect to the hosts matching a pattern, on a port, with the
 /// addresses the resolver gives when connecting.
+#[cfg(unix)]
 #[derive(Clone, Debug)]
 pub struct NameRule {
     pattern: NamePattern,
-    pub(super) ports: RangeInclusive<u16>,
+    ports: RangeInclusive<u16>,
     resolver: Resolver,
 }
 
+#[cfg(unix)]
 impl NameRule {
     /// Parses `pattern:port` and checks that `resolver` covers the pattern.
     pub(super) fn parse(resolver: &Resolver, rule: &str) -> io::Result<NameRule> {
@@ -75,6 +82,7 @@ impl NameRule {
     }
 }
 
+#[cfg(unix)]
 impl fmt::Display for NameRule {
     /// `tcp connect api.example.com port 443 (by name)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -99,6 +107,7 @@ impl fmt::Display for NameRule {
 
 /// The addresses of `host` on `port` from the first rule that allows it:
 /// resolved by that rule's resolver (which checks the name again).
+#[cfg(unix)]
 pub(super) fn resolve(rules: &[NameRule], host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
     let rule = rules.iter().find(|r| r.allows(host, port)).ok_or_else(|| {
         io::Error::new(
@@ -113,7 +122,67 @@ pub(super) fn resolve(rules: &[NameRule], host: &str, port: u16) -> io::Result<V
         .collect())
 }
 
+/// The stream to `host` on `port`, connected by the broker's resolver
+/// service of the first rule that allows it (which checks name and port
+/// again) and passed back: the only way in Capsicum's capability mode.
+#[cfg(target_os = "freebsd")]
+pub(super) fn connect_brokered(
+    rules: &[NameRule],
+    host: &str,
+    port: u16,
+) -> io::Result<super::TcpStream> {
+    let rule = rules.iter().find(|r| r.allows(host, port)).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!("`{host}:{port}` matches no name rule"),
+        )
+    })?;
+    rule.resolver.connect_tcp(host, port)
+}
+
+/// Without the broker (not unix) there is no resolver, so no rule.
+#[cfg(not(unix))]
+mod no_broker {
+    use std::fmt;
+    use std::ops::RangeInclusive;
+
+    /// A name rule; none can exist on this OS (the broker is unix-only).
+    #[derive(Clone, Debug)]
+    pub enum NameRule {}
+
+    impl NameRule {
+        /// The ports (never called: no rule exists).
+        pub fn ports(&self) -> &RangeInclusive<u16> {
+            match *self {}
+        }
+
+        pub(in crate::net) fn allows(&self, _: &str, _: u16) -> bool {
+            match *self {}
+        }
+
+        pub(in crate::net) fn only_ports(&self, _: &RangeInclusive<u16>) -> Option<NameRule> {
+            match *self {}
+        }
+    }
+
+    impl fmt::Display for NameRule {
+        fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match *self {}
+        }
+    }
+}
+
+/// No rule exists without the broker.
+#[cfg(not(unix))]
+pub(super) fn resolve(_: &[NameRule], host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("`{host}:{port}`: name-scoped grants need the broker (unix only)"),
+    ))
+}
+
 #[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use std::io::{Read, Write};
     use std::net::IpAddr;

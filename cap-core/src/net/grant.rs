@@ -15,6 +15,7 @@ use ipnet::IpNet;
 use super::by_name::{self, NameRule};
 use super::{TcpListener, TcpStream, UdpSocket};
 use crate::AmbientAuthority;
+#[cfg(unix)]
 use crate::broker::Resolver;
 use crate::rights::{HasSend, RightSet, Rights};
 
@@ -391,6 +392,7 @@ impl NetBuilder {
     /// through `resolver` when it is connected to — after the lock, by the
     /// broker. The pattern must be within the resolver's (a wider one is
     /// refused, naming it). See [`Net::by_name`].
+    #[cfg(unix)]
     pub fn connect_by_name(mut self, resolver: &Resolver, rule: &str) -> io::Result<Self> {
         let rule = NameRule::parse(resolver, rule)?;
         self.declared.push(rule.to_string());
@@ -508,6 +510,7 @@ impl Net {
     /// Needs no ambient token: the names are bounded by `resolver` (the
     /// pattern must be within its patterns), and a grant made after the
     /// lock adds no port to the kernel policy.
+    #[cfg(unix)]
     pub fn by_name(resolver: &Resolver, rule: &str) -> io::Result<Net> {
         let rule = NameRule::parse(resolver, rule)?;
         Ok(Net::from_parts(
@@ -705,7 +708,7 @@ impl Net {
                 .flat_map(|s| s.ports.clone())
                 .collect();
             if op == Op::TcpConnect {
-                ports.extend(self.inner.by_name.iter().flat_map(|r| r.ports.clone()));
+                ports.extend(self.inner.by_name.iter().flat_map(|r| r.ports().clone()));
             }
             ports.sort_unstable();
             ports.dedup();
@@ -832,6 +835,15 @@ impl Net {
     /// Connects a TCP stream to `addr`, if the grant allows `tcp connect`
     /// there. See [`cap_std::net::Pool::connect_tcp_stream`].
     pub fn connect_tcp(&self, addr: impl Addrs) -> io::Result<TcpStream> {
+        // In Capsicum's capability mode `connect` to an address is refused:
+        // a by-name rule's stream is connected by the broker instead.
+        #[cfg(target_os = "freebsd")]
+        if let Ok(Target::Host(host, port)) = addr.target()
+            && !self.inner.names.iter().any(|(n, _)| *n == host)
+            && self.inner.by_name.iter().any(|r| r.allows(&host, port))
+        {
+            return by_name::connect_brokered(&self.inner.by_name, &host, port);
+        }
         self.each(Op::TcpConnect, &addr, |a| {
             let s = self.connect_pool(a).connect_tcp_stream(a)?;
             Ok(TcpStream::from_parts(
