@@ -122,16 +122,36 @@ impl fmt::Debug for Connection {
     }
 }
 
+fn set_timeout(socket: &OwnedFd, timeout: Duration) -> io::Result<()> {
+    rustix::net::sockopt::set_socket_timeout(
+        socket,
+        rustix::net::sockopt::Timeout::Recv,
+        Some(timeout),
+    )
+    .map_err(|e| {
+        io::Error::new(
+            io::Error::from(e).kind(),
+            format!("broker socket: set the receive timeout: {e}"),
+        )
+    })
+}
+
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 impl Connection {
+    /// The connection over `socket` to the broker `pidfd`. The socket's
+    /// receive timeout (`SO_RCVTIMEO`) is set to `timeout`: a call waits in
+    /// one blocking `recvmsg`, with no `poll` before it.
     pub(crate) fn new(
         socket: OwnedFd,
         pidfd: OwnedFd,
         pid: i32,
         timeout: Duration,
         names: Vec<String>,
-    ) -> Self {
-        Self {
+    ) -> io::Result<Self> {
+        // A zero timeout would mean "never" to the kernel.
+        let timeout = timeout.max(Duration::from_millis(1));
+        set_timeout(&socket, timeout)?;
+        Ok(Self {
             inner: Arc::new(Inner {
                 socket,
                 pidfd,
@@ -143,7 +163,7 @@ impl Connection {
                     buf: vec![0; HEADER + MAX_FRAME],
                 }),
             }),
-        }
+        })
     }
 
     /// The broker's pid (for messages).
@@ -239,8 +259,12 @@ impl Connection {
             .state
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        self.wait_reply(&mut state, 0, 0, timeout)
-            .map(|(body, _)| body)
+        set_timeout(&self.inner.socket, timeout)
+            .map_err(|e| BrokerError::Protocol(e.to_string()))?;
+        let ready = self.wait_reply(&mut state, 0, 0, timeout);
+        set_timeout(&self.inner.socket, self.inner.timeout)
+            .map_err(|e| BrokerError::Protocol(e.to_string()))?;
+        ready.map(|(body, _)| body)
     }
 
     /// Sends raw bytes as one message and returns the next reply frame as it
@@ -262,6 +286,7 @@ impl Connection {
         Ok(state.buf[..got.len].to_vec())
     }
 
+    #[cfg(feature = "broker-probe")]
     fn poll_until(&self, deadline: Instant, after: Duration) -> Result<(), BrokerError> {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -297,10 +322,21 @@ impl Connection {
     ) -> Result<(Vec<u8>, Vec<OwnedFd>), BrokerError> {
         let deadline = Instant::now() + timeout;
         loop {
-            self.poll_until(deadline, timeout)?;
+            // One blocking recvmsg, bounded by SO_RCVTIMEO (the timeout):
+            // EAGAIN when nothing came. After a stale reply the wait can
+            // run up to one timeout past the deadline.
             let got = match protocol::recv_frame(self.inner.socket.as_fd(), &mut state.buf) {
                 Ok(Some(got)) => got,
                 Ok(None) => return Err(self.exited()),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if Instant::now() >= deadline {
+                        return Err(BrokerError::Timeout {
+                            pid: self.inner.pid,
+                            after: timeout,
+                        });
+                    }
+                    continue;
+                }
                 Err(e) if e.raw_os_error() == Some(rustix::io::Errno::CONNRESET.raw_os_error()) => {
                     return Err(self.exited());
                 }
@@ -408,5 +444,157 @@ pub(crate) mod pidfd {
 
     pub(crate) fn status(_: &OwnedFd) -> Option<String> {
         None
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::os::fd::{AsFd, OwnedFd};
+    use std::time::Duration;
+
+    use rustix::net::{AddressFamily, SocketFlags, SocketType};
+
+    use super::super::protocol::{self, Fields, HEADER, Header, Kind, MAX_FRAME};
+    use super::super::{Reply, Service, ServiceError};
+    use super::{BrokerError, Connection};
+    use crate::sandbox::Policy;
+
+    fn pair() -> (OwnedFd, OwnedFd) {
+        rustix::net::socketpair(
+            AddressFamily::UNIX,
+            SocketType::SEQPACKET,
+            SocketFlags::CLOEXEC,
+            None,
+        )
+        .unwrap()
+    }
+
+    /// A connection whose "broker" is a `sleep` child (its pidfd) and whose
+    /// socket's other end is served by the test.
+    // The connection's drop kills and reaps the child through its pidfd.
+    #[allow(clippy::zombie_processes)]
+    fn connection(socket: OwnedFd, timeout: Duration) -> Connection {
+        let child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = rustix::process::Pid::from_child(&child);
+        let pidfd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).unwrap();
+        Connection::new(
+            socket,
+            pidfd,
+            pid.as_raw_nonzero().get(),
+            timeout,
+            vec!["echo".to_owned()],
+        )
+        .unwrap()
+    }
+
+    struct Echo;
+    impl Service for Echo {
+        fn name(&self) -> &'static str {
+            "echo"
+        }
+        fn grant<'a>(&'a self, _: &mut Policy<'a>) {}
+        fn handle(&mut self, op: u8, body: &[u8]) -> Result<Reply, ServiceError> {
+            match op {
+                1 => Ok(Reply {
+                    body: body.to_vec(),
+                    fds: vec![rustix::io::dup(std::io::stderr().as_fd()).unwrap()],
+                }),
+                3 => panic!("echo: asked to panic"),
+                _ => Err(ServiceError::denied(format!("echo: op {op} refused"))),
+            }
+        }
+    }
+
+    #[test]
+    fn serve_answers_every_request_and_passes_descriptors() {
+        let (ours, theirs) = pair();
+        let server = std::thread::spawn(move || {
+            let mut services: Vec<Box<dyn Service>> = vec![Box::new(Echo)];
+            super::super::process::serve(theirs.as_fd(), &mut services);
+        });
+        let conn = connection(ours, Duration::from_secs(5));
+        let (body, fds) = conn.call(1, 1, b"hello").unwrap();
+        assert_eq!(body, b"hello");
+        assert_eq!(fds.len(), 1);
+        match conn.call(1, 2, b"") {
+            Err(BrokerError::Refused {
+                service,
+                kind,
+                message,
+                ..
+            }) => {
+                assert_eq!(service, "echo");
+                assert_eq!(kind, std::io::ErrorKind::PermissionDenied);
+                assert!(message.contains("op 2 refused"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // A panicking service is an error reply; the broker serves on.
+        let e = conn.call(1, 3, b"").unwrap_err().to_string();
+        assert!(
+            e.contains("echo: the service panicked on operation 3"),
+            "{e}"
+        );
+        assert_eq!(conn.call(1, 1, b"again").unwrap().0, b"again");
+        let e = conn.call(9, 1, b"").unwrap_err().to_string();
+        assert!(e.contains("unknown service 9"), "{e}");
+        let e = conn
+            .call(1, 1, &vec![0; MAX_FRAME + 1])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("over the limit"), "{e}");
+        // The connection closes: the server sees the end of stream.
+        drop(conn);
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn a_late_reply_is_skipped_by_its_id() {
+        let (ours, theirs) = pair();
+        let fake = std::thread::spawn(move || {
+            let mut buf = vec![0u8; HEADER + MAX_FRAME];
+            let reply = |id: u32, text: &str| {
+                let body = Fields::new().str(text).finish();
+                let h = Header {
+                    kind: Kind::Reply,
+                    service: 1,
+                    op: 0,
+                    id,
+                    len: u32::try_from(body.len()).unwrap(),
+                };
+                protocol::send_frame(theirs.as_fd(), &h, &body, &[]).unwrap();
+            };
+            let first = protocol::recv_frame(theirs.as_fd(), &mut buf)
+                .unwrap()
+                .unwrap();
+            let (h1, _) = protocol::decode(&buf[..first.len]).unwrap();
+            // Hung past the client's timeout, then answers late.
+            std::thread::sleep(Duration::from_millis(400));
+            reply(h1.id, "late");
+            let second = protocol::recv_frame(theirs.as_fd(), &mut buf)
+                .unwrap()
+                .unwrap();
+            let (h2, _) = protocol::decode(&buf[..second.len]).unwrap();
+            assert_ne!(h1.id, h2.id);
+            reply(h2.id, "fresh");
+        });
+        let conn = connection(ours, Duration::from_millis(200));
+        let e = conn.call(1, 1, b"").unwrap_err();
+        assert!(matches!(e, BrokerError::Timeout { .. }), "{e}");
+        assert!(
+            e.to_string().contains("did not answer within 200 ms"),
+            "{e}"
+        );
+        // Wait for the late reply to be in the socket before asking again.
+        std::thread::sleep(Duration::from_millis(400));
+        let conn2 = Connection {
+            inner: conn.inner.clone(),
+        };
+        let (body, _) = Connection::call(&conn2, 1, 1, b"").unwrap();
+        assert_eq!(super::FieldReader::new(&body).str("text").unwrap(), "fresh");
+        fake.join().unwrap();
     }
 }

@@ -34,7 +34,7 @@ pub(super) fn spawn(builder: Builder) -> io::Result<Broker> {
             drop(theirs);
             // The services' handles live on in the broker only.
             drop(services);
-            let conn = Connection::new(ours, child.pidfd, child.pid, timeout, names);
+            let conn = Connection::new(ours, child.pidfd, child.pid, timeout, names)?;
             let report = wait_ready(&conn)?;
             Ok(Broker {
                 conn,
