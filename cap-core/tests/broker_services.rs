@@ -16,6 +16,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
 use cap_core::ambient_authority;
+use cap_core::broker::FileArgs;
 use cap_core::broker::protocol::{FieldReader, Fields};
 use cap_core::broker::{
     Broker, Format, Level, Logger, ProbeOp, Resolver, ResolverConfig, Stamp, SyslogWriter,
@@ -293,8 +294,9 @@ fn sandboxed_program_unused(dns: Resolver, log: Logger) -> ExitCode {
         stamp(),
         ambient_authority(),
     )),
+    src = fileargs(root = "."),
 )]
-fn sandboxed_program(dns: Resolver, log: Logger) -> ExitCode {
+fn sandboxed_program(dns: Resolver, log: Logger, src: FileArgs<ReadOnly>) -> ExitCode {
     println!("resolve {}", show(dns.resolve("api.example.com")));
     println!("outside {}", show(dns.resolve("evil.org")));
     println!(
@@ -302,6 +304,17 @@ fn sandboxed_program(dns: Resolver, log: Logger) -> ExitCode {
         show(log.message(Level::Info, "main", "declared logger"))
     );
     println!("locked {}", cap_core::sandbox::report().is_some());
+    // The package directory (the test's working directory) is the root:
+    // a path given now is opened by the broker, one outside is refused.
+    let manifest = src.open("Cargo.toml").and_then(std::io::read_to_string);
+    println!(
+        "fileargs {}",
+        show(manifest.map(|t| t.lines().next().map(str::to_owned)))
+    );
+    println!(
+        "fileargs_escape {}",
+        show(src.open("../Cargo.toml").map(drop))
+    );
     ExitCode::SUCCESS
 }
 
@@ -559,6 +572,8 @@ fn t_sandboxed_declarations_start_the_broker() {
     );
     assert_eq!(get(&out, "log"), "ok ()", "{out}");
     assert_eq!(get(&out, "locked"), "true", "{out}");
+    assert_eq!(get(&out, "fileargs"), "ok Some(\"[package]\")", "{out}");
+    assert!(get(&out, "fileargs_escape").starts_with("err"), "{out}");
     let got = recv_all(&syslog, 1);
     let text = String::from_utf8_lossy(&got[0]);
     assert!(

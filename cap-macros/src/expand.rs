@@ -159,6 +159,15 @@ fn expand(entry: &Entry, mode: Mode, report: bool) -> TokenStream {
     } else {
         quote! { (&::cap_core::__private::Erase(&#broker)).erase(), }
     };
+    // A service's client handle holds nothing of its own: the socket to
+    // the broker is the broker's grant.
+    let granted: Vec<_> = entry
+        .params
+        .iter()
+        .zip(&locals)
+        .filter(|(param, _)| !matches!(&param.binding, Binding::Declared(d) if d.service.is_some()))
+        .map(|(_, local)| local)
+        .collect();
     let opens = entry
         .params
         .iter()
@@ -224,7 +233,7 @@ fn expand(entry: &Entry, mode: Mode, report: bool) -> TokenStream {
             let #prologue = ::cap_core::__private::Prologue::new(&#command_line, #report);
             #start_broker
             #(#opens)*
-            #prologue.lock(#mode, &[#broker_grant #((&::cap_core::__private::Erase(&#locals)).erase()),*]);
+            #prologue.lock(#mode, &[#broker_grant #((&::cap_core::__private::Erase(&#granted)).erase()),*]);
             #call
         }
     }
