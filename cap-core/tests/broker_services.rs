@@ -326,6 +326,8 @@ fn fresh(case: &str, args: &[&str], env: &[(&str, &str)]) -> String {
         .arg(case)
         .args(args)
         .envs(env.iter().copied())
+        // `fileargs(root = ".")` in the declarations test: the package.
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdin(Stdio::null())
         .output()
         .unwrap();
