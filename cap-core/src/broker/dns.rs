@@ -566,13 +566,17 @@ impl Stub {
                 format!("`{name}` is not in the hosts file and no nameserver is configured"),
             ));
         }
+        // One budget for the whole look-up, CNAME links included: what one
+        // name costs at worst (every try of every nameserver, A and AAAA).
+        let tries = u32::try_from(self.nameservers.len()).unwrap_or(3) * self.attempts.max(1) * 2;
+        let deadline = Instant::now() + self.timeout * tries;
         let mut current = name.clone();
         for _ in 0..=MAX_CNAMES {
             let mut addrs = Vec::new();
             let mut alias = None;
             let mut no_name = false;
             for qtype in [TYPE_A, TYPE_AAAA] {
-                match self.ask(&current, qtype)? {
+                match self.ask(&current, qtype, deadline)? {
                     Answer::Addrs(a) => addrs.extend(a),
                     Answer::Alias(a) => alias = Some(a),
                     Answer::NoName => no_name = true,
@@ -606,20 +610,26 @@ impl Stub {
 
     /// Asks each nameserver in turn (each up to `attempts` times) until one
     /// gives a usable answer.
-    fn ask(&self, name: &str, qtype: u16) -> io::Result<Answer> {
+    fn ask(&self, name: &str, qtype: u16, deadline: Instant) -> io::Result<Answer> {
         let mut last = None;
         for _ in 0..self.attempts.max(1) {
             for ns in &self.nameservers {
                 let id = query_id();
                 let query = build_query(id, name, qtype);
-                let response =
-                    match ns.exchange(&query, id, name, qtype, Instant::now() + self.timeout) {
-                        Ok(r) => r,
-                        Err(e) => {
-                            last = Some(e);
-                            continue;
-                        }
-                    };
+                if Instant::now() >= deadline {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!("looking up `{name}` took longer than its budget"),
+                    ));
+                }
+                let until = (Instant::now() + self.timeout).min(deadline);
+                let response = match ns.exchange(&query, id, name, qtype, until) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        last = Some(e);
+                        continue;
+                    }
+                };
                 let refuse = |why: &str| {
                     io::Error::other(format!("nameserver {} for `{name}`: {why}", ns.addr))
                 };
