@@ -10,10 +10,14 @@
 //!   this process (one `openat`), then close: what the open costs without a
 //!   broker.
 //! - `floor_round_trip`: the same number of bytes each way over a
-//!   `SOCK_SEQPACKET` socketpair to another process (this binary re-run as an
-//!   echo peer) that answers with one descriptor as `SCM_RIGHTS`, then close:
+//!   `SOCK_SEQPACKET` socketpair to another process (forked from this one
+//!   the way the broker is, unsandboxed) that answers with one descriptor as
+//!   `SCM_RIGHTS`, then close:
 //!   the round trip with nothing done on the other side. Budget: the
 //!   brokered open ≤ 1.5× this floor.
+//! - `brokered_null`: a request the broker answers without a system call
+//!   (the test probe, feature `broker-probe`): the protocol's and the
+//!   broker's own cost, without the open.
 #![cfg_attr(not(target_os = "linux"), no_main)]
 #![cfg(target_os = "linux")]
 
@@ -31,8 +35,6 @@ use rustix::net::{
     SendAncillaryMessage, SendFlags,
 };
 
-const ECHO_ENV: &str = "AMBIT_BROKER_BENCH_ECHO";
-
 struct Fixture {
     _tmp: tempfile::TempDir,
     inputs: FileArgs<ReadOnly>,
@@ -40,18 +42,16 @@ struct Fixture {
     floor: OwnedFd,
     request_len: usize,
     reply_len: usize,
-    _broker: Broker,
-    _echo: std::process::Child,
+    broker: Broker,
 }
 
 static FIXTURE: OnceLock<Fixture> = OnceLock::new();
 
-/// The echo peer: answers each message on fd 0 with `reply_len` bytes and
-/// one descriptor (its own stdout, duplicated by the kernel into the
-/// receiver), until the socket closes.
-fn echo(reply_len: usize) {
-    let socket = std::io::stdin();
-    let file = std::io::stdout();
+/// The echo peer: answers each message on `socket` with `reply_len` bytes
+/// and one descriptor (`file`, duplicated by the kernel into the receiver),
+/// until the socket closes.
+fn echo(socket: &OwnedFd, file: &Dir<ReadOnly>, reply_len: usize) {
+    let file = cap_core::process::Passable::pass_fd(file);
     let mut buf = vec![0u8; 65536];
     let reply = vec![7u8; reply_len];
     loop {
@@ -67,7 +67,7 @@ fn echo(reply_len: usize) {
             Ok(m) if m.bytes > 0 => {}
             _ => return,
         }
-        let fds = [file.as_fd()];
+        let fds = [file];
         let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
         let mut control = SendAncillaryBuffer::new(&mut space);
         control.push(SendAncillaryMessage::ScmRights(&fds));
@@ -85,10 +85,6 @@ fn echo(reply_len: usize) {
 }
 
 fn main() {
-    if let Ok(len) = std::env::var(ECHO_ENV) {
-        echo(len.parse().unwrap());
-        return;
-    }
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("a.txt"), "alpha").unwrap();
     let a = ambient_authority();
@@ -97,6 +93,7 @@ fn main() {
     // The broker first, while this process has one thread.
     let mut builder = Broker::builder();
     let inputs = builder.fileargs([root]);
+    builder.probe();
     let broker = builder.spawn().unwrap();
     let inputs = broker.claim(inputs).unwrap();
     // The sizes of the brokered open's frames: header, then the request's
@@ -111,11 +108,20 @@ fn main() {
         None,
     )
     .unwrap();
-    let echo = std::process::Command::new(std::env::current_exe().unwrap())
-        .env(ECHO_ENV, reply_len.to_string())
-        .stdin(std::process::Stdio::from(peer))
-        .spawn()
-        .unwrap();
+    // The echo peer, forked like the broker (and before it: one thread).
+    match cap_runtime::linux::fork::fork_helper().unwrap() {
+        cap_runtime::linux::fork::Forked::Child => {
+            use std::os::fd::AsRawFd;
+            let keep = [
+                peer.as_raw_fd(),
+                cap_core::process::Passable::pass_fd(&dir).as_raw_fd(),
+            ];
+            cap_runtime::linux::fork::close_all_except(&keep).unwrap();
+            echo(&peer, &dir, reply_len);
+            cap_runtime::linux::fork::exit_now(0);
+        }
+        cap_runtime::linux::fork::Forked::Parent(_) => drop(peer),
+    }
     let _ = FIXTURE.set(Fixture {
         _tmp: tmp,
         inputs,
@@ -123,8 +129,7 @@ fn main() {
         floor,
         request_len,
         reply_len,
-        _broker: broker,
-        _echo: echo,
+        broker,
     });
     divan::main();
 }
@@ -174,4 +179,17 @@ fn floor_round_trip() {
             }
         }
     }
+}
+
+/// A request the broker answers without a system call (the test probe's
+/// zero-millisecond sleep): the protocol and the broker's sandbox without
+/// the open.
+#[divan::bench(sample_count = 2000)]
+fn brokered_null() {
+    let body = [0u8; 4];
+    let reply = fixture()
+        .broker
+        .raw_call(2, cap_core::broker::ProbeOp::Sleep as u8, &body)
+        .unwrap();
+    divan::black_box(reply);
 }

@@ -149,6 +149,14 @@ impl FileArgsService {
                 path.display()
             )));
         }
+        // A plain read-only open takes Dir::open's path (one `openat` for a
+        // single name on Linux, cap-std's resolution otherwise), as a
+        // `Dir` in the program would.
+        if flags == 0 && (Rights::READ | Rights::STAT | Rights::SET_META).contains(file_rights) {
+            let file = root.open(rel).map_err(ServiceError::from)?;
+            let label = file.origin();
+            return Ok(reply(file_rights, &label, file.into_owned_fd()));
+        }
         let o = options.to_cap_std(file_rights, have, root.origin(), rel)?;
         let file = root
             .as_cap_std()
