@@ -68,7 +68,7 @@ fn program(case: &str, args: &[String]) -> ExitCode {
                 .nameserver(ns, ambient_authority())
                 .unwrap()
                 .timeout(Duration::from_millis(500), 1)
-                .connect_ports(&[port.parse().unwrap()]);
+                .connect_ports(&[port.parse().unwrap()], ambient_authority());
             let mut b = Broker::builder();
             let dns = b.resolver(config);
             let broker = b.spawn().unwrap();

@@ -33,6 +33,19 @@ pub struct ResolverConfig {
     patterns: Vec<NamePattern>,
     stub: Stub,
     connect_ports: Vec<u16>,
+    /// Given with the connect ports: the broker connects through a pool
+    /// of the addresses it resolved.
+    connect_ambient: Option<Token>,
+}
+
+/// The token given with the connect ports (shown as such in `Debug`).
+#[derive(Clone, Copy)]
+struct Token(AmbientAuthority);
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AmbientAuthority")
+    }
 }
 
 impl ResolverConfig {
@@ -47,6 +60,7 @@ impl ResolverConfig {
                 attempts: 2,
             },
             connect_ports: Vec::new(),
+            connect_ambient: None,
         })
     }
 
@@ -112,8 +126,14 @@ impl ResolverConfig {
     /// program may not connect by address (FreeBSD's capability mode). The
     /// broker's own sandbox gains a Landlock connect rule for exactly these
     /// ports (and, like every TCP grant, on any address).
-    pub fn connect_ports(mut self, ports: &[u16]) -> ResolverConfig {
+    ///
+    /// # Ambient Authority
+    ///
+    /// The broker may connect to any address its nameservers or hosts file
+    /// give for the patterns, on these ports.
+    pub fn connect_ports(mut self, ports: &[u16], ambient: AmbientAuthority) -> ResolverConfig {
         self.connect_ports = ports.to_vec();
+        self.connect_ambient = Some(Token(ambient));
         self
     }
 
@@ -140,6 +160,7 @@ struct ResolverService {
     patterns: Vec<NamePattern>,
     stub: Stub,
     connect_ports: Vec<u16>,
+    connect_ambient: Option<Token>,
 }
 
 impl ResolverService {
@@ -163,16 +184,23 @@ impl ResolverService {
         let port = u16::try_from(r.u32("port")?)
             .map_err(|_| ServiceError::from("resolver: port out of range".to_owned()))?;
         r.end()?;
-        if !self.connect_ports.contains(&port) {
+        let ambient = self
+            .connect_ambient
+            .filter(|_| self.connect_ports.contains(&port));
+        let Some(Token(ambient)) = ambient else {
             return Err(ServiceError::denied(format!(
                 "resolver service: connecting to `{name}` on port {port} refused: it may connect on ports {:?} only",
                 self.connect_ports
             )));
-        }
+        };
         let mut last = None;
         for ip in self.stub.lookup(&name)? {
             let addr = SocketAddr::new(ip, port);
-            match std::net::TcpStream::connect_timeout(&addr, self.stub.timeout) {
+            // A pool of this one address: the name and the port were
+            // checked against what the config's token was given for.
+            let mut pool = cap_std::net::Pool::new();
+            pool.insert_socket_addr(addr, ambient);
+            match pool.connect_timeout_tcp_stream(&addr, self.stub.timeout) {
                 Ok(stream) => {
                     return Ok(Reply {
                         body: Fields::new().str(&addr.to_string()).finish(),
@@ -343,6 +371,7 @@ impl Builder {
             patterns: config.patterns,
             stub: config.stub,
             connect_ports: config.connect_ports,
+            connect_ambient: config.connect_ambient,
         }));
         Ticket::new(self, move |conn| {
             Resolver::with_backend(patterns, Arc::new(BrokerLookup { conn, service: id }))
