@@ -111,6 +111,15 @@ fn program(case: &str, args: &[String]) -> ExitCode {
                         f.write_all(b"written")?;
                         Ok(f.rights().to_string())
                     }),
+                    "append" => outputs
+                        .open_with::<rights![Write]>(
+                            path,
+                            cap_core::fs::OpenOptions::new().append(true),
+                        )
+                        .and_then(|mut f| {
+                            f.write_all(b"+")?;
+                            Ok(f.rights().to_string())
+                        }),
                     _ => panic!("{op}"),
                 };
                 match out {
@@ -399,6 +408,7 @@ fn t_fileargs_opens_beneath_its_roots_after_the_lock() {
         format!("narrow {i}/a.txt"),
         format!("dir {i}/sub"),
         format!("create {}/new.txt", t.output),
+        format!("append {}/new.txt", t.output),
         // The escapes and the paths outside.
         format!("open {i}/../secret.txt"),
         "open ../secret.txt".to_owned(),
@@ -433,27 +443,28 @@ fn t_fileargs_opens_beneath_its_roots_after_the_lock() {
         "{}",
         replies[6]
     );
+    assert_eq!(replies[7], "ok [Write]");
     assert_eq!(
         std::fs::read_to_string(format!("{}/new.txt", t.output)).unwrap(),
-        "written"
+        "written+"
     );
     // `..`, symlinks out (relative and absolute), and paths outside every root.
-    for (n, reply) in replies[7..11].iter().enumerate() {
+    for (n, reply) in replies[8..12].iter().enumerate() {
         assert!(
             reply.starts_with("err PermissionDenied"),
             "escape {n}: {reply}"
         );
         assert!(reply.contains("fileargs"), "{reply}");
     }
-    for reply in &replies[11..14] {
+    for reply in &replies[12..15] {
         assert!(reply.starts_with("err PermissionDenied"), "{reply}");
         assert!(reply.contains("outside every root"), "{reply}");
         assert!(reply.contains(&format!("`{i}`")), "{reply}");
     }
     assert!(
-        replies[14].starts_with("err PermissionDenied"),
+        replies[15].starts_with("err PermissionDenied"),
         "{}",
-        replies[14]
+        replies[15]
     );
 }
 

@@ -500,3 +500,59 @@ fn checked(got: Rights, wanted: Rights, path: &Path) -> io::Result<()> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::FileArgsService;
+    use crate::fs::Dir;
+    use crate::rights::{Dynamic, ReadOnly};
+
+    fn dir(p: &Path) -> Dir<Dynamic> {
+        Dir::<ReadOnly>::open_ambient_dir(p, crate::ambient_authority())
+            .unwrap()
+            .into_dynamic()
+    }
+
+    #[test]
+    fn absolute_paths_match_roots_by_component_longest_first() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (x, x2, sub) = (
+            tmp.path().join("x"),
+            tmp.path().join("x2"),
+            tmp.path().join("x/sub"),
+        );
+        for d in [&x, &x2, &sub] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        let svc = FileArgsService {
+            roots: vec![dir(&x), dir(&x2), dir(&sub)],
+        };
+        let origin = |p: &Path| {
+            svc.resolve(p)
+                .map(|(root, rest)| (root.origin().to_path_buf(), rest.to_path_buf()))
+        };
+        // `x2/a` is beneath `x2`, not `x` (components, not string prefixes).
+        assert_eq!(origin(&x2.join("a")).unwrap(), (x2.clone(), "a".into()));
+        // The longest root wins.
+        assert_eq!(origin(&sub.join("b")).unwrap(), (sub.clone(), "b".into()));
+        assert_eq!(origin(&x.join("c/d")).unwrap(), (x.clone(), "c/d".into()));
+        // The root itself is `.` beneath it; a relative path is beneath the first.
+        assert_eq!(origin(&x).unwrap(), (x.clone(), ".".into()));
+        assert_eq!(origin(Path::new("e")).unwrap(), (x.clone(), "e".into()));
+        // `..` stays in the rest, for cap-std to refuse.
+        assert_eq!(
+            origin(&x.join("../x2/a")).unwrap(),
+            (x.clone(), "../x2/a".into())
+        );
+        let e = origin(Path::new("/etc/passwd")).unwrap_err();
+        assert!(
+            e.message.contains("`/etc/passwd` is outside every root"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.kind, std::io::ErrorKind::PermissionDenied);
+        assert!(origin(Path::new("")).is_err());
+    }
+}
