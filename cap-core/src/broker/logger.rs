@@ -814,6 +814,22 @@ mod tests {
             assert!(Record::decode(&body[..n]).is_err(), "{n}");
         }
         assert_eq!(Record::decode(&[9]).unwrap_err(), "unknown log level 9");
+        // Random bodies (a small xorshift stream): errors, never a panic.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..5_000 {
+            let len = usize::try_from(next() % 64).unwrap();
+            let mut body: Vec<u8> = (0..len).map(|_| next().to_le_bytes()[0]).collect();
+            if let Some(first) = body.first_mut() {
+                *first %= 6;
+            }
+            let _ = Record::decode(&body);
+        }
         let mut long = r.clone();
         long.message = "é".repeat(MAX_RECORD);
         let back = Record::decode(&long.encode()).unwrap();
