@@ -10,6 +10,8 @@
 #[path = "private.rs"]
 pub mod __private;
 pub mod ambient;
+#[cfg(unix)]
+pub mod broker;
 pub use cap_cheri as cheri;
 pub mod fs;
 pub mod net;

@@ -896,6 +896,155 @@ pub fn lock_failure(err: &crate::sandbox::Error) -> String {
     format!("cannot enter capability mode: {err}")
 }
 
+// ---- broker services (`resolve`, `fileargs`, `syslog` declarations) ----
+
+#[cfg(unix)]
+pub use crate::broker::{Broker, Builder as BrokerBuilder, Ticket};
+
+/// A service's configuration given by `from = EXPR`: the value, or an
+/// `io::Result` of it.
+#[cfg(unix)]
+pub trait ServiceConfig<T> {
+    /// The configuration, or why it could not be made.
+    fn config(self) -> io::Result<T>;
+}
+
+#[cfg(unix)]
+impl<T> ServiceConfig<T> for T {
+    fn config(self) -> io::Result<T> {
+        Ok(self)
+    }
+}
+
+#[cfg(unix)]
+impl<T> ServiceConfig<T> for io::Result<T> {
+    fn config(self) -> io::Result<T> {
+        self
+    }
+}
+
+#[cfg(unix)]
+impl Prologue {
+    fn service_failed(&self, name: &str, what: String, e: io::Error) -> ! {
+        self.fail(&PreopenError::new(name, what, e))
+    }
+
+    /// `resolve("pattern", ..)`: the system's resolver configuration for
+    /// the patterns.
+    pub fn resolve(
+        &self,
+        builder: &mut BrokerBuilder,
+        name: &str,
+        patterns: &[&str],
+    ) -> Ticket<crate::broker::Resolver> {
+        let what = format!("resolve {patterns:?}");
+        match crate::broker::ResolverConfig::system(patterns, self.ambient) {
+            Ok(config) => builder.resolver(config),
+            Err(e) => self.service_failed(name, what, e),
+        }
+    }
+
+    /// `resolve(from = EXPR)`.
+    pub fn resolve_from(
+        &self,
+        builder: &mut BrokerBuilder,
+        name: &str,
+        config: impl ServiceConfig<crate::broker::ResolverConfig>,
+    ) -> Ticket<crate::broker::Resolver> {
+        match config.config() {
+            Ok(config) => builder.resolver(config),
+            Err(e) => self.service_failed(name, "resolve(from = ..)".into(), e),
+        }
+    }
+
+    /// `fileargs(root = "..", ..)`: each root opened as `Dir<R>`.
+    pub fn fileargs<R: RightSet>(
+        &self,
+        builder: &mut BrokerBuilder,
+        name: &str,
+        roots: &[&str],
+    ) -> Ticket<crate::broker::FileArgs<R>> {
+        let mut dirs = Vec::new();
+        for root in roots {
+            match Dir::<R>::open_ambient_dir(root, self.ambient) {
+                Ok(dir) => dirs.push(dir),
+                Err(e) => self.service_failed(name, format!("fileargs root {root:?}"), e),
+            }
+        }
+        builder.fileargs(dirs)
+    }
+
+    /// `fileargs(from = EXPR)`: the roots, already opened.
+    pub fn fileargs_from<R: RightSet>(
+        &self,
+        builder: &mut BrokerBuilder,
+        name: &str,
+        roots: impl ServiceConfig<Vec<Dir<R>>>,
+    ) -> Ticket<crate::broker::FileArgs<R>> {
+        match roots.config() {
+            Ok(roots) => builder.fileargs(roots),
+            Err(e) => self.service_failed(name, "fileargs(from = ..)".into(), e),
+        }
+    }
+
+    /// `syslog(path = "..", format = "..")`: this program's identifier and
+    /// pid, facility `user`.
+    pub fn syslog(
+        &self,
+        builder: &mut BrokerBuilder,
+        name: &str,
+        path: Option<&str>,
+        format: Option<&str>,
+    ) -> Ticket<crate::broker::Logger> {
+        use crate::broker::Format;
+        let format = match format {
+            Some("rfc5424") => Format::Rfc5424,
+            Some("journald") => Format::Journald,
+            _ => Format::Rfc3164,
+        };
+        let path = path.map_or_else(
+            || crate::broker::logger::default_path(format).to_path_buf(),
+            PathBuf::from,
+        );
+        let stamp = crate::broker::Stamp::this_program(1);
+        match crate::broker::SyslogWriter::connect_ambient(&path, format, stamp, self.ambient) {
+            Ok(writer) => builder.logger(writer),
+            Err(e) => {
+                self.service_failed(name, format!("syslog {:?}", path.display().to_string()), e)
+            }
+        }
+    }
+
+    /// `syslog(from = EXPR)`.
+    pub fn syslog_from(
+        &self,
+        builder: &mut BrokerBuilder,
+        name: &str,
+        writer: impl ServiceConfig<crate::broker::SyslogWriter>,
+    ) -> Ticket<crate::broker::Logger> {
+        match writer.config() {
+            Ok(writer) => builder.logger(writer),
+            Err(e) => self.service_failed(name, "syslog(from = ..)".into(), e),
+        }
+    }
+
+    /// Starts the broker with the declared services, or exits with status 2.
+    pub fn start_broker(&self, builder: BrokerBuilder) -> Broker {
+        builder.spawn().unwrap_or_else(|e| {
+            self.fail(&format_args!(
+                "cannot start the broker for the declared services: {e}"
+            ))
+        })
+    }
+
+    /// The client handle of a declared service.
+    pub fn claim<T>(&self, broker: &Broker, name: &str, ticket: Ticket<T>) -> T {
+        broker
+            .claim(ticket)
+            .unwrap_or_else(|e| self.service_failed(name, "broker service".into(), e))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@ use proc_macro2::{Span, TokenStream};
 use syn::parse::{ParseStream, Parser};
 use syn::{Error, Ident, Lit, LitStr, Result, Token};
 
-use crate::model::{ArgSource, Attribute, Declaration, Kind, Mode, Sources};
+use crate::model::{ArgSource, Attribute, Declaration, Kind, Mode, ServiceArgs, Sources};
 
 /// Parses the arguments of `#[sandboxed(..)]`.
 pub(crate) fn parse_sandboxed(args: TokenStream) -> Result<Attribute> {
@@ -83,13 +83,136 @@ pub(crate) fn parse_declaration_rhs(name: Ident, input: ParseStream) -> Result<D
     };
     let content;
     syn::parenthesized!(content in input);
+    if kind.is_service() {
+        let service = parse_service(&content, kind, kind_ident.span())?;
+        return Ok(Declaration {
+            name,
+            kind,
+            kind_span: kind_ident.span(),
+            sources: Sources::default(),
+            service: Some(Box::new(service)),
+        });
+    }
     let sources = parse_sources(&content, &name, kind, kind_ident.span())?;
     Ok(Declaration {
         name,
         kind,
         kind_span: kind_ident.span(),
         sources,
+        service: None,
     })
+}
+
+/// The arguments of a broker service kind:
+///
+/// ```text
+/// resolve(STR, ..)                        name patterns (at least one)
+/// fileargs(root = STR, ..)                roots (at least one)
+/// syslog(path = STR?, format = STR?)      the log socket and its format
+/// KIND(from = EXPR)                       the service's configuration, computed
+/// ```
+fn parse_service(input: ParseStream, kind: Kind, kind_span: Span) -> Result<ServiceArgs> {
+    let mut args = ServiceArgs::default();
+    let mut from_key: Option<Ident> = None;
+    let mut first_other: Option<Span> = None;
+    while !input.is_empty() {
+        if input.peek(LitStr) {
+            let lit: LitStr = input.parse()?;
+            if kind != Kind::Resolve {
+                return Err(Error::new(
+                    lit.span(),
+                    format!(
+                        "`{}` takes named arguments ({}), not a bare string",
+                        kind.name(),
+                        service_keys(kind)
+                    ),
+                ));
+            }
+            first_other.get_or_insert(lit.span());
+            args.patterns.push(lit);
+        } else {
+            let key: Ident = input.parse()?;
+            input.parse::<Token![=]>()?;
+            let text = key.to_string();
+            match (kind, text.as_str()) {
+                (_, "from") => {
+                    if from_key.is_some() {
+                        return Err(duplicate(&key));
+                    }
+                    args.from = Some(input.parse::<syn::Expr>()?);
+                    from_key = Some(key);
+                }
+                (Kind::FileArgs, "root") => {
+                    first_other.get_or_insert(key.span());
+                    args.roots.push(input.parse()?);
+                }
+                (Kind::Syslog, "path") => {
+                    if args.path.is_some() {
+                        return Err(duplicate(&key));
+                    }
+                    first_other.get_or_insert(key.span());
+                    args.path = Some(input.parse()?);
+                }
+                (Kind::Syslog, "format") => {
+                    if args.format.is_some() {
+                        return Err(duplicate(&key));
+                    }
+                    let format: LitStr = input.parse()?;
+                    if !matches!(format.value().as_str(), "rfc3164" | "rfc5424" | "journald") {
+                        return Err(Error::new(
+                            format.span(),
+                            "unknown log format; expected \"rfc3164\", \"rfc5424\" or \"journald\"",
+                        ));
+                    }
+                    first_other.get_or_insert(key.span());
+                    args.format = Some(format);
+                }
+                _ => {
+                    return Err(Error::new(
+                        key.span(),
+                        format!(
+                            "unknown argument `{key}` of `{}`; expected {}",
+                            kind.name(),
+                            service_keys(kind)
+                        ),
+                    ));
+                }
+            }
+        }
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<Token![,]>()?;
+    }
+    if let (Some(key), Some(_)) = (&from_key, first_other) {
+        return Err(Error::new(
+            key.span(),
+            "`from = ..` computes the service's configuration itself: it takes no other argument",
+        ));
+    }
+    if from_key.is_none() {
+        if kind == Kind::Resolve && args.patterns.is_empty() {
+            return Err(Error::new(
+                kind_span,
+                "`resolve` needs at least one name pattern: `resolve(\"api.example.com\", \"*.example.com\")`",
+            ));
+        }
+        if kind == Kind::FileArgs && args.roots.is_empty() {
+            return Err(Error::new(
+                kind_span,
+                "`fileargs` needs at least one root: `fileargs(root = \"/srv/in\")`",
+            ));
+        }
+    }
+    Ok(args)
+}
+
+fn service_keys(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Resolve => "name patterns as strings, or `from = ..`",
+        Kind::FileArgs => "`root = \"..\"` (repeatable), or `from = ..`",
+        _ => "`path = \"..\"`, `format = \"..\"`, or `from = ..`",
+    }
 }
 
 fn parse_sources(input: ParseStream, name: &Ident, kind: Kind, kind_span: Span) -> Result<Sources> {

@@ -10,7 +10,7 @@ use crate::model::{Attribute, Declaration};
 
 /// The handle types of `cap_core` that need a declaration: a parameter of one
 /// of these without one is surely a forgotten declaration, not a `Preopen` set.
-const HANDLE_TYPES: [&str; 9] = [
+const HANDLE_TYPES: [&str; 12] = [
     "Dir",
     "File",
     "TcpListener",
@@ -20,6 +20,9 @@ const HANDLE_TYPES: [&str; 9] = [
     "UnixListener",
     "UnixStream",
     "UnixDatagram",
+    "Resolver",
+    "FileArgs",
+    "Logger",
 ];
 
 /// How a parameter gets its value.

@@ -210,7 +210,17 @@ fn parse_field(name: &Ident, tokens: TokenStream) -> Result<Field> {
             stream.parse::<Token![=]>()?;
             Field::With(stream.parse()?)
         } else {
-            Field::Declared(attr::parse_declaration_rhs(name.clone(), stream)?)
+            let declaration = attr::parse_declaration_rhs(name.clone(), stream)?;
+            if declaration.kind.is_service() {
+                return Err(Error::new(
+                    declaration.kind_span,
+                    format!(
+                        "`{}` is a broker service: declare it on #[sandboxed], whose prologue starts the broker before the lock",
+                        declaration.kind.name()
+                    ),
+                ));
+            }
+            Field::Declared(declaration)
         };
         if !stream.is_empty() {
             return Err(stream.error("one declaration per field"));

@@ -70,7 +70,9 @@ fn expand(entry: &Entry, mode: Mode, report: bool) -> TokenStream {
         let ty = &param.ty;
         let name = param.name.to_string();
         match &param.binding {
-            Binding::Declared(declaration) if declaration.sources.from.is_none() => {
+            Binding::Declared(declaration)
+                if declaration.sources.from.is_none() && !declaration.kind.is_service() =>
+            {
                 let kind = declaration.kind.name();
                 let list = declaration.kind.element().is_some();
                 let source = source(&declaration.sources);
@@ -90,37 +92,118 @@ fn expand(entry: &Entry, mode: Mode, report: bool) -> TokenStream {
         .iter()
         .map(|p| format_ident!("__ambit_{}", p.name, span = site))
         .collect();
-    let opens = entry.params.iter().zip(&locals).map(|(param, local)| {
+    // Broker services: declared on one builder, the broker started before
+    // any other pre-open (so it inherits as little as possible, and before
+    // any thread), each parameter then claimed from it.
+    let broker = format_ident!("__ambit_broker", span = site);
+    let builder = format_ident!("__ambit_broker_builder", span = site);
+    let services: Vec<_> = entry
+        .params
+        .iter()
+        .zip(&locals)
+        .filter_map(|(param, local)| match &param.binding {
+            Binding::Declared(d) => d.service.as_ref().map(|args| (param, local, d, args)),
+            Binding::Preopen => None,
+        })
+        .collect();
+    let service_tickets = services.iter().map(|(param, local, declaration, args)| {
         let ty = &param.ty;
         let name = param.name.to_string();
-        let call = match &param.binding {
-            Binding::Declared(declaration) => {
-                let kind = kind_path(
-                    declaration.kind.element().unwrap_or(declaration.kind),
-                    declaration.kind_span,
-                );
-                if declaration.kind.element().is_some() {
-                    let source = source(&declaration.sources);
-                    quote_spanned! {ty.span()=>
-                        #prologue.open_list::<_, #kind>(#name, #source)
-                    }
-                } else if let Some(from) = &declaration.sources.from {
-                    quote_spanned! {ty.span()=>
-                        #prologue.open_from::<#ty, #kind>(#name, #from)
-                    }
-                } else {
-                    let source = source(&declaration.sources);
-                    quote_spanned! {ty.span()=>
-                        #prologue.open::<#ty, #kind>(#name, #source)
-                    }
+        let ticket = format_ident!("{}_ticket", local, span = site);
+        let call = if let Some(from) = &args.from {
+            let method = format_ident!("{}_from", declaration.kind.name());
+            quote_spanned! {ty.span()=> #prologue.#method(&mut #builder, #name, #from) }
+        } else {
+            match declaration.kind {
+                Kind::Resolve => {
+                    let patterns = &args.patterns;
+                    quote_spanned! {ty.span()=> #prologue.resolve(&mut #builder, #name, &[#(#patterns),*]) }
+                }
+                Kind::FileArgs => {
+                    let roots = &args.roots;
+                    quote_spanned! {ty.span()=> #prologue.fileargs(&mut #builder, #name, &[#(#roots),*]) }
+                }
+                _ => {
+                    let option = |lit: Option<&LitStr>| {
+                        lit.map_or_else(
+                            || quote!(::core::option::Option::None),
+                            |lit| quote!(::core::option::Option::Some(#lit)),
+                        )
+                    };
+                    let path = option(args.path.as_ref());
+                    let format = option(args.format.as_ref());
+                    quote_spanned! {ty.span()=> #prologue.syslog(&mut #builder, #name, #path, #format) }
                 }
             }
-            Binding::Preopen => quote_spanned! {ty.span()=>
-                #prologue.preopen::<#ty>(#name)
-            },
         };
-        quote! { let #local: #ty = #call; }
+        quote! { let #ticket: ::cap_core::__private::Ticket<#ty> = #call; }
     });
+    let service_claims = services.iter().map(|(param, local, _, _)| {
+        let ty = &param.ty;
+        let name = param.name.to_string();
+        let ticket = format_ident!("{}_ticket", local, span = site);
+        quote! { let #local: #ty = #prologue.claim(&#broker, #name, #ticket); }
+    });
+    let start_broker = if services.is_empty() {
+        quote! {}
+    } else {
+        quote! {
+            let mut #builder = ::cap_core::__private::Broker::builder();
+            #(#service_tickets)*
+            let #broker = #prologue.start_broker(#builder);
+            #(#service_claims)*
+        }
+    };
+    let broker_grant = if services.is_empty() {
+        quote! {}
+    } else {
+        quote! { (&::cap_core::__private::Erase(&#broker)).erase(), }
+    };
+    // A service's client handle holds nothing of its own: the socket to
+    // the broker is the broker's grant.
+    let granted: Vec<_> = entry
+        .params
+        .iter()
+        .zip(&locals)
+        .filter(|(param, _)| !matches!(&param.binding, Binding::Declared(d) if d.service.is_some()))
+        .map(|(_, local)| local)
+        .collect();
+    let opens = entry
+        .params
+        .iter()
+        .zip(&locals)
+        .filter(|(param, _)| !matches!(&param.binding, Binding::Declared(d) if d.service.is_some()))
+        .map(|(param, local)| {
+            let ty = &param.ty;
+            let name = param.name.to_string();
+            let call = match &param.binding {
+                Binding::Declared(declaration) => {
+                    let kind = kind_path(
+                        declaration.kind.element().unwrap_or(declaration.kind),
+                        declaration.kind_span,
+                    );
+                    if declaration.kind.element().is_some() {
+                        let source = source(&declaration.sources);
+                        quote_spanned! {ty.span()=>
+                            #prologue.open_list::<_, #kind>(#name, #source)
+                        }
+                    } else if let Some(from) = &declaration.sources.from {
+                        quote_spanned! {ty.span()=>
+                            #prologue.open_from::<#ty, #kind>(#name, #from)
+                        }
+                    } else {
+                        let source = source(&declaration.sources);
+                        quote_spanned! {ty.span()=>
+                            #prologue.open::<#ty, #kind>(#name, #source)
+                        }
+                    }
+                }
+                Binding::Preopen => quote_spanned! {ty.span()=>
+                    #prologue.preopen::<#ty>(#name)
+                },
+            };
+            quote! { let #local: #ty = #call; }
+        });
     // An async body without a runtime attribute of its own runs on the
     // runtime cap-core starts after the lock (its `tokio` feature).
     let call = if asyncness.is_some() && !func.attrs.iter().any(check::is_runtime_attribute) {
@@ -148,8 +231,9 @@ fn expand(entry: &Entry, mode: Mode, report: bool) -> TokenStream {
             #(#declares)*
             #command_line.own_flags(&[#(#own_flags),*], &[#(#own_value_flags),*]);
             let #prologue = ::cap_core::__private::Prologue::new(&#command_line, #report);
+            #start_broker
             #(#opens)*
-            #prologue.lock(#mode, &[#((&::cap_core::__private::Erase(&#locals)).erase()),*]);
+            #prologue.lock(#mode, &[#broker_grant #((&::cap_core::__private::Erase(&#granted)).erase()),*]);
             #call
         }
     }

@@ -20,11 +20,17 @@ pub(crate) enum Kind {
     Files,
     /// A list of directories: every value given (`Vec<Dir<R>>`).
     Dirs,
+    /// A broker resolver service (`cap_core::broker::Resolver`).
+    Resolve,
+    /// A broker fileargs service (`cap_core::broker::FileArgs<R>`).
+    FileArgs,
+    /// A broker logger service (`cap_core::broker::Logger`).
+    Syslog,
 }
 
 impl Kind {
     /// Every kind with its spelling, in the order the reference lists them.
-    pub(crate) const ALL: [(Kind, &'static str); 11] = [
+    pub(crate) const ALL: [(Kind, &'static str); 14] = [
         (Kind::Dir, "dir"),
         (Kind::File, "file"),
         (Kind::Exec, "exec"),
@@ -36,6 +42,9 @@ impl Kind {
         (Kind::Program, "program"),
         (Kind::Files, "files"),
         (Kind::Dirs, "dirs"),
+        (Kind::Resolve, "resolve"),
+        (Kind::FileArgs, "fileargs"),
+        (Kind::Syslog, "syslog"),
     ];
 
     pub(crate) fn from_name(name: &str) -> Option<Kind> {
@@ -57,6 +66,12 @@ impl Kind {
             Kind::Dirs => Some(Kind::Dir),
             _ => None,
         }
+    }
+
+    /// Whether this kind is a broker service (started by the prologue
+    /// before the lock; its arguments are not a value's sources).
+    pub(crate) fn is_service(self) -> bool {
+        matches!(self, Kind::Resolve | Kind::FileArgs | Kind::Syslog)
     }
 
     pub(crate) fn list() -> String {
@@ -87,6 +102,24 @@ pub(crate) struct Sources {
     pub(crate) from: Option<syn::Expr>,
 }
 
+/// The arguments of a broker service declaration:
+/// `resolve("*.example.com", ..)`, `fileargs(root = "/srv/in", ..)`,
+/// `syslog(path = "/dev/log", format = "rfc5424")`, or `from = EXPR` alone
+/// (a `ResolverConfig`, the roots as `Vec<Dir<R>>`, a `SyslogWriter`).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ServiceArgs {
+    /// `resolve`'s name patterns.
+    pub(crate) patterns: Vec<LitStr>,
+    /// `fileargs`'s roots.
+    pub(crate) roots: Vec<LitStr>,
+    /// `syslog`'s socket path.
+    pub(crate) path: Option<LitStr>,
+    /// `syslog`'s format: `rfc3164`, `rfc5424` or `journald`.
+    pub(crate) format: Option<LitStr>,
+    /// The service's configuration computed by an expression (exclusive).
+    pub(crate) from: Option<syn::Expr>,
+}
+
 /// One declared resource: `site = dir(arg = "--root", default = "site")`.
 #[derive(Clone, Debug)]
 pub(crate) struct Declaration {
@@ -94,6 +127,8 @@ pub(crate) struct Declaration {
     pub(crate) kind: Kind,
     pub(crate) kind_span: Span,
     pub(crate) sources: Sources,
+    /// For a broker service kind, its arguments (and `sources` is empty).
+    pub(crate) service: Option<Box<ServiceArgs>>,
 }
 
 /// `mode = strict | best_effort`.

@@ -46,6 +46,9 @@ pub mod book {
     #[doc = include_str!("../../book/src/platforms.md")]
     pub mod platforms {}
 
+    #[doc = include_str!("../../book/src/broker.md")]
+    pub mod broker {}
+
     /// The README's fifteen-line example, run from the workspace root.
     #[doc = include_str!("../../README.md")]
     pub mod readme {}

@@ -355,6 +355,12 @@ impl<R: RightSet> File<R> {
     pub(crate) fn as_cap_std(&self) -> &cap_std::fs::File {
         &self.inner
     }
+
+    /// The descriptor, to pass it on (the broker sends it to its program).
+    #[cfg(unix)]
+    pub(crate) fn into_owned_fd(self) -> std::os::fd::OwnedFd {
+        self.inner.into_std().into()
+    }
 }
 
 #[cfg(unix)]

@@ -12,8 +12,11 @@ use cap_net_ext::{AddressFamily, Blocking, PoolExt as _, TcpListenerExt as _};
 use cap_runtime::NetGrant;
 use ipnet::IpNet;
 
+use super::by_name::{self, NameRule};
 use super::{TcpListener, TcpStream, UdpSocket};
 use crate::AmbientAuthority;
+#[cfg(unix)]
+use crate::broker::Resolver;
 use crate::rights::{HasSend, RightSet, Rights};
 
 /// One operation a [`Net`] grant can allow.
@@ -271,6 +274,7 @@ pub struct NetBuilder {
     unix: bool,
     declared: Vec<String>,
     label: Option<String>,
+    by_name: Vec<NameRule>,
 }
 
 impl fmt::Debug for NetBuilder {
@@ -383,6 +387,19 @@ impl NetBuilder {
         self
     }
 
+    /// Allows connecting TCP streams to the hosts matching `rule`
+    /// (`"api.example.com:443"`, `"*.example.com:443"`), each resolved
+    /// through `resolver` when it is connected to — after the lock, by the
+    /// broker. The pattern must be within the resolver's (a wider one is
+    /// refused, naming it). See [`Net::by_name`].
+    #[cfg(unix)]
+    pub fn connect_by_name(mut self, resolver: &Resolver, rule: &str) -> io::Result<Self> {
+        let rule = NameRule::parse(resolver, rule)?;
+        self.declared.push(rule.to_string());
+        self.by_name.push(rule);
+        Ok(self)
+    }
+
     /// Names the grant in messages and in the sandbox report (by default, a
     /// list of what was declared).
     pub fn label(mut self, label: impl Into<String>) -> Self {
@@ -399,7 +416,14 @@ impl NetBuilder {
     /// The grant. Nothing can be added to it afterwards.
     pub fn build(self) -> Net {
         let label = self.label.unwrap_or_else(|| self.declared.join(", "));
-        Net::from_parts(label, self.scopes, self.names, self.unix, self.ambient)
+        Net::from_parts(
+            label,
+            self.scopes,
+            self.names,
+            self.unix,
+            self.by_name,
+            self.ambient,
+        )
     }
 }
 
@@ -426,6 +450,8 @@ struct Inner {
     scopes: Vec<Scope>,
     names: Vec<(String, Vec<IpAddr>)>,
     unix: bool,
+    /// TCP connect by name, resolved through a `Resolver` at each connect.
+    by_name: Vec<NameRule>,
     /// One `cap_std` pool per operation, holding exactly that operation's scopes.
     pools: [cap_std::net::Pool; 5],
     ambient: AmbientAuthority,
@@ -463,7 +489,43 @@ impl Net {
             unix: false,
             declared: Vec::new(),
             label: None,
+            by_name: Vec::new(),
         }
+    }
+
+    /// A grant to connect TCP streams to the hosts matching `rule`
+    /// (`"api.example.com:443"` or `"*.example.com:443"`), and nothing else;
+    /// what `#[sandboxed(api = connect_by_name(dns, "api.example.com:443"))]`
+    /// would declare.
+    ///
+    /// Unlike [`NetBuilder::connect`], nothing is resolved now:
+    /// [`connect_tcp`](Self::connect_tcp) asks `resolver` for the host's
+    /// addresses at each call — after the lock, the broker's resolver
+    /// service, which checks the pattern again — and connects to one of
+    /// them on the rule's port. Who enforces what: the port is a Landlock
+    /// rule like every grant's; the name is checked by this grant, by the
+    /// resolver, and by the broker; the address is whatever the broker
+    /// answered (the kernel does not know names).
+    ///
+    /// Needs no ambient token: the names are bounded by `resolver` (the
+    /// pattern must be within its patterns), and a grant made after the
+    /// lock adds no port to the kernel policy.
+    #[cfg(unix)]
+    pub fn by_name(resolver: &Resolver, rule: &str) -> io::Result<Net> {
+        let rule = NameRule::parse(resolver, rule)?;
+        Ok(Net::from_parts(
+            rule.to_string(),
+            Vec::new(),
+            Vec::new(),
+            false,
+            vec![rule],
+            crate::ambient_authority(),
+        ))
+    }
+
+    /// The by-name rules of this grant ([`Net::by_name`]).
+    pub fn name_rules(&self) -> &[NameRule] {
+        &self.inner.by_name
     }
 
     /// A grant to connect TCP streams to `addr` and nothing else: what
@@ -481,6 +543,7 @@ impl Net {
         scopes: Vec<Scope>,
         names: Vec<(String, Vec<IpAddr>)>,
         unix: bool,
+        by_name: Vec<NameRule>,
         ambient: AmbientAuthority,
     ) -> Net {
         let mut pools: [cap_std::net::Pool; 5] = Default::default();
@@ -497,6 +560,7 @@ impl Net {
                 scopes,
                 names,
                 unix,
+                by_name,
                 pools,
                 ambient,
             }),
@@ -504,9 +568,19 @@ impl Net {
     }
 
     fn narrowed(&self, scopes: Vec<Scope>, unix: bool, how: &dyn fmt::Display) -> Net {
+        self.narrowed_by_name(scopes, unix, self.inner.by_name.clone(), how)
+    }
+
+    fn narrowed_by_name(
+        &self,
+        scopes: Vec<Scope>,
+        unix: bool,
+        by_name: Vec<NameRule>,
+        how: &dyn fmt::Display,
+    ) -> Net {
         let label = format!("{} narrowed to {how}", self.inner.label);
         let names = self.inner.names.clone();
-        Net::from_parts(label, scopes, names, unix, self.inner.ambient)
+        Net::from_parts(label, scopes, names, unix, by_name, self.inner.ambient)
     }
 
     /// The grant with only the operations in `ops`.
@@ -523,7 +597,12 @@ impl Net {
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(", ");
-        self.narrowed(scopes, self.inner.unix, &format_args!("{{{how}}}"))
+        let by_name = if ops.contains(&Op::TcpConnect) {
+            self.inner.by_name.clone()
+        } else {
+            Vec::new()
+        };
+        self.narrowed_by_name(scopes, self.inner.unix, by_name, &format_args!("{{{how}}}"))
     }
 
     /// The grant with only the addresses inside `addrs`.
@@ -535,7 +614,9 @@ impl Net {
             .iter()
             .filter_map(|s| s.intersect(&addrs, &(0..=u16::MAX)))
             .collect();
-        self.narrowed(scopes, self.inner.unix, &addrs)
+        // The addresses of a by-name rule are only known at connect time:
+        // narrowing to addresses drops the rule rather than guess.
+        self.narrowed_by_name(scopes, self.inner.unix, Vec::new(), &addrs)
     }
 
     /// The grant with only the ports inside `ports` (both ends included).
@@ -554,9 +635,16 @@ impl Net {
                 s.intersect(&any, &ports)
             })
             .collect();
-        self.narrowed(
+        let by_name = self
+            .inner
+            .by_name
+            .iter()
+            .filter_map(|r| r.only_ports(&ports))
+            .collect();
+        self.narrowed_by_name(
             scopes,
             self.inner.unix,
+            by_name,
             &format_args!("ports {}-{}", ports.start(), ports.end()),
         )
     }
@@ -591,7 +679,7 @@ impl Net {
 
     /// Whether the grant allows any TCP operation (connect or bind).
     pub fn uses_tcp(&self) -> bool {
-        self.inner.scopes.iter().any(|s| !s.op.is_udp())
+        self.inner.scopes.iter().any(|s| !s.op.is_udp()) || !self.inner.by_name.is_empty()
     }
 
     /// Whether the grant allows any UDP operation (bind, connect, send_to).
@@ -619,6 +707,9 @@ impl Net {
                 .filter(|s| s.op == op)
                 .flat_map(|s| s.ports.clone())
                 .collect();
+            if op == Op::TcpConnect {
+                ports.extend(self.inner.by_name.iter().flat_map(|r| r.ports().clone()));
+            }
             ports.sort_unstable();
             ports.dedup();
             ports
@@ -641,6 +732,13 @@ impl Net {
             Target::Addrs(addrs) => addrs.clone(),
             Target::Host(host, port) => match self.inner.names.iter().find(|(n, _)| n == host) {
                 Some((_, ips)) => ips.iter().map(|ip| SocketAddr::new(*ip, *port)).collect(),
+                None if op == Op::TcpConnect
+                    && self.inner.by_name.iter().any(|r| r.allows(host, *port)) =>
+                {
+                    // Resolved now, through the rule's resolver (the broker
+                    // after the lock); the addresses it gives are the grant.
+                    return by_name::resolve(&self.inner.by_name, host, *port);
+                }
                 None => {
                     return Err(self.denied(
                         op,
@@ -675,6 +773,13 @@ impl Net {
             .iter()
             .filter(|s| s.op == op)
             .map(ToString::to_string)
+            .chain(
+                self.inner
+                    .by_name
+                    .iter()
+                    .filter(|_| op == Op::TcpConnect)
+                    .map(ToString::to_string),
+            )
             .collect();
         let allows = if allowed.is_empty() {
             format!("no {op}")
@@ -689,6 +794,19 @@ impl Net {
 
     fn pool(&self, op: Op) -> &cap_std::net::Pool {
         &self.inner.pools[op.index()]
+    }
+
+    /// The pool to connect a TCP stream to `a` with: the grant's, or, for an
+    /// address a by-name rule's resolver gave (`each` passes only checked
+    /// addresses), a pool of that one address.
+    fn connect_pool(&self, a: SocketAddr) -> std::borrow::Cow<'_, cap_std::net::Pool> {
+        if self.allows(Op::TcpConnect, &a) {
+            std::borrow::Cow::Borrowed(self.pool(Op::TcpConnect))
+        } else {
+            let mut pool = cap_std::net::Pool::new();
+            pool.insert_socket_addr(a, self.inner.ambient);
+            std::borrow::Cow::Owned(pool)
+        }
     }
 
     /// Tries `f` on each allowed address in turn, like `std` does, and
@@ -717,8 +835,17 @@ impl Net {
     /// Connects a TCP stream to `addr`, if the grant allows `tcp connect`
     /// there. See [`cap_std::net::Pool::connect_tcp_stream`].
     pub fn connect_tcp(&self, addr: impl Addrs) -> io::Result<TcpStream> {
+        // In Capsicum's capability mode `connect` to an address is refused:
+        // a by-name rule's stream is connected by the broker instead.
+        #[cfg(target_os = "freebsd")]
+        if let Ok(Target::Host(host, port)) = addr.target()
+            && !self.inner.names.iter().any(|(n, _)| *n == host)
+            && self.inner.by_name.iter().any(|r| r.allows(&host, port))
+        {
+            return by_name::connect_brokered(&self.inner.by_name, &host, port);
+        }
         self.each(Op::TcpConnect, &addr, |a| {
-            let s = self.pool(Op::TcpConnect).connect_tcp_stream(a)?;
+            let s = self.connect_pool(a).connect_tcp_stream(a)?;
             Ok(TcpStream::from_parts(
                 s,
                 Rights::NET,
@@ -736,7 +863,7 @@ impl Net {
     ) -> io::Result<TcpStream> {
         self.each(Op::TcpConnect, &addr, |a| {
             let s = self
-                .pool(Op::TcpConnect)
+                .connect_pool(a)
                 .connect_timeout_tcp_stream(&a, timeout)?;
             Ok(TcpStream::from_parts(
                 s,

@@ -56,6 +56,7 @@
 
 use std::io;
 
+pub use by_name::NameRule;
 pub use grant::{Addrs, Net, NetBuilder, Op, Scope, Target};
 pub use ipnet::IpNet;
 pub use std::net::{Shutdown, SocketAddr};
@@ -155,6 +156,7 @@ macro_rules! socket_options {
 }
 
 // The handle modules come after `socket_options!`, which they use.
+mod by_name;
 mod grant;
 mod tcp;
 mod udp;

@@ -12,6 +12,7 @@ pub mod apply;
 pub mod caps;
 pub mod facts;
 pub mod fds;
+pub mod fork;
 pub mod landlock;
 pub mod observe;
 pub mod plan;
