@@ -1,0 +1,478 @@
+//! The lexical pre-filter: which files cannot contain a finding, so that
+//! only their item skeleton is parsed (function bodies blanked) instead of
+//! the whole file.
+//!
+//! A finding is reported only where a file's own tokens name a catalogue
+//! entry: a path whose last segment is the entry's name (or an import
+//! alias of it), a method call by the entry's name, or an escape hatch by
+//! name. So a file none of whose code words (outside comments and literals)
+//! could start such a match has nothing to report; its skeleton (imports,
+//! items, `mod` declarations) and signature facts (field, return types) are
+//! still needed by the other files, and those never look inside function
+//! bodies. The rules, per kind of entry (see the book, "The pre-filter"):
+//!
+//! - a function or value of a module (`std::fs::read`): its name as a word
+//!   not in method position (`x.read()` is a method call, never this entry;
+//!   `write!` is a macro unless spelled with a path, `fs::write!`);
+//! - an associated function of a built-in entry's type (`Command::new`):
+//!   that name in path position *and* the type's name somewhere (associated
+//!   functions cannot be imported, so the type is named at every call);
+//! - a method of a tracked type (`Path::exists`): its name *and* a word that
+//!   can give a receiver that type (the type's name, a type that derefs to
+//!   it, a function known to return it), or a crate field/function/method
+//!   whose signature has a tracked type (known once every skeleton is in);
+//! - a trait method: its name; an escape hatch: a word with `ambient`,
+//!   `from_std` or `into_std`;
+//! - any file with a word that some import in the crate binds by renaming
+//!   (`use std::fs::read as load;`) passes.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::catalogue::{Index, Kind, builtin, deref_target};
+
+/// The words of one file's code (comments, strings and chars left out).
+#[derive(Default, Debug)]
+pub(crate) struct Words {
+    /// Every identifier-like word.
+    pub(crate) all: HashSet<String>,
+    /// Words not in method position (not after a single `.`) and not a bare
+    /// macro name (`write!`; `fs::write!` counts).
+    pub(crate) path: HashSet<String>,
+}
+
+/// A lexed file: its words and the byte ranges of its function bodies
+/// (inside the braces).
+pub(crate) struct Scan {
+    pub(crate) words: Words,
+    bodies: Vec<(usize, usize)>,
+}
+
+/// A code token that matters to the scan.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tok {
+    Ident(usize, usize),
+    Punct(u8, usize),
+}
+
+fn ident_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
+}
+
+/// The number of `#` and the index of the opening quote when a raw string
+/// starts at `i` (just after its `r`).
+fn raw_at(b: &[u8], i: usize) -> Option<(usize, usize)> {
+    let mut j = i;
+    while b.get(j) == Some(&b'#') {
+        j += 1;
+    }
+    (b.get(j) == Some(&b'"')).then_some((j - i, j))
+}
+
+/// Lexes `text` into identifiers and punctuation, skipping comments, string,
+/// raw string, byte/C string and char literals (the same rules as the lexer
+/// of `tree::plain_comments`).
+fn tokens(text: &str) -> Vec<Tok> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let mut depth = 1;
+                i += 2;
+                while i < b.len() && depth > 0 {
+                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                        depth += 1;
+                        i += 2;
+                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                        depth -= 1;
+                        i += 2;
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'\'' => {
+                if b.get(i + 1) == Some(&b'\\') {
+                    i += 2;
+                    while i < b.len() && b[i] != b'\'' && b[i] != b'\n' {
+                        i += 1;
+                    }
+                    i += 1;
+                } else {
+                    let next = text[i + 1..].chars().next().map_or(0, char::len_utf8);
+                    if b.get(i + 1 + next) == Some(&b'\'') {
+                        i += 2 + next;
+                    } else {
+                        out.push(Tok::Punct(b'\'', i));
+                        i += 1;
+                    }
+                }
+            }
+            c if ident_byte(c) => {
+                let start = i;
+                while i < b.len() && ident_byte(b[i]) {
+                    i += 1;
+                }
+                if matches!(&b[start..i], b"r" | b"br" | b"cr")
+                    && let Some((hashes, open)) = raw_at(b, i)
+                {
+                    i = open + 1;
+                    while i < b.len() {
+                        if b[i] == b'"'
+                            && b[i + 1..]
+                                .iter()
+                                .take(hashes)
+                                .filter(|&&h| h == b'#')
+                                .count()
+                                == hashes
+                        {
+                            i += 1 + hashes;
+                            break;
+                        }
+                        i += 1;
+                    }
+                } else if matches!(&b[start..i], b"b" | b"c") && b.get(i) == Some(&b'"') {
+                    // `b"…"`, `c"…"`: the string is lexed next.
+                } else if !b[start].is_ascii_digit() {
+                    out.push(Tok::Ident(start, i));
+                }
+            }
+            c if c.is_ascii_whitespace() => i += 1,
+            c => {
+                out.push(Tok::Punct(c, i));
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Keywords after which a word is the name being defined, not a path.
+const DEFINING: &[&str] = &[
+    "fn",
+    "struct",
+    "enum",
+    "union",
+    "trait",
+    "type",
+    "mod",
+    "const",
+    "static",
+    "macro_rules",
+];
+
+/// Scans a file: its code words, and where its function bodies are.
+pub(crate) fn scan(text: &str) -> Scan {
+    let toks = tokens(text);
+    let word = |t: &Tok| match *t {
+        Tok::Ident(s, e) => Some(&text[s..e]),
+        Tok::Punct(..) => None,
+    };
+    let punct = |t: Option<&Tok>| match t {
+        Some(&Tok::Punct(c, _)) => Some(c),
+        _ => None,
+    };
+    let mut words = Words::default();
+    let mut bodies = Vec::new();
+    let mut skip_to = 0;
+    for (k, t) in toks.iter().enumerate() {
+        let Some(w) = word(t) else { continue };
+        words.all.insert(w.to_owned());
+        let before = k.checked_sub(1).and_then(|p| punct(toks.get(p)));
+        let before2 = k.checked_sub(2).and_then(|p| punct(toks.get(p)));
+        let method = before == Some(b'.') && before2 != Some(b'.');
+        let bare_macro = punct(toks.get(k + 1)) == Some(b'!') && before != Some(b':');
+        // The name a definition gives (`fn get`) is not a path.
+        let defined = k > 0
+            && matches!(toks[k - 1], Tok::Ident(s, e) if DEFINING.contains(&&text[s..e]))
+            && (k < 2 || punct(toks.get(k - 2)) != Some(b'\''));
+        if !method && !bare_macro && !defined {
+            words.path.insert(w.to_owned());
+        }
+        if w == "fn"
+            && k >= skip_to
+            && matches!(toks.get(k + 1), Some(Tok::Ident(..)))
+            && let Some((open, close, end)) = body_of(&toks, k + 2)
+        {
+            bodies.push((open + 1, close));
+            skip_to = end;
+        }
+    }
+    Scan { words, bodies }
+}
+
+/// From just after a function's name: the byte offsets of its body's `{`
+/// and `}` and the token index after it; `None` for a declaration without a
+/// body (`fn f();`) or unbalanced tokens.
+fn body_of(toks: &[Tok], from: usize) -> Option<(usize, usize, usize)> {
+    let mut depth = 0usize;
+    let mut k = from;
+    let open = loop {
+        match toks.get(k)? {
+            Tok::Punct(b'(' | b'[', _) => depth += 1,
+            Tok::Punct(b')' | b']', _) => depth = depth.checked_sub(1)?,
+            Tok::Punct(b';', _) if depth == 0 => return None,
+            Tok::Punct(b'{', at) if depth == 0 => break *at,
+            _ => {}
+        }
+        k += 1;
+    };
+    // Every delimiter in the body must match, so that a lexical error
+    // (`vec![1, 2;`) is left for the whole parse to report.
+    let mut stack = Vec::new();
+    while let Some(t) = toks.get(k) {
+        if let Tok::Punct(c, at) = *t {
+            match c {
+                b'{' | b'(' | b'[' => stack.push(c),
+                b'}' | b')' | b']' => {
+                    let want = match c {
+                        b'}' => b'{',
+                        b')' => b'(',
+                        _ => b'[',
+                    };
+                    if stack.pop()? != want {
+                        return None;
+                    }
+                    if stack.is_empty() {
+                        return Some((open, at, k + 1));
+                    }
+                }
+                _ => {}
+            }
+        }
+        k += 1;
+    }
+    None
+}
+
+impl Scan {
+    /// `text` with every function body's contents replaced by spaces, one
+    /// space per character and newlines kept, so every line and column
+    /// outside the bodies is unchanged. `None` when there is no body.
+    pub(crate) fn light_text(&self, text: &str) -> Option<String> {
+        if self.bodies.is_empty() {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for &(start, end) in &self.bodies {
+            out.push_str(&text[at..start]);
+            for c in text[start..end].chars() {
+                out.push(if c == '\n' { '\n' } else { ' ' });
+            }
+            at = end;
+        }
+        out.push_str(&text[at..]);
+        Some(out)
+    }
+}
+
+/// The catalogue as the pre-filter reads it.
+pub(crate) struct Filter {
+    /// Names that count as words in path position.
+    path_names: HashSet<String>,
+    /// Built-in associated functions: name → the owner types' names.
+    owned: HashMap<String, Vec<String>>,
+    /// Names that count anywhere (values, trait methods).
+    any_names: HashSet<String>,
+    /// Methods of tracked types: name → words that can type a receiver.
+    methods: HashMap<String, HashSet<String>>,
+}
+
+/// Functions that return a path type (`Checker::returns`): a receiver of
+/// `Path`'s methods can come from them.
+const PATH_SOURCES: &[&str] = &[
+    "current_dir",
+    "temp_dir",
+    "home_dir",
+    "current_exe",
+    "canonicalize",
+    "read_link",
+    "absolute",
+];
+
+fn last(path: &str) -> &str {
+    path.rsplit("::").next().unwrap_or(path)
+}
+
+impl Filter {
+    pub(crate) fn new(index: &Index) -> Self {
+        let built_in: HashSet<&str> = builtin().iter().map(|a| a.path.as_str()).collect();
+        let mut f = Filter {
+            path_names: HashSet::new(),
+            owned: HashMap::new(),
+            any_names: HashSet::new(),
+            methods: HashMap::new(),
+        };
+        let tracked: Vec<&str> = index
+            .apis()
+            .iter()
+            .filter(|a| a.kind == Kind::Method)
+            .map(crate::catalogue::Api::owner)
+            .chain(["std::path::PathBuf", "async_std::path::PathBuf"])
+            .collect();
+        for api in index.apis() {
+            let name = api.name().to_owned();
+            let owner = last(api.owner());
+            match api.kind {
+                Kind::Function
+                    if built_in.contains(api.path.as_str())
+                        && owner.starts_with(char::is_uppercase) =>
+                {
+                    f.owned.entry(name).or_default().push(owner.to_owned());
+                }
+                Kind::Function => {
+                    f.path_names.insert(name);
+                }
+                Kind::Value | Kind::TraitMethod => {
+                    f.any_names.insert(name);
+                }
+                Kind::Method => {
+                    let ty = api.owner();
+                    let sources = f.methods.entry(name).or_default();
+                    sources.insert(owner.to_owned());
+                    for t in &tracked {
+                        if deref_target(t) == Some(ty) {
+                            sources.insert(last(t).to_owned());
+                        }
+                    }
+                    if ty.ends_with("::OpenOptions") {
+                        sources.insert("File".to_owned());
+                    }
+                    if ty.ends_with("path::Path") || ty.ends_with("path::PathBuf") {
+                        sources.extend(PATH_SOURCES.iter().map(|&s| s.to_owned()));
+                    }
+                }
+            }
+        }
+        f
+    }
+
+    /// Whether a file with these words may contain a finding, from the
+    /// catalogue alone.
+    pub(crate) fn intrinsic(&self, w: &Words) -> bool {
+        w.path.iter().any(|x| {
+            self.path_names.contains(x)
+                || self
+                    .owned
+                    .get(x)
+                    .is_some_and(|owners| owners.iter().any(|o| w.all.contains(o)))
+        }) || w.all.iter().any(|x| {
+            self.any_names.contains(x)
+                || x.contains("ambient")
+                || x == "from_std"
+                || x == "into_std"
+                || self
+                    .methods
+                    .get(x)
+                    .is_some_and(|src| src.iter().any(|s| w.all.contains(s)))
+        })
+    }
+
+    /// Whether a file the catalogue alone lets through needs the whole
+    /// parse after all, given the crate's renaming-import names and the
+    /// names of its fields, functions and methods whose type is tracked.
+    pub(crate) fn with_crate(
+        &self,
+        w: &Words,
+        aliases: &HashSet<String>,
+        typed: &HashSet<String>,
+    ) -> bool {
+        w.all.iter().any(|x| aliases.contains(x))
+            || (w.all.iter().any(|x| self.methods.contains_key(x))
+                && w.all.iter().any(|x| typed.contains(x)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(src: &str) -> (Vec<String>, Vec<String>) {
+        let s = scan(src);
+        let mut all: Vec<_> = s.words.all.into_iter().collect();
+        let mut path: Vec<_> = s.words.path.into_iter().collect();
+        all.sort();
+        path.sort();
+        (all, path)
+    }
+
+    #[test]
+    fn comments_and_literals_are_not_words_and_methods_are_not_paths() {
+        let (all, path) = words(
+            "// read\n/* open /* nested */ write */ let s = \"read\"; let r = r#\"open\"#; \
+             let c = '\"'; x.get(); 0..put(); write!(f); fs::write!(); b\"exec\"; 'a: loop {}",
+        );
+        assert_eq!(
+            all,
+            [
+                "a", "c", "f", "fs", "get", "let", "loop", "put", "r", "s", "write", "x"
+            ]
+        );
+        assert!(!path.contains(&"get".to_owned()), "a method call");
+        assert!(path.contains(&"put".to_owned()), "after `..` a path");
+        assert!(path.contains(&"write".to_owned()), "`fs::write!` counts");
+        let (_, path) = words("write!(f, \"x\")");
+        assert!(!path.contains(&"write".to_owned()), "a bare macro name");
+    }
+
+    #[test]
+    fn bodies_are_blanked_and_positions_kept() {
+        let src = "fn f(x: [u8; 2]) -> u8 { let é = '{'; { x[0] } }\nmod m; fn g();\n\
+                   trait T { fn h() { 1 } }\nfn k() {\n  \"}\"\n} mod n;";
+        let s = scan(src);
+        let light = s.light_text(src).unwrap();
+        let body = " ".repeat(" let é = '{'; { x[0] } ".chars().count());
+        let expect = format!(
+            "fn f(x: [u8; 2]) -> u8 {{{body}}}\nmod m; fn g();\n\
+             trait T {{ fn h() {{   }} }}\nfn k() {{\n     \n}} mod n;"
+        );
+        assert_eq!(light, expect);
+        assert_eq!(light.lines().count(), src.lines().count());
+        for (a, b) in light.lines().zip(src.lines()) {
+            assert_eq!(a.chars().count(), b.chars().count());
+        }
+        assert!(syn::parse_file(&light).is_ok());
+    }
+
+    #[test]
+    fn rules() {
+        let f = Filter::new(&Index::builtin());
+        let pass = |src: &str| f.intrinsic(&scan(src).words);
+        assert!(pass("fn f() { std::fs::read(\"x\"); }"));
+        assert!(pass("use std::fs::read;"));
+        assert!(!pass("fn f(v: &[u8]) -> Option<&u8> { v.get(0) }"));
+        assert!(!pass("fn f() -> Vec<u8> { Vec::new() }"));
+        assert!(pass("fn f() { Command::new(\"ls\"); }"));
+        assert!(!pass("fn f(p: Wrapper) -> bool { p.exists() }"));
+        assert!(pass("fn f(p: &Path) -> bool { p.exists() }"));
+        assert!(pass(
+            "fn f() { let _ = std::env::current_dir().unwrap().exists(); }"
+        ));
+        assert!(pass("fn f(c: &mut C) { c.exec(); }"));
+        assert!(pass("fn f() { let a = ambient_authority(); }"));
+        let mut aliases = HashSet::new();
+        aliases.insert("load".to_owned());
+        let w = scan("fn f() { crate::a::load(); }").words;
+        assert!(!f.intrinsic(&w));
+        assert!(f.with_crate(&w, &aliases, &HashSet::new()));
+        let mut typed = HashSet::new();
+        typed.insert("root".to_owned());
+        let w = scan("fn f(s: &S) -> bool { s.root.exists() }").words;
+        assert!(!f.intrinsic(&w));
+        assert!(f.with_crate(&w, &HashSet::new(), &typed));
+    }
+}
