@@ -202,8 +202,7 @@ pub(crate) fn check_crate(
 ) -> (CrateTree, Vec<Finding>, Vec<Region>) {
     let record = graph.is_some();
     // The call graph needs every function's calls: no file is filtered then.
-    let filter = (prefilter && !record).then(|| Filter::new(index));
-    let filter = filter.as_ref();
+    let filter = (prefilter && !record).then(|| index.prefilter());
     let (root_path, root_text, follow) = match root {
         Root::File(p) => (p, None, true),
         Root::Text(p, t) => (p, Some(t), false),
@@ -310,9 +309,14 @@ pub(crate) fn check_crate(
         let mut reparse_errors = Vec::new();
         if let Some(f) = filter {
             let typed = fields.typed_names();
+            let upper_modules = shared
+                .modules
+                .iter()
+                .flat_map(|m| m.children.keys())
+                .any(|n| n.starts_with(char::is_uppercase));
             let mut waiting = 0;
             for (file, words) in &filtered_words {
-                if f.with_crate(words, &shared.aliases, &typed) {
+                if f.with_crate(words, &shared.aliases, &typed, upper_modules) {
                     let _ = job_txs[owner[*file]].send(Job::Full {
                         file: *file,
                         text: shared.files[*file].text.clone(),

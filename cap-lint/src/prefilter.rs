@@ -38,6 +38,18 @@ pub(crate) struct Words {
     /// Words not in method position (not after a single `.`) and not a bare
     /// macro name (`write!`; `fs::write!` counts).
     pub(crate) path: HashSet<String>,
+    /// Words in path position only after a capitalised segment
+    /// (`Lazy::get`): a type's associated item, unless a module of the
+    /// crate has a capitalised name.
+    pub(crate) qualified: HashSet<String>,
+    /// The file declares a module with a capitalised name.
+    pub(crate) upper_mod: bool,
+}
+
+fn add(set: &mut HashSet<String>, w: &str) {
+    if !set.contains(w) {
+        set.insert(w.to_owned());
+    }
 }
 
 /// A lexed file: its words and the byte ranges of its function bodies
@@ -98,6 +110,7 @@ fn tokens(text: &str) -> Vec<Tok> {
                 }
             }
             b'"' => {
+                out.push(Tok::Punct(b'"', i));
                 i += 1;
                 while i < b.len() && b[i] != b'"' {
                     i += if b[i] == b'\\' { 2 } else { 1 };
@@ -106,6 +119,7 @@ fn tokens(text: &str) -> Vec<Tok> {
             }
             b'\'' => {
                 if b.get(i + 1) == Some(&b'\\') {
+                    out.push(Tok::Punct(b'"', i));
                     i += 2;
                     while i < b.len() && b[i] != b'\'' && b[i] != b'\n' {
                         i += 1;
@@ -114,6 +128,7 @@ fn tokens(text: &str) -> Vec<Tok> {
                 } else {
                     let next = text[i + 1..].chars().next().map_or(0, char::len_utf8);
                     if b.get(i + 1 + next) == Some(&b'\'') {
+                        out.push(Tok::Punct(b'"', i));
                         i += 2 + next;
                     } else {
                         out.push(Tok::Punct(b'\'', i));
@@ -129,6 +144,7 @@ fn tokens(text: &str) -> Vec<Tok> {
                 if matches!(&b[start..i], b"r" | b"br" | b"cr")
                     && let Some((hashes, open)) = raw_at(b, i)
                 {
+                    out.push(Tok::Punct(b'"', start));
                     i = open + 1;
                     while i < b.len() {
                         if b[i] == b'"'
@@ -146,7 +162,10 @@ fn tokens(text: &str) -> Vec<Tok> {
                     }
                 } else if matches!(&b[start..i], b"b" | b"c") && b.get(i) == Some(&b'"') {
                     // `b"…"`, `c"…"`: the string is lexed next.
-                } else if !b[start].is_ascii_digit() {
+                } else if b[start].is_ascii_digit() {
+                    // A number (`self.0.get()`: `get` is still a method).
+                    out.push(Tok::Punct(b'0', start));
+                } else {
                     out.push(Tok::Ident(start, i));
                 }
             }
@@ -190,7 +209,7 @@ pub(crate) fn scan(text: &str) -> Scan {
     let mut skip_to = 0;
     for (k, t) in toks.iter().enumerate() {
         let Some(w) = word(t) else { continue };
-        words.all.insert(w.to_owned());
+        add(&mut words.all, w);
         let before = k.checked_sub(1).and_then(|p| punct(toks.get(p)));
         let before2 = k.checked_sub(2).and_then(|p| punct(toks.get(p)));
         let method = before == Some(b'.') && before2 != Some(b'.');
@@ -199,8 +218,22 @@ pub(crate) fn scan(text: &str) -> Scan {
         let defined = k > 0
             && matches!(toks[k - 1], Tok::Ident(s, e) if DEFINING.contains(&&text[s..e]))
             && (k < 2 || punct(toks.get(k - 2)) != Some(b'\''));
+        let upper_before = k >= 3
+            && before == Some(b':')
+            && before2 == Some(b':')
+            && matches!(toks[k - 3], Tok::Ident(s, e) if text[s..e].starts_with(char::is_uppercase));
+        if k > 0
+            && matches!(toks[k - 1], Tok::Ident(s, e) if &text[s..e] == "mod")
+            && w.starts_with(char::is_uppercase)
+        {
+            words.upper_mod = true;
+        }
         if !method && !bare_macro && !defined {
-            words.path.insert(w.to_owned());
+            if upper_before {
+                add(&mut words.qualified, w);
+            } else {
+                add(&mut words.path, w);
+            }
         }
         if w == "fn"
             && k >= skip_to
@@ -290,6 +323,9 @@ pub(crate) struct Filter {
     any_names: HashSet<String>,
     /// Methods of tracked types: name → words that can type a receiver.
     methods: HashMap<String, HashSet<String>>,
+    /// Functions that return a path type: in path position, they can type
+    /// a receiver of the path methods (marked by an empty source word).
+    path_returning: HashSet<String>,
 }
 
 /// Functions that return a path type (`Checker::returns`): a receiver of
@@ -316,6 +352,7 @@ impl Filter {
             owned: HashMap::new(),
             any_names: HashSet::new(),
             methods: HashMap::new(),
+            path_returning: PATH_SOURCES.iter().map(|&s| s.to_owned()).collect(),
         };
         let tracked: Vec<&str> = index
             .apis()
@@ -353,7 +390,7 @@ impl Filter {
                         sources.insert("File".to_owned());
                     }
                     if ty.ends_with("path::Path") || ty.ends_with("path::PathBuf") {
-                        sources.extend(PATH_SOURCES.iter().map(|&s| s.to_owned()));
+                        sources.insert(String::new());
                     }
                 }
             }
@@ -364,22 +401,58 @@ impl Filter {
     /// Whether a file with these words may contain a finding, from the
     /// catalogue alone.
     pub(crate) fn intrinsic(&self, w: &Words) -> bool {
-        w.path.iter().any(|x| {
-            self.path_names.contains(x)
-                || self
-                    .owned
+        if std::env::var_os("CAP_LINT_DEBUG").is_some() {
+            let owned = |x: &String| {
+                self.owned
                     .get(x)
                     .is_some_and(|owners| owners.iter().any(|o| w.all.contains(o)))
-        }) || w.all.iter().any(|x| {
-            self.any_names.contains(x)
-                || x.contains("ambient")
-                || x == "from_std"
-                || x == "into_std"
-                || self
-                    .methods
-                    .get(x)
-                    .is_some_and(|src| src.iter().any(|s| w.all.contains(s)))
-        })
+            };
+            let p: Vec<_> = w
+                .path
+                .iter()
+                .filter(|x| self.path_names.contains(*x) || owned(x))
+                .collect();
+            let q: Vec<_> = w
+                .qualified
+                .iter()
+                .filter(|x| owned(x) || (w.upper_mod && self.path_names.contains(*x)))
+                .collect();
+            let a: Vec<_> = w
+                .all
+                .iter()
+                .filter(|x| {
+                    self.any_names.contains(*x)
+                        || x.contains("ambient")
+                        || self
+                            .methods
+                            .get(*x)
+                            .is_some_and(|src| src.iter().any(|s| w.all.contains(s)))
+                })
+                .collect();
+            eprintln!("why {p:?} {q:?} {a:?}");
+        }
+        let owned = |x: &String| {
+            self.owned
+                .get(x)
+                .is_some_and(|owners| owners.iter().any(|o| w.all.contains(o)))
+        };
+        w.path
+            .iter()
+            .any(|x| self.path_names.contains(x) || owned(x))
+            || w.qualified
+                .iter()
+                .any(|x| owned(x) || (w.upper_mod && self.path_names.contains(x)))
+            || w.all.iter().any(|x| {
+                self.any_names.contains(x)
+                    || x.contains("ambient")
+                    || x == "from_std"
+                    || x == "into_std"
+                    || self.methods.get(x).is_some_and(|src| {
+                        src.iter().any(|s| w.all.contains(s))
+                            || (src.contains("")
+                                && w.path.iter().any(|p| self.path_returning.contains(p)))
+                    })
+            })
     }
 
     /// Whether a file the catalogue alone lets through needs the whole
@@ -390,8 +463,10 @@ impl Filter {
         w: &Words,
         aliases: &HashSet<String>,
         typed: &HashSet<String>,
+        upper_modules: bool,
     ) -> bool {
         w.all.iter().any(|x| aliases.contains(x))
+            || (upper_modules && w.qualified.iter().any(|x| self.path_names.contains(x)))
             || (w.all.iter().any(|x| self.methods.contains_key(x))
                 && w.all.iter().any(|x| typed.contains(x)))
     }
@@ -463,16 +538,27 @@ mod tests {
             "fn f() { let _ = std::env::current_dir().unwrap().exists(); }"
         ));
         assert!(pass("fn f(c: &mut C) { c.exec(); }"));
+        assert!(!pass("fn f(x: &mut X) { x.canonicalize(); x.0.get(); }"));
+        assert!(pass("fn f() { 0..put(); }"));
         assert!(pass("fn f() { let a = ambient_authority(); }"));
         let mut aliases = HashSet::new();
         aliases.insert("load".to_owned());
         let w = scan("fn f() { crate::a::load(); }").words;
         assert!(!f.intrinsic(&w));
-        assert!(f.with_crate(&w, &aliases, &HashSet::new()));
+        assert!(f.with_crate(&w, &aliases, &HashSet::new(), false));
         let mut typed = HashSet::new();
         typed.insert("root".to_owned());
         let w = scan("fn f(s: &S) -> bool { s.root.exists() }").words;
         assert!(!f.intrinsic(&w));
-        assert!(f.with_crate(&w, &HashSet::new(), &typed));
+        assert!(f.with_crate(&w, &HashSet::new(), &typed, false));
+        // `Lazy::get` is a type's function unless a module is capitalised.
+        let w = scan("fn f() { Lazy::get(&X); }").words;
+        assert!(!f.intrinsic(&w));
+        assert!(!f.with_crate(&w, &HashSet::new(), &HashSet::new(), false));
+        assert!(f.with_crate(&w, &HashSet::new(), &HashSet::new(), true));
+        assert!(pass(
+            "mod Http { pub use reqwest::*; }\nfn f() { Http::get(\"u\"); }"
+        ));
+        assert!(pass("fn f() { Command::new(\"ls\"); }"));
     }
 }
