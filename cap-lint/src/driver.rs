@@ -103,11 +103,10 @@ fn worker(
                     if let Some(f) = filter {
                         let scan = prefilter::scan(&text);
                         if !f.intrinsic(&scan.words) {
-                            // Doc comments made plain too (as `tree::parse` does).
-                            let light = scan.light_text(&text).and_then(|light| {
-                                let plain = crate::tree::plain_comments(&light).unwrap_or(light);
-                                syn::parse_file(&plain).ok()
-                            });
+                            // Comments are blanked too: no doc attributes to parse.
+                            let light = scan
+                                .light_text(&text)
+                                .and_then(|light| syn::parse_file(&light).ok());
                             filtered = Some(scan.words);
                             if let Some(ast) = light {
                                 return Ok((skeleton(&ast.items), ast));
