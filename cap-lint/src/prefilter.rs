@@ -372,9 +372,11 @@ fn body_of(toks: &[Tok], from: usize) -> Option<Body> {
 }
 
 impl Scan {
-    /// `text` with every function body's contents and every comment replaced
-    /// by spaces, one space per character and newlines kept, so every line
-    /// and column outside them is unchanged. `None` when there is neither.
+    /// `text` without its function bodies' contents and its comments: their
+    /// newlines are kept, and one space per character of a range's last
+    /// line, so every line and column outside them is unchanged (`mod`
+    /// declarations are known by line and column). `None` when there is
+    /// neither a body nor a comment.
     pub(crate) fn light_text(&self, text: &str) -> Option<String> {
         if self.blanks.is_empty() {
             return None;
@@ -384,15 +386,28 @@ impl Scan {
         let mut at = 0;
         for &(start, end) in &self.blanks {
             out.extend_from_slice(&b[at..start]);
-            for &c in &b[start..end] {
-                match c {
-                    b'\n' => out.push(b'\n'),
-                    // One space per character: a UTF-8 continuation byte adds none.
-                    0x80..=0xBF => {}
-                    _ => out.push(b' '),
-                }
-            }
             at = end;
+            let range = &b[start..end];
+            if range.starts_with(b"//") {
+                // A line comment: nothing follows it on its line.
+                continue;
+            }
+            // Only what is on the range's last line needs its width kept
+            // (the text after the range continues that line).
+            let last_line = match range.iter().rposition(|&c| c == b'\n') {
+                Some(nl) => {
+                    out.extend(range.iter().copied().filter(|&c| c == b'\n'));
+                    &range[nl + 1..]
+                }
+                None => range,
+            };
+            // One space per character: a UTF-8 continuation byte adds none.
+            out.extend(
+                last_line
+                    .iter()
+                    .filter(|&&c| !(0x80..=0xBF).contains(&c))
+                    .map(|_| b' '),
+            );
         }
         out.extend_from_slice(&b[at..]);
         String::from_utf8(out).ok()
@@ -598,15 +613,23 @@ mod tests {
         let light = s.light_text(src).unwrap();
         let body = " ".repeat(" let é = '{'; { x[0] } ".chars().count());
         let expect = format!(
-            "{}\nfn f(          ) -> u8 {{{body}}}\nmod m; fn g();\n\
-             trait T {{ fn h() {{   }} }}\nfn k() {{\n     \n}} mod n;",
-            " ".repeat(17)
+            "\nfn f(          ) -> u8 {{{body}}}\nmod m; fn g();\n\
+             trait T {{ fn h() {{   }} }}\nfn k() {{\n\n}} mod n;"
         );
         assert_eq!(light, expect);
         assert_eq!(light.lines().count(), src.lines().count());
-        for (a, b) in light.lines().zip(src.lines()) {
-            assert_eq!(a.chars().count(), b.chars().count());
-        }
+        // Every `mod` keeps its line and column.
+        let mods = |t: &str| -> Vec<(usize, usize)> {
+            t.lines()
+                .enumerate()
+                .flat_map(|(i, l)| {
+                    l.match_indices("mod ")
+                        .map(move |(at, _)| (i, l[..at].chars().count()))
+                })
+                .collect()
+        };
+        assert_eq!(mods(&light), mods(src));
+        assert_eq!(mods(src).len(), 2);
         assert!(syn::parse_file(&light).is_ok());
     }
 
