@@ -38,7 +38,6 @@ enum Job {
 
 enum Reply {
     Parsed {
-        worker: usize,
         file: usize,
         text: String,
         result: Result<Skeleton, FileError>,
@@ -72,7 +71,6 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 }
 
 fn worker(
-    id: usize,
     jobs: &Receiver<Job>,
     replies: &Sender<Reply>,
     index: &Index,
@@ -89,7 +87,6 @@ fn worker(
                     Err(e) => {
                         let result = Err(FileError::whole_file(format!("cannot read: {e}")));
                         let _ = replies.send(Reply::Parsed {
-                            worker: id,
                             file,
                             text: String::new(),
                             result,
@@ -127,7 +124,6 @@ fn worker(
                     ))),
                 };
                 let _ = replies.send(Reply::Parsed {
-                    worker: id,
                     file,
                     text,
                     result,
@@ -231,38 +227,52 @@ pub(crate) fn check_crate(
                 .name(format!("cap-lint-{id}"))
                 .stack_size(STACK)
                 .spawn_scoped(s, move || {
-                    worker(id, &rx, &replies, index, scope, record, filter);
+                    worker(&rx, &replies, index, scope, record, filter);
                 })
                 .expect("spawn a cap-lint worker thread");
             job_txs.push(tx);
         }
         drop(reply_tx);
-        let mut load = vec![0usize; threads];
-        let mut pending = 1;
         let _ = job_txs[0].send(Job::Parse {
             file: 0,
             path: root_path.to_path_buf(),
             text: root_text,
         });
-        load[0] += 1;
         let mut findings = Vec::new();
         let mut regions = Vec::new();
         let mut parsed = vec![false];
         let mut owner: Vec<usize> = vec![0];
         let mut filtered_words: Vec<(usize, Words)> = Vec::new();
-        while pending > 0 {
-            let Ok(Reply::Parsed {
-                worker,
-                file,
-                text,
-                result,
-                filtered,
-            }) = reply_rx.recv()
-            else {
+        // Parses come back in any order; they are added to the tree in file
+        // order (files are numbered as they are reached), so the module tree
+        // (which of two `cfg_attr` variants' items wins a name), the files
+        // each worker gets and so the findings do not depend on timing.
+        let mut dispatched = vec![true];
+        let mut ready = std::collections::BTreeMap::new();
+        let mut next = 0;
+        loop {
+            while next < dispatched.len() && !dispatched[next] {
+                next += 1;
+            }
+            if next >= dispatched.len() {
                 break;
+            }
+            let Some((text, result, filtered)) = ready.remove(&next) else {
+                match reply_rx.recv() {
+                    Ok(Reply::Parsed {
+                        file,
+                        text,
+                        result,
+                        filtered,
+                    }) => {
+                        ready.insert(file, (text, result, filtered));
+                        continue;
+                    }
+                    _ => break,
+                }
             };
-            pending -= 1;
-            load[worker] -= 1;
+            let file = next;
+            next += 1;
             parsed[file] = true;
             if let (Some(w), true) = (filtered, result.is_ok()) {
                 filtered_words.push((file, w));
@@ -271,16 +281,16 @@ pub(crate) fn check_crate(
             // Missing module files are registered too, already with their error.
             parsed.resize(tree.files.len(), false);
             owner.resize(tree.files.len(), 0);
-            for next in next_files {
-                let w = (0..threads).min_by_key(|&w| load[w]).unwrap_or(0);
-                owner[next.file] = w;
+            dispatched.resize(tree.files.len(), false);
+            for next_file in next_files {
+                let w = next_file.file % threads;
+                owner[next_file.file] = w;
+                dispatched[next_file.file] = true;
                 let _ = job_txs[w].send(Job::Parse {
-                    file: next.file,
-                    path: next.path,
+                    file: next_file.file,
+                    path: next_file.path,
                     text: None,
                 });
-                load[w] += 1;
-                pending += 1;
             }
         }
         for (f, done) in parsed.iter().enumerate() {
