@@ -17,6 +17,9 @@
 //!   cycles), at 1x, 2x, 4x and 8x the size. Budget: at most 2.2x the time per
 //!   doubling (linear), where resolution used to be exponential in the globs.
 //!
+//! - `prefilter`: the lexical pre-filter on and off on a library crate
+//!   (regex-automata from the registry, ~66k lines).
+//!
 //! Run with `cargo bench -p cap-lint`; counters show lines per second.
 
 use std::fmt::Write as _;
@@ -118,6 +121,11 @@ fn generated(lines: usize) -> Corpus {
 
 /// tokio's sources from the cargo registry, if present.
 fn registry_tokio() -> Option<PathBuf> {
+    registry_crate("tokio-1.")
+}
+
+/// The newest registry sources of a crate whose directory starts with `prefix`.
+fn registry_crate(prefix: &str) -> Option<PathBuf> {
     let home = match std::env::var_os("CARGO_HOME") {
         Some(h) => PathBuf::from(h),
         None => PathBuf::from(std::env::var_os("HOME")?).join(".cargo"),
@@ -135,7 +143,7 @@ fn registry_tokio() -> Option<PathBuf> {
         .filter(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("tokio-1."))
+                .is_some_and(|n| n.starts_with(prefix))
         })
         .map(|p| p.join("src/lib.rs"))
         .filter(|p| p.is_file())
@@ -149,6 +157,10 @@ static REAL: LazyLock<Corpus> = LazyLock::new(|| match registry_tokio() {
     None => generated(108_000),
 });
 static GENERATED_100K: LazyLock<Corpus> = LazyLock::new(|| generated(100_000));
+static LIBRARY: LazyLock<Corpus> = LazyLock::new(|| match registry_crate("regex-automata-0.4.") {
+    Some(root) => corpus_at(root, None),
+    None => generated(66_000),
+});
 static GENERATED_10K: LazyLock<Corpus> = LazyLock::new(|| generated(10_000));
 
 fn syntactic(b: Bencher<'_, '_>, c: &Corpus) {
@@ -186,6 +198,36 @@ mod real_crate {
     #[divan::bench(sample_count = 10)]
     fn parse_only(b: Bencher<'_, '_>) {
         super::parse_only(b, &REAL);
+    }
+}
+
+/// The lexical pre-filter on a library crate that names few ambient APIs
+/// (regex-automata's sources from the registry, ~66k lines; a generated
+/// crate if absent), against the same check with the pre-filter off.
+mod prefilter {
+    use std::path::Path;
+
+    use super::{Bencher, INDEX, ItemsCount, LIBRARY, Scope};
+
+    fn run(b: Bencher<'_, '_>, on: bool) {
+        let c = &*LIBRARY;
+        let label = |p: &Path| p.display().to_string();
+        b.counter(ItemsCount::new(c.lines)).bench(|| {
+            let a = cap_lint::check_crate_with(&c.root, Scope::Lib, &INDEX, &label, &|_| false, on);
+            assert_eq!(a.lines, c.lines);
+            a.findings.len()
+        });
+    }
+
+    #[divan::bench(sample_count = 10)]
+    fn on(b: Bencher<'_, '_>) {
+        run(b, true);
+    }
+
+    /// Baseline: every file parsed whole and checked.
+    #[divan::bench(sample_count = 10)]
+    fn off(b: Bencher<'_, '_>) {
+        run(b, false);
     }
 }
 

@@ -787,6 +787,8 @@ pub struct Index {
     tracked_types: std::collections::HashSet<String>,
     names: std::collections::HashSet<String>,
     method_names: std::collections::HashSet<String>,
+    /// The pre-filter's reading of these entries, built on first use.
+    prefilter: std::sync::OnceLock<crate::prefilter::Filter>,
 }
 
 impl Index {
@@ -812,6 +814,7 @@ impl Index {
             tracked_types: std::collections::HashSet::new(),
             names: std::collections::HashSet::new(),
             method_names: std::collections::HashSet::new(),
+            prefilter: std::sync::OnceLock::new(),
         };
         for api in apis {
             if let Some(&i) = index.by_path.get(&api.path) {
@@ -853,6 +856,12 @@ impl Index {
             index.tracked_types.insert(from.to_owned());
         }
         index
+    }
+
+    /// The pre-filter for these entries (built once).
+    pub(crate) fn prefilter(&self) -> &crate::prefilter::Filter {
+        self.prefilter
+            .get_or_init(|| crate::prefilter::Filter::new(self))
     }
 
     /// The built-in catalogue, indexed.

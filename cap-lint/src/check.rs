@@ -210,6 +210,33 @@ impl Facts {
         }
         self.method_names.extend(other.method_names);
     }
+
+    /// The names of fields, functions and methods whose type is a tracked
+    /// one (for the pre-filter: a receiver can get its type through them).
+    pub(crate) fn typed_names(&self) -> HashSet<String> {
+        let tracked = |t: &Option<Ty>| matches!(t, Some(Ty::Named(_) | Ty::AsRef(_)));
+        let mut out = HashSet::new();
+        for map in self.fields.values() {
+            for (name, ty) in map {
+                if tracked(&Some(ty.clone())) {
+                    out.insert(name.clone());
+                }
+            }
+        }
+        out.extend(
+            self.fns
+                .iter()
+                .filter(|(_, t)| tracked(t))
+                .map(|(n, _)| n.clone()),
+        );
+        out.extend(
+            self.methods
+                .iter()
+                .filter(|(_, t)| tracked(t))
+                .map(|((_, n), _)| n.clone()),
+        );
+        out
+    }
 }
 
 fn checker<'a>(tree: &'a CrateTree, index: &'a Index, scope: Scope) -> Checker<'a> {

@@ -15,6 +15,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use crate::catalogue::Index;
 use crate::check::{self, Facts, Graph};
 use crate::finding::{Finding, Region, Scope};
+use crate::prefilter::{self, Filter, Words};
 use crate::tree::{CrateTree, FileError, Skeleton, parse, skeleton};
 
 /// Deeply nested expressions recurse deeply in the parser and the checker.
@@ -27,18 +28,27 @@ enum Job {
         path: PathBuf,
         text: Option<String>,
     },
+    /// Parse a file again, whole (it was parsed with its bodies blanked).
+    Full { file: usize, text: String },
     /// Report the struct fields of the files parsed here.
     Fields(Arc<CrateTree>),
-    /// Check the files parsed here, then stop.
-    Check(Arc<CrateTree>, Arc<Facts>),
+    /// Check the files parsed here that are not filtered out, then stop.
+    Check(Arc<CrateTree>, Arc<Facts>, Arc<Vec<bool>>),
 }
 
 enum Reply {
     Parsed {
-        worker: usize,
         file: usize,
         text: String,
         result: Result<Skeleton, FileError>,
+        /// The file's words, when the pre-filter found nothing in them (its
+        /// function bodies may have been blanked for the parse).
+        filtered: Option<Words>,
+    },
+    /// A file parsed again whole: its parse error, if any.
+    Full {
+        file: usize,
+        error: Option<FileError>,
     },
     Fields(Facts),
     Checked {
@@ -61,12 +71,12 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 }
 
 fn worker(
-    id: usize,
     jobs: &Receiver<Job>,
     replies: &Sender<Reply>,
     index: &Index,
     scope: Scope,
     record: bool,
+    filter: Option<&Filter>,
 ) {
     let mut asts: Vec<(usize, syn::File)> = Vec::new();
     for job in jobs {
@@ -77,15 +87,29 @@ fn worker(
                     Err(e) => {
                         let result = Err(FileError::whole_file(format!("cannot read: {e}")));
                         let _ = replies.send(Reply::Parsed {
-                            worker: id,
                             file,
                             text: String::new(),
                             result,
+                            filtered: None,
                         });
                         continue;
                     }
                 };
+                let mut filtered = None;
                 let parsed = catch_unwind(AssertUnwindSafe(|| {
+                    if let Some(f) = filter {
+                        let scan = prefilter::scan(&text);
+                        if !f.intrinsic(&scan.words) {
+                            // Comments are blanked too: no doc attributes to parse.
+                            let light = scan
+                                .light_text(&text)
+                                .and_then(|light| syn::parse_file(&light).ok());
+                            filtered = Some(scan.words);
+                            if let Some(ast) = light {
+                                return Ok((skeleton(&ast.items), ast));
+                            }
+                        }
+                    }
                     parse(&text).map(|ast| (skeleton(&ast.items), ast))
                 }));
                 let result = match parsed {
@@ -100,18 +124,39 @@ fn worker(
                     ))),
                 };
                 let _ = replies.send(Reply::Parsed {
-                    worker: id,
                     file,
                     text,
                     result,
+                    filtered,
                 });
+            }
+            Job::Full { file, text } => {
+                let parsed = catch_unwind(AssertUnwindSafe(|| parse(&text)));
+                let error = match parsed {
+                    Ok(Ok(ast)) => {
+                        if let Some(slot) = asts.iter_mut().find(|(i, _)| *i == file) {
+                            slot.1 = ast;
+                        }
+                        None
+                    }
+                    Ok(Err(e)) => Some(e),
+                    Err(p) => Some(FileError::whole_file(format!(
+                        "cap-lint panicked while parsing: {}",
+                        panic_message(&*p)
+                    ))),
+                };
+                if error.is_some() {
+                    asts.retain(|(i, _)| *i != file);
+                }
+                let _ = replies.send(Reply::Full { file, error });
             }
             Job::Fields(tree) => {
                 let fields = catch_unwind(AssertUnwindSafe(|| check::facts(&tree, index, &asts)))
                     .unwrap_or_default();
                 let _ = replies.send(Reply::Fields(fields));
             }
-            Job::Check(tree, fields) => {
+            Job::Check(tree, fields, skip) => {
+                asts.retain(|(i, _)| !skip.get(*i).copied().unwrap_or(false));
                 let mut graph = record.then(Graph::default);
                 let reply = match catch_unwind(AssertUnwindSafe(|| {
                     check::check_files(&tree, index, scope, &asts, &fields, graph.as_mut())
@@ -148,8 +193,11 @@ pub(crate) fn check_crate(
     scope: Scope,
     skip: &dyn Fn(&Path) -> bool,
     mut graph: Option<&mut Graph>,
+    prefilter: bool,
 ) -> (CrateTree, Vec<Finding>, Vec<Region>) {
     let record = graph.is_some();
+    // The call graph needs every function's calls: no file is filtered then.
+    let filter = (prefilter && !record).then(|| index.prefilter());
     let (root_path, root_text, follow) = match root {
         Root::File(p) => (p, None, true),
         Root::Text(p, t) => (p, Some(t), false),
@@ -178,47 +226,71 @@ pub(crate) fn check_crate(
             std::thread::Builder::new()
                 .name(format!("cap-lint-{id}"))
                 .stack_size(STACK)
-                .spawn_scoped(s, move || worker(id, &rx, &replies, index, scope, record))
+                .spawn_scoped(s, move || {
+                    worker(&rx, &replies, index, scope, record, filter);
+                })
                 .expect("spawn a cap-lint worker thread");
             job_txs.push(tx);
         }
         drop(reply_tx);
-        let mut load = vec![0usize; threads];
-        let mut pending = 1;
         let _ = job_txs[0].send(Job::Parse {
             file: 0,
             path: root_path.to_path_buf(),
             text: root_text,
         });
-        load[0] += 1;
         let mut findings = Vec::new();
         let mut regions = Vec::new();
         let mut parsed = vec![false];
-        while pending > 0 {
-            let Ok(Reply::Parsed {
-                worker,
-                file,
-                text,
-                result,
-            }) = reply_rx.recv()
-            else {
+        let mut owner: Vec<usize> = vec![0];
+        let mut filtered_words: Vec<(usize, Words)> = Vec::new();
+        // Parses come back in any order; they are added to the tree in file
+        // order (files are numbered as they are reached), so the module tree
+        // (which of two `cfg_attr` variants' items wins a name), the files
+        // each worker gets and so the findings do not depend on timing.
+        let mut dispatched = vec![true];
+        let mut ready = std::collections::BTreeMap::new();
+        let mut next = 0;
+        loop {
+            while next < dispatched.len() && !dispatched[next] {
+                next += 1;
+            }
+            if next >= dispatched.len() {
                 break;
+            }
+            let Some((text, result, filtered)) = ready.remove(&next) else {
+                match reply_rx.recv() {
+                    Ok(Reply::Parsed {
+                        file,
+                        text,
+                        result,
+                        filtered,
+                    }) => {
+                        ready.insert(file, (text, result, filtered));
+                        continue;
+                    }
+                    _ => break,
+                }
             };
-            pending -= 1;
-            load[worker] -= 1;
+            let file = next;
+            next += 1;
             parsed[file] = true;
+            if let (Some(w), true) = (filtered, result.is_ok()) {
+                filtered_words.push((file, w));
+            }
             let next_files = tree.add_parsed(file, text, result, skip);
             // Missing module files are registered too, already with their error.
             parsed.resize(tree.files.len(), false);
-            for next in next_files {
-                let w = (0..threads).min_by_key(|&w| load[w]).unwrap_or(0);
+            owner.resize(tree.files.len(), 0);
+            dispatched.resize(tree.files.len(), false);
+            for next_file in next_files {
+                let w = next_file.file % threads;
+                owner[next_file.file] = w;
+                dispatched[next_file.file] = true;
                 let _ = job_txs[w].send(Job::Parse {
-                    file: next.file,
-                    path: next.path,
+                    file: next_file.file,
+                    path: next_file.path,
                     text: None,
                 });
-                load[w] += 1;
-                pending += 1;
             }
         }
         for (f, done) in parsed.iter().enumerate() {
@@ -239,9 +311,51 @@ pub(crate) fn check_crate(
                 fields.merge(f);
             }
         }
+        // The pre-filter's second look, now that the crate's renaming
+        // imports and typed signatures are known: a file that names one of
+        // them is parsed whole after all.
+        let mut skip_check = vec![false; shared.files.len()];
+        let mut reparse_errors = Vec::new();
+        if let Some(f) = filter {
+            let typed = fields.typed_names();
+            let upper_modules = shared
+                .modules
+                .iter()
+                .flat_map(|m| m.children.keys())
+                .any(|n| n.starts_with(char::is_uppercase));
+            let mut waiting = 0;
+            for (file, words) in &filtered_words {
+                if f.with_crate(words, &shared.aliases, &typed, upper_modules) {
+                    let _ = job_txs[owner[*file]].send(Job::Full {
+                        file: *file,
+                        text: shared.files[*file].text.clone(),
+                    });
+                    waiting += 1;
+                } else {
+                    skip_check[*file] = true;
+                }
+            }
+            while waiting > 0 {
+                match reply_rx.recv() {
+                    Ok(Reply::Full { file, error }) => {
+                        waiting -= 1;
+                        if let Some(e) = error {
+                            reparse_errors.push((file, e));
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+        }
+        let skip_check = Arc::new(skip_check);
         let fields = Arc::new(fields);
         for tx in &job_txs {
-            let _ = tx.send(Job::Check(Arc::clone(&shared), Arc::clone(&fields)));
+            let _ = tx.send(Job::Check(
+                Arc::clone(&shared),
+                Arc::clone(&fields),
+                Arc::clone(&skip_check),
+            ));
         }
         drop(job_txs);
         let mut panicked = Vec::new();
@@ -260,11 +374,14 @@ pub(crate) fn check_crate(
                     }
                 }
                 Reply::CheckPanicked { files, message } => panicked.push((files, message)),
-                Reply::Parsed { .. } | Reply::Fields(_) => {}
+                Reply::Parsed { .. } | Reply::Fields(_) | Reply::Full { .. } => {}
             }
         }
         let mut tree =
             Arc::try_unwrap(shared).unwrap_or_else(|_| unreachable!("workers have stopped"));
+        for (file, e) in reparse_errors {
+            tree.files[file].error = Some(e);
+        }
         for (files, message) in panicked {
             for f in files {
                 // Never clean: a file whose check failed is not analysed.

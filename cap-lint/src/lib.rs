@@ -26,6 +26,7 @@ pub mod deps;
 mod driver;
 pub mod finding;
 pub mod precise;
+mod prefilter;
 pub mod render;
 mod tree;
 pub mod workspace;
@@ -123,7 +124,7 @@ fn finish(
 }
 
 /// Checks one source text as a single-file crate (its `mod x;` declarations
-/// are not followed).
+/// are not followed). The pre-filter is off: the analysis has every region.
 pub fn check_source(file: &str, text: &str, index: &Index) -> Analysis {
     let path = Path::new(file);
     let (tree, findings, regions) = driver::check_crate(
@@ -132,6 +133,7 @@ pub fn check_source(file: &str, text: &str, index: &Index) -> Analysis {
         Scope::Lib,
         &|_| false,
         None,
+        false,
     );
     finish(&tree, (findings, regions), &|p| p.display().to_string())
 }
@@ -139,7 +141,9 @@ pub fn check_source(file: &str, text: &str, index: &Index) -> Analysis {
 /// Checks the crate whose root file is `root` (following `mod` declarations),
 /// labelling files with `label`. Files for which `skip` is true are not loaded
 /// (they were checked as part of another crate). Files are parsed and checked
-/// on as many threads as the machine has cores.
+/// on as many threads as the machine has cores. Files the lexical
+/// pre-filter shows cannot contain a finding are parsed without their
+/// function bodies and not checked (see [`check_crate_with`]).
 pub fn check_crate(
     root: &Path,
     scope: Scope,
@@ -147,8 +151,31 @@ pub fn check_crate(
     label: &dyn Fn(&Path) -> String,
     skip: &dyn Fn(&Path) -> bool,
 ) -> Analysis {
-    let (tree, findings, regions) =
-        driver::check_crate(driver::Root::File(root), index, scope, skip, None);
+    check_crate_with(root, scope, index, label, skip, true)
+}
+
+/// [`check_crate`], with the lexical pre-filter on or off. Off, every file
+/// is parsed whole and checked, and the analysis also has the suppressed and
+/// test regions of every file (which the precise tier's findings need); on,
+/// the findings are the same (the pre-filter only skips files that cannot
+/// contain one), but a skipped file has no regions, and a syntax error
+/// inside one of its function bodies goes unnoticed.
+pub fn check_crate_with(
+    root: &Path,
+    scope: Scope,
+    index: &Index,
+    label: &dyn Fn(&Path) -> String,
+    skip: &dyn Fn(&Path) -> bool,
+    prefilter: bool,
+) -> Analysis {
+    let (tree, findings, regions) = driver::check_crate(
+        driver::Root::File(root),
+        index,
+        scope,
+        skip,
+        None,
+        prefilter,
+    );
     finish(&tree, (findings, regions), label)
 }
 
@@ -169,6 +196,7 @@ pub fn check_crate_graph(
         scope,
         &|_| false,
         Some(&mut graph),
+        false,
     );
     (finish(&tree, (findings, regions), label), graph)
 }

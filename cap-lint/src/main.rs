@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use cap_lint::baseline::Baseline;
 use cap_lint::catalogue::{Index, Severity, builtin};
 use cap_lint::config::Config;
-use cap_lint::workspace::{Workspace, check_targets, path_targets};
+use cap_lint::workspace::{Workspace, check_targets_with, path_targets};
 use cap_lint::{precise, render};
 
 const USAGE: &str = "\
@@ -29,6 +29,8 @@ Options:
       --manifest-path FILE   the Cargo.toml of the package or workspace to check
       --precise              also run `cargo clippy` with a generated clippy.toml (type-resolved)
       --show-suppressed      also print suppressed and allowed findings, with their reasons
+      --no-prefilter         parse and check every file whole (the lexical pre-filter
+                             skips files that cannot contain a finding; same findings)
       --list                 print the catalogue of ambient-authority APIs and exit
                              (as JSON lines with --message-format json)
   -h, --help                 print this help
@@ -68,6 +70,7 @@ struct Options {
     config: Option<PathBuf>,
     manifest: Option<PathBuf>,
     precise: bool,
+    no_prefilter: bool,
     show_suppressed: bool,
     list: bool,
     deny_missing: bool,
@@ -88,6 +91,7 @@ fn parse_args(mut args: Vec<String>) -> Result<Option<Options>, String> {
         config: None,
         manifest: None,
         precise: false,
+        no_prefilter: false,
         show_suppressed: false,
         list: false,
         deny_missing: false,
@@ -138,6 +142,7 @@ fn parse_args(mut args: Vec<String>) -> Result<Option<Options>, String> {
             "--config" => o.config = Some(value("--config")?.into()),
             "--manifest-path" => o.manifest = Some(value("--manifest-path")?.into()),
             "--precise" => o.precise = true,
+            "--no-prefilter" => o.no_prefilter = true,
             "--show-suppressed" => o.show_suppressed = true,
             "--list" => o.list = true,
             "--deny-missing-modules" => o.deny_missing = true,
@@ -212,7 +217,10 @@ fn run(args: Vec<String>) -> Result<u8, String> {
             .cloned()
             .chain(config.extra.iter().cloned()),
     );
-    let mut analysis = check_targets(&targets, &base, &index, &config);
+    // The precise tier's findings take suppression and test scope from every
+    // file's regions, which files skipped by the pre-filter do not have.
+    let prefilter = !o.precise && !o.no_prefilter;
+    let mut analysis = check_targets_with(&targets, &base, &index, &config, prefilter);
     if o.precise {
         let dir = workspace_dir
             .as_deref()

@@ -349,15 +349,24 @@ impl CrateTree {
         }
         self.modules[module].bindings.extend(sk.bindings);
         for m in sk.mods {
-            let id = self.modules.len();
-            let test = m.test || self.modules[module].test;
-            self.modules.push(Module {
-                parent: Some(module),
-                bindings: Bindings::default(),
-                children: HashMap::new(),
-                test,
-            });
-            self.modules[module].children.insert(m.name.clone(), id);
+            // The same name declared again in this module (by another
+            // `cfg_attr` variant of the module's file, or under another
+            // `#[cfg]`) is the same module: its items are added to it, as
+            // every variant's file is, rather than one hiding the other.
+            let id = if let Some(&existing) = self.modules[module].children.get(&m.name) {
+                existing
+            } else {
+                let id = self.modules.len();
+                let test = m.test || self.modules[module].test;
+                self.modules.push(Module {
+                    parent: Some(module),
+                    bindings: Bindings::default(),
+                    children: HashMap::new(),
+                    test,
+                });
+                self.modules[module].children.insert(m.name.clone(), id);
+                id
+            };
             self.mod_items.insert((file, m.key.0, m.key.1), id);
             if let Some(inner) = m.inline {
                 let child_dir = match &m.path_attr {

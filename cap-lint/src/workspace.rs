@@ -242,6 +242,19 @@ fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// files are parsed and checked in parallel; targets go in order so that which
 /// crate a shared file belongs to does not depend on timing.
 pub fn check_targets(targets: &[Target], base: &Path, index: &Index, config: &Config) -> Analysis {
+    check_targets_with(targets, base, index, config, true)
+}
+
+/// [`check_targets`] with the lexical pre-filter on or off (see
+/// [`crate::check_crate_with`]; off when the precise tier's findings will
+/// need every file's regions).
+pub fn check_targets_with(
+    targets: &[Target],
+    base: &Path,
+    index: &Index,
+    config: &Config,
+    prefilter: bool,
+) -> Analysis {
     let label = |p: &Path| {
         let rel = p.strip_prefix(base).unwrap_or(p);
         rel.display().to_string()
@@ -250,7 +263,7 @@ pub fn check_targets(targets: &[Target], base: &Path, index: &Index, config: &Co
     let skip = |p: &Path| !seen.borrow_mut().insert(p.to_path_buf());
     let mut all = Analysis::default();
     for t in targets {
-        let mut a = crate::check_crate(&t.root, t.scope, index, &label, &skip);
+        let mut a = crate::check_crate_with(&t.root, t.scope, index, &label, &skip, prefilter);
         for f in &mut a.findings {
             f.package.clone_from(&t.package);
         }

@@ -234,3 +234,46 @@ fn a_file_reached_through_cfg_test_is_test_code() {
         ]
     );
 }
+
+#[test]
+fn cfg_attr_variants_declaring_the_same_module_share_it_and_the_result_is_stable() {
+    // rustix's shape: two backends behind `cfg_attr` paths each declare
+    // `mod c;`; the libc one re-exports a C library. The second declaration
+    // used to replace the first, by whichever file's parse came back last.
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(
+        d,
+        "src/lib.rs",
+        "#[cfg_attr(libc, path = \"backend/libc/mod.rs\")]\n\
+         #[cfg_attr(raw, path = \"backend/raw/mod.rs\")]\nmod backend;\n",
+    );
+    write(d, "src/backend/libc/mod.rs", "pub mod c;\npub mod fs;\n");
+    write(d, "src/backend/libc/c.rs", "pub use std::fs::*;\n");
+    write(
+        d,
+        "src/backend/libc/fs.rs",
+        "pub fn f() {\n    let _ = crate::backend::c::remove_dir(\"x\");\n}\n",
+    );
+    write(d, "src/backend/raw/mod.rs", "pub mod c;\n");
+    write(d, "src/backend/raw/c.rs", "pub fn other() {}\n");
+    write(d, "src/backend/mod.rs", "");
+    let first = check_tree(d);
+    let found: Vec<(String, usize, String)> = first
+        .findings
+        .iter()
+        .map(|f| (f.file.clone(), f.span.start.line, f.api.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            "src/backend/libc/fs.rs".to_owned(),
+            2,
+            "std::fs::remove_dir".to_owned()
+        )]
+    );
+    for _ in 0..5 {
+        let again = check_tree(d);
+        assert_eq!(apis(&again), apis(&first));
+    }
+}
