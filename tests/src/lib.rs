@@ -49,6 +49,9 @@ pub mod book {
     #[doc = include_str!("../../book/src/broker.md")]
     pub mod broker {}
 
+    #[doc = include_str!("../../book/src/running-existing-programs.md")]
+    pub mod running_existing_programs {}
+
     /// The README's fifteen-line example, run from the workspace root.
     #[doc = include_str!("../../README.md")]
     pub mod readme {}
