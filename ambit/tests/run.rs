@@ -534,3 +534,58 @@ fn dry_run_lists_the_system_preset_and_runs_nothing() {
     }
     assert!(!Path::new(&marker).exists());
 }
+
+/// A `#!` script given as PROGRAM runs: its interpreter reads it through the
+/// descriptor it was started from (`/dev/fd/N`), which therefore stays open
+/// across the exec for a script. The script still reads only what it was
+/// granted, and without an exec grant on the interpreter it does not start.
+#[test]
+fn a_script_runs_with_its_interpreter_granted_and_stays_confined() {
+    let t = Tree::new();
+    let bin = t.dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let script = bin.join("show");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nread line < \"$1\" || exit 3\necho \"got $line\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let script = script.to_str().unwrap().to_owned();
+    let sh = std::fs::canonicalize("/bin/sh").unwrap();
+    let sh = sh.to_str().unwrap();
+    let (inside, secret) = (t.p("in/data"), t.p("secret"));
+    let bin_dir = t.p("bin");
+    let base = [
+        "--system",
+        "--exec",
+        &bin_dir,
+        "--exec",
+        sh,
+        "--ro",
+        &t.p("in"),
+        "--",
+    ];
+    let ok = ambit(&[&base[..], &[&script, &inside]].concat());
+    assert!(ok.status.success(), "{}", show(&ok));
+    assert_eq!(text(&ok.stdout), "got inside\n");
+    let denied = ambit(&[&base[..], &[&script, &secret]].concat());
+    assert_eq!(denied.status.code(), Some(3), "{}", show(&denied));
+    assert!(
+        !text(&denied.stdout).contains("outside"),
+        "{}",
+        show(&denied)
+    );
+    // Without the interpreter's exec grant the kernel refuses to start it.
+    let no_sh = ambit(&[
+        "--system",
+        "--exec",
+        &bin_dir,
+        "--ro",
+        &t.p("in"),
+        "--",
+        &script,
+        &inside,
+    ]);
+    assert!(!no_sh.status.success(), "{}", show(&no_sh));
+}

@@ -320,6 +320,14 @@ pub fn spawn(req: &SpawnRequest<'_>, setup: Option<&dyn ChildSetup>) -> io::Resu
     sources.sort_unstable_by_key(|(_, t)| *t);
     let pairs: Vec<(RawFd, RawFd)> = sources.iter().map(|(s, t)| (s.as_raw_fd(), *t)).collect();
     let exe = dup_above(req.exe.as_raw_fd(), floor)?;
+    // A `#!` script is run by its interpreter, which the kernel hands
+    // `/dev/fd/N` for the script: that descriptor must survive the exec.
+    // A binary's descriptor closes on exec, so the program never holds it.
+    let exe_flags = if is_script(exe.as_raw_fd()) {
+        0
+    } else {
+        libc::O_CLOEXEC
+    };
 
     let argv: Vec<*const libc::c_char> = req
         .args
@@ -337,6 +345,7 @@ pub fn spawn(req: &SpawnRequest<'_>, setup: Option<&dyn ChildSetup>) -> io::Resu
         pairs: &pairs,
         exe: exe.as_raw_fd(),
         exe_slot,
+        exe_flags,
         argv: argv.as_ptr(),
         envp: envp.as_ptr(),
         empty: c"",
@@ -419,6 +428,17 @@ pub fn spawn(req: &SpawnRequest<'_>, setup: Option<&dyn ChildSetup>) -> io::Resu
     ))
 }
 
+/// Whether the file behind `fd` starts with `#!` (read with `pread`, which
+/// leaves its offset alone). A descriptor that cannot be read (opened for
+/// exec only) is taken for a binary.
+fn is_script(fd: RawFd) -> bool {
+    let mut head = [0u8; 2];
+    // SAFETY: `head` is a live, writable 2-byte buffer for the duration of
+    // the call; pread writes at most that many bytes into it.
+    let n = unsafe { libc::pread(fd, head.as_mut_ptr().cast(), head.len(), 0) };
+    n == 2 && head == *b"#!"
+}
+
 /// What the child reads: raw pointers and numbers into the parent's memory,
 /// which the suspended parent keeps alive and unchanged; and the one slot the
 /// child writes.
@@ -426,6 +446,8 @@ struct Child<'a> {
     pairs: &'a [(RawFd, RawFd)],
     exe: RawFd,
     exe_slot: RawFd,
+    /// `O_CLOEXEC`, or 0 for a `#!` script (see [`is_script`]).
+    exe_flags: libc::c_int,
     argv: *const *const libc::c_char,
     envp: *const *const libc::c_char,
     empty: &'static CStr,
@@ -486,7 +508,7 @@ impl Child<'_> {
                     return Err((ChildStep::Table, last_errno()));
                 }
             }
-            if libc::syscall(libc::SYS_dup3, self.exe, self.exe_slot, libc::O_CLOEXEC) < 0 {
+            if libc::syscall(libc::SYS_dup3, self.exe, self.exe_slot, self.exe_flags) < 0 {
                 return Err((ChildStep::Table, last_errno()));
             }
         }
