@@ -57,6 +57,7 @@ impl std::hash::Hasher for Fx {
 pub(crate) type WordSet = HashSet<String, BuildHasherDefault<Fx>>;
 
 use crate::catalogue::{Index, Kind, builtin, deref_target};
+use crate::tree::{raw_at, raw_end};
 
 /// The words of one file's code (comments, strings and chars left out).
 #[derive(Default, Debug)]
@@ -98,16 +99,6 @@ enum Tok {
 
 fn ident_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
-}
-
-/// The number of `#` and the index of the opening quote when a raw string
-/// starts at `i` (just after its `r`).
-fn raw_at(b: &[u8], i: usize) -> Option<(usize, usize)> {
-    let mut j = i;
-    while b.get(j) == Some(&b'#') {
-        j += 1;
-    }
-    (b.get(j) == Some(&b'"')).then_some((j - i, j))
 }
 
 /// Lexes `text` into identifiers and punctuation, skipping comments, string,
@@ -179,21 +170,7 @@ fn tokens(text: &str, comments: &mut Vec<(usize, usize)>) -> Vec<Tok> {
                     && let Some((hashes, open)) = raw_at(b, i)
                 {
                     out.push(Tok::Punct(b'"', start));
-                    i = open + 1;
-                    while i < b.len() {
-                        if b[i] == b'"'
-                            && b[i + 1..]
-                                .iter()
-                                .take(hashes)
-                                .filter(|&&h| h == b'#')
-                                .count()
-                                == hashes
-                        {
-                            i += 1 + hashes;
-                            break;
-                        }
-                        i += 1;
-                    }
+                    i = raw_end(b, open, hashes);
                 } else if matches!(&b[start..i], b"b" | b"c") && b.get(i) == Some(&b'"') {
                     // `b"…"`, `c"…"`: the string is lexed next.
                 } else if b[start].is_ascii_digit() {

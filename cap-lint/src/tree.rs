@@ -555,21 +555,7 @@ pub(crate) fn plain_comments(text: &str) -> Option<String> {
                 // `r"…"`, `br#"…"#`, `cr"…"`: the raw string starts after the prefix.
                 if matches!(&b[start..i], b"r" | b"br" | b"cr") && raw_at(b, i).is_some() {
                     let (hashes, open) = raw_at(b, i).unwrap_or_default();
-                    i = open + 1;
-                    while i < b.len() {
-                        if b[i] == b'"'
-                            && b[i + 1..]
-                                .iter()
-                                .take(hashes)
-                                .filter(|&&h| h == b'#')
-                                .count()
-                                == hashes
-                        {
-                            i += 1 + hashes;
-                            break;
-                        }
-                        i += 1;
-                    }
+                    i = raw_end(b, open, hashes);
                 }
             }
             _ => i += 1,
@@ -587,12 +573,33 @@ pub(crate) fn plain_comments(text: &str) -> Option<String> {
 
 /// At `i`, just after a raw string's `r`: the number of `#`s and the index
 /// of the opening quote, if a raw string starts there.
-fn raw_at(b: &[u8], i: usize) -> Option<(usize, usize)> {
+pub(crate) fn raw_at(b: &[u8], i: usize) -> Option<(usize, usize)> {
     let mut j = i;
     while b.get(j) == Some(&b'#') {
         j += 1;
     }
     (b.get(j) == Some(&b'"')).then_some((j - i, j))
+}
+
+/// The index just past the raw string whose opening quote is at `open`
+/// and whose delimiter has `hashes` `#` (the end of `b` if it is not
+/// closed).
+pub(crate) fn raw_end(b: &[u8], open: usize, hashes: usize) -> usize {
+    let mut i = open + 1;
+    while i < b.len() {
+        if b[i] == b'"'
+            && b[i + 1..]
+                .iter()
+                .take(hashes)
+                .filter(|&&h| h == b'#')
+                .count()
+                == hashes
+        {
+            return i + 1 + hashes;
+        }
+        i += 1;
+    }
+    i
 }
 
 /// Finds the first lexical error of `text`: an unclosed, unexpected or
