@@ -552,6 +552,19 @@ const CMSG_SPACE_FD: usize = 24;
 #[repr(C, align(8))]
 struct CmsgBuf([u8; CMSG_SPACE_FD]);
 
+/// A message of one byte (`iov`) with room for one descriptor (`cmsg`): the
+/// shape of both ends of the listener's hand-over. It points into both, so
+/// they must outlive its use. Allocates nothing (the child sends with it).
+fn fd_message(iov: &mut libc::iovec, cmsg: &mut CmsgBuf) -> libc::msghdr {
+    // SAFETY: an all-zero msghdr is a valid (empty) value.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cmsg.0.as_mut_ptr().cast();
+    msg.msg_controllen = CMSG_SPACE_FD;
+    msg
+}
+
 /// Receives one descriptor; `None` on end-of-file (the sender is gone).
 fn receive_fd(sock: &std::os::fd::OwnedFd) -> io::Result<Option<std::os::fd::OwnedFd>> {
     use std::os::fd::{AsRawFd, FromRawFd};
@@ -561,12 +574,7 @@ fn receive_fd(sock: &std::os::fd::OwnedFd) -> io::Result<Option<std::os::fd::Own
         iov_len: 1,
     };
     let mut cmsg = CmsgBuf([0; CMSG_SPACE_FD]);
-    // SAFETY: an all-zero msghdr is a valid (empty) value.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &raw mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cmsg.0.as_mut_ptr().cast();
-    msg.msg_controllen = CMSG_SPACE_FD;
+    let mut msg = fd_message(&mut iov, &mut cmsg);
     loop {
         // SAFETY: `msg` points to `iov` (one live byte) and `cmsg` (a live,
         // aligned buffer of msg_controllen bytes) for the whole call.
@@ -745,12 +753,7 @@ fn send_fd(sock: i32, fd: i32) -> Result<(), i32> {
         iov_len: 1,
     };
     let mut cmsg = CmsgBuf([0; CMSG_SPACE_FD]);
-    // SAFETY: an all-zero msghdr is a valid (empty) value.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &raw mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cmsg.0.as_mut_ptr().cast();
-    msg.msg_controllen = CMSG_SPACE_FD;
+    let msg = fd_message(&mut iov, &mut cmsg);
     // SAFETY: `msg` describes `cmsg`, a live aligned buffer of
     // CMSG_SPACE(sizeof(int)) bytes, so the first header and its int of data
     // lie within it; then `msg`, `iov` and `cmsg` are live for sendmsg.
