@@ -25,6 +25,7 @@ pub mod config;
 pub mod deps;
 mod driver;
 pub mod finding;
+mod metacache;
 pub mod precise;
 mod prefilter;
 pub mod render;

@@ -31,6 +31,8 @@ Options:
       --show-suppressed      also print suppressed and allowed findings, with their reasons
       --no-prefilter         parse and check every file whole (the lexical pre-filter
                              skips files that cannot contain a finding; same findings)
+      --no-cache             run `cargo metadata` even when no manifest, target
+                             directory or cargo configuration changed since the last run
       --list                 print the catalogue of ambient-authority APIs and exit
                              (as JSON lines with --message-format json)
   -h, --help                 print this help
@@ -71,6 +73,7 @@ struct Options {
     manifest: Option<PathBuf>,
     precise: bool,
     no_prefilter: bool,
+    no_cache: bool,
     show_suppressed: bool,
     list: bool,
     deny_missing: bool,
@@ -92,6 +95,7 @@ fn parse_args(mut args: Vec<String>) -> Result<Option<Options>, String> {
         manifest: None,
         precise: false,
         no_prefilter: false,
+        no_cache: false,
         show_suppressed: false,
         list: false,
         deny_missing: false,
@@ -143,6 +147,7 @@ fn parse_args(mut args: Vec<String>) -> Result<Option<Options>, String> {
             "--manifest-path" => o.manifest = Some(value("--manifest-path")?.into()),
             "--precise" => o.precise = true,
             "--no-prefilter" => o.no_prefilter = true,
+            "--no-cache" => o.no_cache = true,
             "--show-suppressed" => o.show_suppressed = true,
             "--list" => o.list = true,
             "--deny-missing-modules" => o.deny_missing = true,
@@ -201,7 +206,11 @@ fn run(args: Vec<String>) -> Result<u8, String> {
         return run_deps(&o, &cwd);
     }
     let (targets, base, config, workspace_dir) = if o.paths.is_empty() {
-        let ws = Workspace::discover(&cwd, o.manifest.as_deref())?;
+        let ws = if o.no_cache {
+            Workspace::discover(&cwd, o.manifest.as_deref())?
+        } else {
+            Workspace::discover_cached(&cwd, o.manifest.as_deref())?
+        };
         let config = ws.config(o.config.as_deref())?;
         (ws.targets.clone(), ws.root.clone(), config, Some(ws.root))
     } else {

@@ -68,24 +68,43 @@ impl Workspace {
     /// Runs `cargo metadata --format-version 1 --no-deps` (in `dir`, or for
     /// `manifest`) and collects the targets.
     pub fn discover(dir: &Path, manifest: Option<&Path>) -> Result<Self, String> {
+        Self::discover_with(dir, manifest, false)
+    }
+
+    /// [`Workspace::discover`], reusing the last `cargo metadata` output for
+    /// the same directory when none of the files it depends on changed
+    /// (see the `metacache` module for what is compared).
+    pub fn discover_cached(dir: &Path, manifest: Option<&Path>) -> Result<Self, String> {
+        Self::discover_with(dir, manifest, true)
+    }
+
+    fn discover_with(dir: &Path, manifest: Option<&Path>, cached: bool) -> Result<Self, String> {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args(["metadata", "--format-version", "1", "--no-deps"])
-            .current_dir(dir);
-        if let Some(m) = manifest {
-            cmd.arg("--manifest-path").arg(m);
-        }
-        let out = cmd
-            .output()
-            .map_err(|e| format!("could not run `cargo metadata`: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "`cargo metadata` failed in {}:\n{}",
-                dir.display(),
-                String::from_utf8_lossy(&out.stderr).trim_end()
-            ));
-        }
-        let mut ws = Self::from_metadata(&out.stdout)?;
+        let run = || {
+            let mut cmd = Command::new(&cargo);
+            cmd.args(["metadata", "--format-version", "1", "--no-deps"])
+                .current_dir(dir);
+            if let Some(m) = manifest {
+                cmd.arg("--manifest-path").arg(m);
+            }
+            let out = cmd
+                .output()
+                .map_err(|e| format!("could not run `cargo metadata`: {e}"))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "`cargo metadata` failed in {}:\n{}",
+                    dir.display(),
+                    String::from_utf8_lossy(&out.stderr).trim_end()
+                ));
+            }
+            Ok(out.stdout)
+        };
+        let json = if cached {
+            crate::metacache::metadata(dir, manifest, &cargo, run)?
+        } else {
+            run()?
+        };
+        let mut ws = Self::from_metadata(&json)?;
         // Like cargo: inside a member package (or given its manifest), check
         // that package; at the workspace root, every member.
         let anchor = match manifest {

@@ -570,3 +570,53 @@ fn a_missing_module_fails_only_with_the_flag() {
     assert_eq!(v[0]["missing"], true);
     assert_eq!(v[0]["file"], "src/gone.rs");
 }
+
+/// The `cargo metadata` cache: a second run with nothing changed finds the
+/// same, a target file added since (a new binary, a new example directory)
+/// is checked at once, and `--no-cache` agrees with the cached run.
+#[test]
+fn a_target_added_after_a_cached_run_is_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(
+        d,
+        "Cargo.toml",
+        "[package]\nname = \"cached\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    write(
+        d,
+        "src/lib.rs",
+        "pub fn a() { let _ = std::fs::read(\"lib\"); }\n",
+    );
+    let files = |o: &Output| {
+        let mut f: Vec<String> = json_lines(o)
+            .iter()
+            .map(|v| v["file"].as_str().unwrap().to_owned())
+            .collect();
+        f.sort();
+        f
+    };
+    let first = run(d, &["--message-format", "json"]);
+    assert_eq!(files(&first), ["src/lib.rs"], "{}", stderr(&first));
+    let again = run(d, &["--message-format", "json"]);
+    assert_eq!(files(&again), ["src/lib.rs"]);
+    write(
+        d,
+        "src/bin/tool.rs",
+        "fn main() { let _ = std::fs::remove_file(\"x\"); }\n",
+    );
+    let with_bin = run(d, &["--message-format", "json"]);
+    assert_eq!(files(&with_bin), ["src/bin/tool.rs", "src/lib.rs"]);
+    write(
+        d,
+        "examples/demo/main.rs",
+        "fn main() { let _ = std::env::var(\"HOME\"); }\n",
+    );
+    let cached = run(d, &["--message-format", "json"]);
+    let fresh = run(d, &["--message-format", "json", "--no-cache"]);
+    assert_eq!(
+        files(&cached),
+        ["examples/demo/main.rs", "src/bin/tool.rs", "src/lib.rs"]
+    );
+    assert_eq!(files(&cached), files(&fresh));
+}

@@ -1,0 +1,199 @@
+//! A cache of `cargo metadata --no-deps`, which is about half of a warm
+//! `cargo cap-lint` on a mid-sized crate (starting cargo and having it read
+//! every manifest).
+//!
+//! The cached output is used only when nothing it could depend on has
+//! changed since it was made. Each of these is stamped (modification time,
+//! size, or absence) and compared:
+//!
+//! - `Cargo.toml`, `.cargo/config` and `.cargo/config.toml` in the
+//!   directory cargo was run in and in every ancestor (where cargo looks for
+//!   the workspace and its configuration);
+//! - every package's manifest, the package directory itself (a `build.rs`
+//!   added or removed changes it), a member's parent (a member added under
+//!   a `members = ["crates/*"]` glob), and the directories cargo discovers
+//!   targets in (`src`, `src/bin`, `examples`, `tests`, `benches`) with
+//!   their immediate subdirectories (`src/bin/NAME/main.rs`).
+//!
+//! A directory's modification time changes whenever an entry is added,
+//! removed or renamed in it, so a new target file invalidates the cache.
+//! The stale case this leaves open is a file changed without its time
+//! changing (a clock set back, or a tool that restores times): `--no-cache`
+//! runs cargo every time.
+
+use std::collections::BTreeSet;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+/// Where the cache files live: one per (directory, manifest, cargo).
+fn cache_file(dir: &Path, manifest: Option<&Path>, cargo: &std::ffi::OsStr) -> PathBuf {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    dir.hash(&mut h);
+    manifest.hash(&mut h);
+    cargo.hash(&mut h);
+    env!("CARGO_PKG_VERSION").hash(&mut h);
+    std::env::temp_dir()
+        .join("cap-lint-metadata")
+        .join(format!("{:016x}.json", h.finish()))
+}
+
+/// A file's modification time (seconds, nanoseconds) and size.
+type Stamp = (u64, u32, u64);
+
+/// One input's state: `None` when it does not exist.
+fn stamp(path: &Path) -> Option<Stamp> {
+    let m = std::fs::metadata(path).ok()?;
+    let t = m.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+    Some((t.as_secs(), t.subsec_nanos(), m.len()))
+}
+
+/// Every path whose change could change the metadata of the workspace
+/// `json` describes, as run in `dir`.
+fn inputs(dir: &Path, json: &serde_json::Value) -> BTreeSet<PathBuf> {
+    let mut out = BTreeSet::new();
+    let root = json["workspace_root"].as_str().map(Path::new);
+    for anc in dir.ancestors() {
+        out.insert(anc.join("Cargo.toml"));
+        out.insert(anc.join(".cargo/config"));
+        out.insert(anc.join(".cargo/config.toml"));
+    }
+    for p in json["packages"].as_array().into_iter().flatten() {
+        let Some(manifest) = p["manifest_path"].as_str().map(Path::new) else {
+            continue;
+        };
+        out.insert(manifest.to_path_buf());
+        let Some(pkg) = manifest.parent() else {
+            continue;
+        };
+        out.insert(pkg.to_path_buf());
+        // A member's parent (where a `members` glob finds new members); the
+        // workspace root's own parent is outside the workspace.
+        if Some(pkg) != root
+            && let Some(parent) = pkg.parent()
+        {
+            out.insert(parent.to_path_buf());
+        }
+        for sub in ["src", "src/bin", "examples", "tests", "benches"] {
+            let d = pkg.join(sub);
+            if let Ok(entries) = std::fs::read_dir(&d) {
+                for e in entries.flatten() {
+                    if e.file_type().is_ok_and(|t| t.is_dir()) {
+                        out.insert(e.path());
+                    }
+                }
+            }
+            out.insert(d);
+        }
+    }
+    out
+}
+
+/// What the cache file holds.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Entry {
+    stamps: Vec<(PathBuf, Option<Stamp>)>,
+    metadata: String,
+}
+
+/// The metadata for `dir` (and `manifest`): the cached output when every
+/// input is unchanged, else `run()`'s, which is then cached. A cache that
+/// cannot be read or written is ignored.
+pub(crate) fn metadata(
+    dir: &Path,
+    manifest: Option<&Path>,
+    cargo: &std::ffi::OsStr,
+    run: impl FnOnce() -> Result<Vec<u8>, String>,
+) -> Result<Vec<u8>, String> {
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let manifest = manifest.map(|m| std::path::absolute(m).unwrap_or_else(|_| m.to_path_buf()));
+    let file = cache_file(&dir, manifest.as_deref(), cargo);
+    if let Some(hit) = std::fs::read(&file)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Entry>(&b).ok())
+        .filter(|e| e.stamps.iter().all(|(p, s)| stamp(p) == *s))
+    {
+        return Ok(hit.metadata.into_bytes());
+    }
+    let out = run()?;
+    if let (Ok(text), Ok(json)) = (
+        String::from_utf8(out.clone()),
+        serde_json::from_slice::<serde_json::Value>(&out),
+    ) {
+        let mut set = inputs(&dir, &json);
+        if let Some(m) = &manifest {
+            set.insert(m.clone());
+        }
+        let entry = Entry {
+            stamps: set
+                .into_iter()
+                .map(|p| {
+                    let s = stamp(&p);
+                    (p, s)
+                })
+                .collect(),
+            metadata: text,
+        };
+        if let (Some(parent), Ok(bytes)) = (file.parent(), serde_json::to_vec(&entry)) {
+            let tmp = file.with_extension(format!("{}.tmp", std::process::id()));
+            let _ = std::fs::create_dir_all(parent)
+                .and_then(|()| std::fs::write(&tmp, bytes))
+                .and_then(|()| std::fs::rename(&tmp, &file));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_target_file_or_a_manifest_edit_invalidates_the_cache() {
+        let t = tempfile::tempdir().unwrap();
+        let pkg = t.path().join("p");
+        std::fs::create_dir_all(pkg.join("src")).unwrap();
+        std::fs::write(pkg.join("Cargo.toml"), "[package]\nname = \"p\"\n").unwrap();
+        std::fs::write(pkg.join("src/main.rs"), "fn main() {}\n").unwrap();
+        let json = |n: u32| {
+            format!(
+                "{{\"packages\":[{{\"manifest_path\":\"{}\",\"n\":{n}}}]}}",
+                pkg.join("Cargo.toml").display()
+            )
+        };
+        let cargo = std::ffi::OsStr::new(t.path().as_os_str());
+        let runs = std::cell::Cell::new(0);
+        let get = || {
+            metadata(&pkg, None, cargo, || {
+                runs.set(runs.get() + 1);
+                Ok(json(runs.get()).into_bytes())
+            })
+            .unwrap()
+        };
+        assert_eq!(get(), json(1).into_bytes());
+        assert_eq!(
+            get(),
+            json(1).into_bytes(),
+            "unchanged: served from the cache"
+        );
+        assert_eq!(runs.get(), 1);
+        // A new binary under src/bin: src/bin did not exist.
+        std::fs::create_dir(pkg.join("src/bin")).unwrap();
+        std::fs::write(pkg.join("src/bin/x.rs"), "fn main() {}\n").unwrap();
+        assert_eq!(get(), json(2).into_bytes());
+        // A second one in the now-existing src/bin (its mtime moves).
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::fs::write(pkg.join("src/bin/y.rs"), "fn main() {}\n").unwrap();
+        assert_eq!(get(), json(3).into_bytes());
+        // A manifest edit.
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::fs::write(pkg.join("Cargo.toml"), "[package]\nname = \"p\"\n[lib]\n").unwrap();
+        assert_eq!(get(), json(4).into_bytes());
+        // A build script added.
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::fs::write(pkg.join("build.rs"), "fn main() {}\n").unwrap();
+        assert_eq!(get(), json(5).into_bytes());
+        assert_eq!(get(), json(5).into_bytes());
+        assert_eq!(runs.get(), 5);
+    }
+}
