@@ -1,18 +1,21 @@
 //! [`Body`]: a response body that is empty, a few bytes in memory, or a file
 //! streamed in chunks (never read whole).
 
-use std::io;
+use std::io::{self, Read as _};
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
-use bytes::{Bytes, BytesMut};
-use cap_core::rights::HasRead;
-use cap_core::tokio::fs::File;
+use bytes::Bytes;
+use cap_core::fs::File;
 use hyper::body::{Frame, SizeHint};
-use tokio::io::{AsyncRead, ReadBuf};
+use tokio::task::JoinHandle;
 
-/// The largest chunk read from a file at a time.
-const CHUNK: usize = 64 * 1024;
+/// The largest chunk read from a file at a time: each chunk is one trip to
+/// tokio's blocking pool and one buffer in flight per connection.
+const CHUNK: u64 = 256 * 1024;
+
+/// The rights of a streamed file.
+type Rights = cap_core::rights![Read, Stat];
 
 /// A response body.
 pub enum Body {
@@ -20,13 +23,8 @@ pub enum Body {
     Empty,
     /// Bytes already in memory (small files, error pages).
     Full(Option<Bytes>),
-    /// `remaining` bytes of a file, from its current position.
-    File {
-        /// The open file, positioned at the first byte to send.
-        file: File<cap_core::rights![Read, Stat]>,
-        /// How many bytes are left to send.
-        remaining: u64,
-    },
+    /// The rest of a file, read in chunks in the blocking pool.
+    File(Stream),
 }
 
 impl Body {
@@ -34,36 +32,87 @@ impl Body {
     pub fn full(bytes: impl Into<Bytes>) -> Self {
         Body::Full(Some(bytes.into()))
     }
+
+    /// The next `remaining` bytes of `file`, from its current position.
+    pub fn file(file: File<Rights>, remaining: u64) -> Self {
+        Body::File(Stream {
+            state: State::Idle(Some(file)),
+            remaining,
+        })
+    }
 }
 
-fn poll_chunk<R: HasRead>(
-    file: &mut File<R>,
-    remaining: &mut u64,
-    cx: &mut Context<'_>,
-) -> Poll<Option<io::Result<Frame<Bytes>>>> {
-    if *remaining == 0 {
-        return Poll::Ready(None);
-    }
-    let want = usize::try_from(*remaining).map_or(CHUNK, |r| r.min(CHUNK));
-    let mut buf = BytesMut::zeroed(want);
-    let mut read = ReadBuf::new(&mut buf);
-    match Pin::new(file).poll_read(cx, &mut read) {
-        Poll::Pending => Poll::Pending,
-        Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
-        Poll::Ready(Ok(())) => {
-            let n = read.filled().len();
-            if n == 0 {
-                // The file shrank under us: end the body short, which the
-                // client sees as a truncated response (Content-Length).
-                *remaining = 0;
-                return Poll::Ready(Some(Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "file shrank while being sent",
-                ))));
+/// A file being sent: each chunk is read straight into the buffer that
+/// becomes the frame (no zeroing, no second copy), in the blocking pool.
+pub struct Stream {
+    state: State,
+    remaining: u64,
+}
+
+type Chunk = (File<Rights>, io::Result<Vec<u8>>);
+
+enum State {
+    /// Between chunks (`None` once the file has failed).
+    Idle(Option<File<Rights>>),
+    /// A chunk is being read.
+    Reading(JoinHandle<Chunk>),
+}
+
+fn read_chunk(mut file: File<Rights>, want: u64) -> Chunk {
+    let mut buf = Vec::with_capacity(usize::try_from(want).unwrap_or(0));
+    let result = (&mut file).take(want).read_to_end(&mut buf).map(|_| buf);
+    (file, result)
+}
+
+impl Stream {
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Frame<Bytes>>>> {
+        if self.remaining == 0 {
+            return Poll::Ready(None);
+        }
+        loop {
+            match &mut self.state {
+                State::Idle(file) => {
+                    let Some(file) = file.take() else {
+                        return Poll::Ready(None);
+                    };
+                    let want = self.remaining.min(CHUNK);
+                    self.state =
+                        State::Reading(tokio::task::spawn_blocking(move || read_chunk(file, want)));
+                }
+                State::Reading(task) => {
+                    let joined = ready!(Pin::new(task).poll(cx));
+                    let (file, result) = match joined {
+                        Ok(chunk) => chunk,
+                        Err(e) => {
+                            self.state = State::Idle(None);
+                            self.remaining = 0;
+                            return Poll::Ready(Some(Err(io::Error::other(e))));
+                        }
+                    };
+                    let buf = match result {
+                        Ok(buf) if !buf.is_empty() => buf,
+                        Ok(_) => {
+                            // The file shrank under us: end the body short,
+                            // which the client sees as a truncated response
+                            // (Content-Length).
+                            self.state = State::Idle(None);
+                            self.remaining = 0;
+                            return Poll::Ready(Some(Err(io::Error::new(
+                                io::ErrorKind::UnexpectedEof,
+                                "file shrank while being sent",
+                            ))));
+                        }
+                        Err(e) => {
+                            self.state = State::Idle(None);
+                            self.remaining = 0;
+                            return Poll::Ready(Some(Err(e)));
+                        }
+                    };
+                    self.remaining -= buf.len() as u64;
+                    self.state = State::Idle(Some(file));
+                    return Poll::Ready(Some(Ok(Frame::data(Bytes::from(buf)))));
+                }
             }
-            *remaining -= n as u64;
-            buf.truncate(n);
-            Poll::Ready(Some(Ok(Frame::data(buf.freeze()))))
         }
     }
 }
@@ -79,7 +128,7 @@ impl hyper::body::Body for Body {
         match self.get_mut() {
             Body::Empty => Poll::Ready(None),
             Body::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
-            Body::File { file, remaining } => poll_chunk(file, remaining, cx),
+            Body::File(stream) => stream.poll_chunk(cx),
         }
     }
 
@@ -87,7 +136,7 @@ impl hyper::body::Body for Body {
         match self {
             Body::Empty => true,
             Body::Full(bytes) => bytes.is_none(),
-            Body::File { remaining, .. } => *remaining == 0,
+            Body::File(stream) => stream.remaining == 0,
         }
     }
 
@@ -95,7 +144,7 @@ impl hyper::body::Body for Body {
         match self {
             Body::Empty => SizeHint::with_exact(0),
             Body::Full(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
-            Body::File { remaining, .. } => SizeHint::with_exact(*remaining),
+            Body::File(stream) => SizeHint::with_exact(stream.remaining),
         }
     }
 }

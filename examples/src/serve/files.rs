@@ -1,9 +1,18 @@
 //! The static-file handler: one request against a read-only document root.
 //!
 //! The decisions (which status, which byte range) are pure functions of the
-//! file's metadata and the request's headers, tested without a server; the
-//! filesystem work for one request (stat, open, fstat and, for a small file,
-//! the read) is one trip to tokio's blocking pool.
+//! file's metadata and the request's headers, tested without a server.
+//!
+//! The filesystem work for one request (stat, open, fstat and, for a file of
+//! at most 64 KiB, the read) runs on the runtime thread that answers the
+//! request, as nginx does it: on a page-cached file these are five system
+//! calls of a few microseconds together, where a trip to tokio's blocking
+//! pool costs two thread hand-offs. None of them can wait on anything but the
+//! disk: what is not a regular file is refused on its `stat` before it is
+//! opened, and the open is `O_NONBLOCK`, so a FIFO put in place of the file
+//! between the two calls is opened without waiting and refused by the
+//! `fstat`. Larger files are streamed in chunks read in the blocking pool
+//! (see [`Body`]).
 
 use std::io::{self, Read as _, Seek as _, SeekFrom};
 use std::path::PathBuf;
@@ -12,7 +21,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use cap_core::fs::{File as SyncFile, Metadata};
 use cap_core::rights;
-use cap_core::tokio::fs::{Dir, File};
+use cap_core::tokio::fs::Dir;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
@@ -50,11 +59,7 @@ pub async fn respond<B>(site: &Dir<Site>, request: &Request<B>) -> Response<Body
         return error(StatusCode::FORBIDDEN);
     };
     let ask = Ask::from_headers(request.headers(), head_only, url_path.ends_with('/'));
-    let dir = site.clone();
-    let found = tokio::task::spawn_blocking(move || look_up(dir.as_sync(), path, &ask))
-        .await
-        .unwrap_or_else(|e| Err(Refusal::Io(io::Error::other(e))));
-    match found {
+    match look_up(site.as_sync(), path, &ask) {
         Ok(found) => found.into_response(),
         Err(Refusal::Io(e)) => error(status_for(&e)),
         Err(Refusal::NotRegular) => error(StatusCode::FORBIDDEN),
@@ -90,7 +95,7 @@ pub fn error(status: StatusCode) -> Response<Body> {
     response
 }
 
-/// What the request asks of the file, owned so it can go to the blocking pool.
+/// What the request asks of the file.
 #[derive(Debug, Default)]
 pub struct Ask {
     head_only: bool,
@@ -289,8 +294,9 @@ enum Content {
     Stream(SyncFile<FileRights>, u64),
 }
 
-/// The blocking part of a request: stat (refusing what is not a regular
-/// file before opening it), open, fstat, and read a small file.
+/// The filesystem part of a request: stat (refusing what is not a regular
+/// file before opening it), open without waiting, fstat, and read a small
+/// file.
 fn look_up(site: &cap_core::fs::Dir<Site>, mut path: PathBuf, ask: &Ask) -> Result<Found, Refusal> {
     let root = path.as_os_str().is_empty();
     if root {
@@ -307,7 +313,8 @@ fn look_up(site: &cap_core::fs::Dir<Site>, mut path: PathBuf, ask: &Ask) -> Resu
     if !meta.is_file() {
         return Err(Refusal::NotRegular);
     }
-    let mut file: SyncFile<FileRights> = site.open(&path)?;
+    let mut file: SyncFile<FileRights> =
+        site.open_with(&path, cap_core::fs::OpenOptions::new().nonblock(true))?;
     // The open file itself, in case the name changed between the two calls.
     let meta = file.metadata()?;
     if !meta.is_file() {
@@ -360,10 +367,7 @@ impl Found {
         let body = match self.content {
             Content::None => Body::Empty,
             Content::Memory(bytes) => Body::Full(Some(bytes)),
-            Content::Stream(file, remaining) => Body::File {
-                file: File::from(file),
-                remaining,
-            },
+            Content::Stream(file, remaining) => Body::file(file, remaining),
         };
         let mut response = Response::new(body);
         *response.status_mut() = status;
