@@ -12,6 +12,9 @@
 //! - **locked** `serve` (the binary: `#[sandboxed]`, Landlock + seccomp)
 //!   against **unlocked** (this bench runs the same `ambit_examples::serve::run`
 //!   in a child without the lock): ≥ 0.97× req/s, p99 ≤ 1.05×;
+//! - locked `serve` with `SERVE_READS=pool` (stat, open and reads in tokio's
+//!   blocking pool instead of on the runtime threads), to show what the
+//!   default inline reads give;
 //! - against `static-web-server` or `miniserve` if one is on `PATH` (≥ 1.0×);
 //! - against `nginx` if it is on `PATH` (≥ 0.8× on small files), run as
 //!   root on a loopback port with a temporary configuration.
@@ -81,6 +84,15 @@ fn main() {
             "locked / unlocked: {:.3}x req/s (budget >= 0.97), p99 {:.3}x (budget <= 1.05)",
             locked.rps / unlocked.rps,
             locked.p99.as_secs_f64() / unlocked.p99.as_secs_f64()
+        );
+    }
+    if let (Some((inline, inline_large)), Some((pool, pool_large))) =
+        (find("serve (locked)"), find("serve (locked, pool)"))
+    {
+        println!(
+            "reads inline / in the blocking pool: {:.3}x req/s on small files, {:.3}x on 1 MiB",
+            inline.rps / pool.rps,
+            inline_large.rps / pool_large.rps
         );
     }
     for other in ["static-web-server", "miniserve", "nginx"] {
@@ -163,6 +175,11 @@ fn targets(root: &Path, tmp: &Path) -> Vec<Target> {
         .args(["--addr", "127.0.0.1:0", "--root"])
         .arg(root)
         .env("SERVE_ACCESS_LOG", "0");
+    let mut pool = Command::new(env!("CARGO_BIN_EXE_serve"));
+    pool.args(["--addr", "127.0.0.1:0", "--root"])
+        .arg(root)
+        .env("SERVE_ACCESS_LOG", "0")
+        .env("SERVE_READS", "pool");
     let mut unlocked = Command::new(std::env::current_exe().unwrap());
     unlocked.env(UNLOCKED, root);
     let mut list = vec![
@@ -170,6 +187,12 @@ fn targets(root: &Path, tmp: &Path) -> Vec<Target> {
             name: "serve (locked)",
             why_missing: "",
             command: Some(locked),
+            port: None,
+        },
+        Target {
+            name: "serve (locked, pool)",
+            why_missing: "",
+            command: Some(pool),
             port: None,
         },
         Target {

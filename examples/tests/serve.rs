@@ -435,3 +435,55 @@ fn sigterm_finishes_gracefully() {
     // The access log line for the request.
     assert!(stderr.contains("\"GET / HTTP/1.1\" 200 12"), "{stderr}");
 }
+
+#[test]
+fn reads_in_the_blocking_pool_serve_the_same_bytes() {
+    let (tmp, site, big) = big_site();
+    let server = Server::start_with_env(
+        tmp.path(),
+        &["--addr", "127.0.0.1:0", "--root", site.to_str().unwrap()],
+        &[("SERVE_READS", "pool")],
+    );
+    let mut stream = server.connect();
+    stream
+        .write_all(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\nGET /big.bin HTTP/1.1\r\nHost: x\r\n\r\nGET /big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=1000000-3000000\r\n\r\n")
+        .unwrap();
+    let (status, _, body) = read_response(&mut stream, false);
+    assert_eq!((status, body.as_slice()), (200, &b"<p>index</p>"[..]));
+    let (status, _, body) = read_response(&mut stream, false);
+    assert_eq!(status, 200);
+    assert!(body == big, "the file streamed from the pool differs");
+    let (status, _, body) = read_response(&mut stream, false);
+    assert_eq!(status, 206);
+    assert!(body == big[1_000_000..=3_000_000], "middle range differs");
+    // Not a regular file: refused in the pool as inline.
+    let fifo = site.join("pipe");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    stream
+        .write_all(b"GET /pipe HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let (status, _, _) = read_response(&mut stream, false);
+    assert_eq!(status, 403);
+}
+
+#[test]
+fn a_bad_reads_setting_is_named() {
+    let out = Command::new(env!("CARGO_BIN_EXE_serve"))
+        .args(["--addr", "127.0.0.1:0"])
+        .env("SERVE_READS", "sometimes")
+        .current_dir(workspace_root())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("serve: SERVE_READS=\"sometimes\": expected \"inline\" or \"pool\"\n"),
+        "{err}"
+    );
+}

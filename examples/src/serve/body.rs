@@ -10,8 +10,10 @@ use cap_core::fs::File;
 use hyper::body::{Frame, SizeHint};
 use tokio::task::JoinHandle;
 
-/// The largest chunk read from a file at a time: each chunk is one trip to
-/// tokio's blocking pool and one buffer in flight per connection.
+use super::Reads;
+
+/// The largest chunk read from a file at a time: one buffer in flight per
+/// connection (and, with [`Reads::BlockingPool`], one trip to the pool).
 const CHUNK: u64 = 256 * 1024;
 
 /// The rights of a streamed file.
@@ -23,7 +25,7 @@ pub enum Body {
     Empty,
     /// Bytes already in memory (small files, error pages).
     Full(Option<Bytes>),
-    /// The rest of a file, read in chunks in the blocking pool.
+    /// The rest of a file, read in chunks.
     File(Stream),
 }
 
@@ -33,20 +35,24 @@ impl Body {
         Body::Full(Some(bytes.into()))
     }
 
-    /// The next `remaining` bytes of `file`, from its current position.
-    pub fn file(file: File<Rights>, remaining: u64) -> Self {
+    /// The next `remaining` bytes of `file`, from its current position,
+    /// read where `reads` says.
+    pub fn file(file: File<Rights>, remaining: u64, reads: Reads) -> Self {
         Body::File(Stream {
             state: State::Idle(Some(file)),
             remaining,
+            reads,
         })
     }
 }
 
 /// A file being sent: each chunk is read straight into the buffer that
-/// becomes the frame (no zeroing, no second copy), in the blocking pool.
+/// becomes the frame (no zeroing, no second copy), on the runtime thread or
+/// in the blocking pool.
 pub struct Stream {
     state: State,
     remaining: u64,
+    reads: Reads,
 }
 
 type Chunk = (File<Rights>, io::Result<Vec<u8>>);
@@ -69,51 +75,60 @@ impl Stream {
         if self.remaining == 0 {
             return Poll::Ready(None);
         }
-        loop {
-            match &mut self.state {
-                State::Idle(file) => {
-                    let Some(file) = file.take() else {
-                        return Poll::Ready(None);
-                    };
-                    let want = self.remaining.min(CHUNK);
-                    self.state =
-                        State::Reading(tokio::task::spawn_blocking(move || read_chunk(file, want)));
-                }
-                State::Reading(task) => {
-                    let joined = ready!(Pin::new(task).poll(cx));
-                    let (file, result) = match joined {
-                        Ok(chunk) => chunk,
-                        Err(e) => {
-                            self.state = State::Idle(None);
-                            self.remaining = 0;
-                            return Poll::Ready(Some(Err(io::Error::other(e))));
+        let (file, result) = match &mut self.state {
+            State::Idle(file) => {
+                let Some(file) = file.take() else {
+                    return Poll::Ready(None);
+                };
+                let want = self.remaining.min(CHUNK);
+                match self.reads {
+                    Reads::Inline => read_chunk(file, want),
+                    Reads::BlockingPool => {
+                        let mut task = tokio::task::spawn_blocking(move || read_chunk(file, want));
+                        let polled = Pin::new(&mut task).poll(cx);
+                        self.state = State::Reading(task);
+                        match ready!(polled) {
+                            Ok(chunk) => chunk,
+                            Err(e) => return Poll::Ready(Some(self.failed(io::Error::other(e)))),
                         }
-                    };
-                    let buf = match result {
-                        Ok(buf) if !buf.is_empty() => buf,
-                        Ok(_) => {
-                            // The file shrank under us: end the body short,
-                            // which the client sees as a truncated response
-                            // (Content-Length).
-                            self.state = State::Idle(None);
-                            self.remaining = 0;
-                            return Poll::Ready(Some(Err(io::Error::new(
-                                io::ErrorKind::UnexpectedEof,
-                                "file shrank while being sent",
-                            ))));
-                        }
-                        Err(e) => {
-                            self.state = State::Idle(None);
-                            self.remaining = 0;
-                            return Poll::Ready(Some(Err(e)));
-                        }
-                    };
-                    self.remaining -= buf.len() as u64;
-                    self.state = State::Idle(Some(file));
-                    return Poll::Ready(Some(Ok(Frame::data(Bytes::from(buf)))));
+                    }
                 }
             }
-        }
+            State::Reading(task) => match ready!(Pin::new(task).poll(cx)) {
+                Ok(chunk) => chunk,
+                Err(e) => return Poll::Ready(Some(self.failed(io::Error::other(e)))),
+            },
+        };
+        Poll::Ready(Some(self.chunk_read(file, result)))
+    }
+
+    /// The frame of a chunk just read, or the error that ends the body.
+    fn chunk_read(
+        &mut self,
+        file: File<Rights>,
+        result: io::Result<Vec<u8>>,
+    ) -> io::Result<Frame<Bytes>> {
+        let buf = match result {
+            Ok(buf) if !buf.is_empty() => buf,
+            // The file shrank under us: end the body short, which the client
+            // sees as a truncated response (Content-Length).
+            Ok(_) => {
+                return self.failed(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "file shrank while being sent",
+                ));
+            }
+            Err(e) => return self.failed(e),
+        };
+        self.remaining -= buf.len() as u64;
+        self.state = State::Idle(Some(file));
+        Ok(Frame::data(Bytes::from(buf)))
+    }
+
+    fn failed(&mut self, e: io::Error) -> io::Result<Frame<Bytes>> {
+        self.state = State::Idle(None);
+        self.remaining = 0;
+        Err(e)
     }
 }
 

@@ -4,15 +4,15 @@
 //! file's metadata and the request's headers, tested without a server.
 //!
 //! The filesystem work for one request (stat, open, fstat and, for a file of
-//! at most 64 KiB, the read) runs on the runtime thread that answers the
-//! request, as nginx does it: on a page-cached file these are five system
-//! calls of a few microseconds together, where a trip to tokio's blocking
-//! pool costs two thread hand-offs. None of them can wait on anything but the
-//! disk: what is not a regular file is refused on its `stat` before it is
-//! opened, and the open is `O_NONBLOCK`, so a FIFO put in place of the file
-//! between the two calls is opened without waiting and refused by the
-//! `fstat`. Larger files are streamed in chunks read in the blocking pool
-//! (see [`Body`]).
+//! at most 64 KiB, the read; then the chunks of a larger file) runs where
+//! [`Reads`] says: by default on the runtime thread that answers the request,
+//! as nginx does it (on a page-cached file these are five system calls of a
+//! few microseconds together, where a trip to tokio's blocking pool costs two
+//! thread hand-offs), or in the blocking pool. None of them can wait on
+//! anything but the disk: what is not a regular file is refused on its
+//! `stat` before it is opened, and the open is `O_NONBLOCK`, so a FIFO put in
+//! place of the file between the two calls is opened without waiting and
+//! refused by the `fstat`.
 
 use std::io::{self, Read as _, Seek as _, SeekFrom};
 use std::path::PathBuf;
@@ -25,6 +25,7 @@ use cap_core::tokio::fs::Dir;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
+use super::Reads;
 use super::body::Body;
 use crate::http;
 
@@ -43,6 +44,15 @@ const SMALL: u64 = 64 * 1024;
 /// not a regular file (FIFOs, devices, sockets are never opened), for paths
 /// that try to leave the root, and for symlinks that lead out of it.
 pub async fn respond<B>(site: &Dir<Site>, request: &Request<B>) -> Response<Body> {
+    respond_with(site, request, Reads::Inline).await
+}
+
+/// [`respond`], with the filesystem work done where `reads` says.
+pub async fn respond_with<B>(
+    site: &Dir<Site>,
+    request: &Request<B>,
+    reads: Reads,
+) -> Response<Body> {
     let head_only = match *request.method() {
         Method::GET => false,
         Method::HEAD => true,
@@ -59,8 +69,17 @@ pub async fn respond<B>(site: &Dir<Site>, request: &Request<B>) -> Response<Body
         return error(StatusCode::FORBIDDEN);
     };
     let ask = Ask::from_headers(request.headers(), head_only, url_path.ends_with('/'));
-    match look_up(site.as_sync(), path, &ask) {
-        Ok(found) => found.into_response(),
+    let found = match reads {
+        Reads::Inline => look_up(site.as_sync(), path, &ask),
+        Reads::BlockingPool => {
+            let dir = site.clone();
+            tokio::task::spawn_blocking(move || look_up(dir.as_sync(), path, &ask))
+                .await
+                .unwrap_or_else(|e| Err(Refusal::Io(io::Error::other(e))))
+        }
+    };
+    match found {
+        Ok(found) => found.into_response(reads),
         Err(Refusal::Io(e)) => error(status_for(&e)),
         Err(Refusal::NotRegular) => error(StatusCode::FORBIDDEN),
         Err(Refusal::Redirect) => {
@@ -357,7 +376,7 @@ fn look_up(site: &cap_core::fs::Dir<Site>, mut path: PathBuf, ask: &Ask) -> Resu
 }
 
 impl Found {
-    fn into_response(self) -> Response<Body> {
+    fn into_response(self, reads: Reads) -> Response<Body> {
         let (status, length) = match self.decision {
             Decision::NotModified => (StatusCode::NOT_MODIFIED, None),
             Decision::Whole => (StatusCode::OK, Some(self.version.len)),
@@ -367,7 +386,7 @@ impl Found {
         let body = match self.content {
             Content::None => Body::Empty,
             Content::Memory(bytes) => Body::Full(Some(bytes)),
-            Content::Stream(file, remaining) => Body::file(file, remaining),
+            Content::Stream(file, remaining) => Body::file(file, remaining, reads),
         };
         let mut response = Response::new(body);
         *response.status_mut() = status;

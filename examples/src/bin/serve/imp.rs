@@ -17,12 +17,15 @@
 //! Limits come from the environment (seconds): `SERVE_HEADER_TIMEOUT` (10),
 //! `SERVE_IDLE_TIMEOUT` (60), `SERVE_WRITE_TIMEOUT` (30),
 //! `SERVE_SHUTDOWN_GRACE` (10); `SERVE_MAX_CONNECTIONS` (1024);
-//! `SERVE_ACCESS_LOG=0` turns the log off.
+//! `SERVE_ACCESS_LOG=0` turns the log off. `SERVE_READS=pool` moves the
+//! file reads from the runtime threads (`inline`, the default) to tokio's
+//! blocking pool, for a disk slow enough that a read should not hold up the
+//! other connections.
 
 use std::io::{self, Write};
 use std::time::Duration;
 
-use ambit_examples::serve::{self, Config, Site};
+use ambit_examples::serve::{self, Config, Reads, Site};
 use cap_core::fs::Dir;
 use cap_core::net::TcpListener;
 
@@ -38,7 +41,10 @@ pub(crate) fn main(site: Dir<Site>, http: TcpListener) -> io::Result<()> {
         http.local_addr()?
     );
     io::stdout().flush()?;
-    let config = config_from_env()?;
+    let config = config_from_env().unwrap_or_else(|e| {
+        eprintln!("serve: {e}");
+        std::process::exit(2)
+    });
     // Built after the lock: every thread it starts inherits the sandbox.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -93,5 +99,15 @@ fn config_from_env() -> io::Result<Config> {
         shutdown_grace: seconds("SERVE_SHUTDOWN_GRACE", d.shutdown_grace)?,
         max_connections,
         access_log: std::env::var("SERVE_ACCESS_LOG").map_or(true, |v| v != "0"),
+        reads: match std::env::var("SERVE_READS").as_deref() {
+            Err(_) | Ok("inline") => Reads::Inline,
+            Ok("pool") => Reads::BlockingPool,
+            Ok(v) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("SERVE_READS={v:?}: expected \"inline\" or \"pool\""),
+                ));
+            }
+        },
     })
 }
