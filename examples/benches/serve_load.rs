@@ -9,9 +9,12 @@
 //! whose medians are reported. It reports requests per second and the p50/p99
 //! latency of each target, and the ratios the issue sets as budgets:
 //!
-//! - **locked** `serve` (the binary: `#[sandboxed]`, Landlock + seccomp)
-//!   against **unlocked** (this bench runs the same `ambit_examples::serve::run`
-//!   in a child without the lock): ≥ 0.97× req/s, p99 ≤ 1.05×;
+//! - **locked** against **unlocked**: this bench runs the same
+//!   `ambit_examples::serve::run` in two children of its own binary, one
+//!   after `Sandbox::enter` with the site and the listener granted, one
+//!   without, so the two differ in the lock only: ≥ 0.97× req/s, p99 ≤ 1.05×;
+//!   the shipped `serve` binary (`#[sandboxed]`) runs beside them, and is the
+//!   one set against the other servers;
 //! - locked `serve` with `SERVE_READS=pool` (stat, open and reads in tokio's
 //!   blocking pool instead of on the runtime threads), to show what the
 //!   default inline reads give;
@@ -32,10 +35,14 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const UNLOCKED: &str = "AMBIT_BENCH_UNLOCKED_SERVER";
+const LOCKED: &str = "AMBIT_BENCH_LOCKED_SERVER";
 
 fn main() {
     if let Ok(root) = std::env::var(UNLOCKED) {
-        return unlocked_server(Path::new(&root));
+        return library_server(Path::new(&root), false);
+    }
+    if let Ok(root) = std::env::var(LOCKED) {
+        return library_server(Path::new(&root), true);
     }
     let conns = env_or("AMBIT_LOAD_CONNS", 16);
     let secs = env_or("AMBIT_LOAD_SECS", 5);
@@ -78,10 +85,19 @@ fn main() {
     }
     let find = |name: &str| results.iter().find(|r| r.0 == name).map(|r| (r.1, r.2));
     if let (Some((locked, _)), Some((unlocked, _))) =
-        (find("serve (locked)"), find("serve (unlocked)"))
+        (find("library (locked)"), find("library (unlocked)"))
     {
         println!(
-            "locked / unlocked: {:.3}x req/s (budget >= 0.97), p99 {:.3}x (budget <= 1.05)",
+            "locked / unlocked (same binary): {:.3}x req/s (budget >= 0.97), p99 {:.3}x (budget <= 1.05)",
+            locked.rps / unlocked.rps,
+            locked.p99.as_secs_f64() / unlocked.p99.as_secs_f64()
+        );
+    }
+    if let (Some((locked, _)), Some((unlocked, _))) =
+        (find("serve (locked)"), find("library (unlocked)"))
+    {
+        println!(
+            "serve binary / library unlocked: {:.3}x req/s, p99 {:.3}x",
             locked.rps / unlocked.rps,
             locked.p99.as_secs_f64() / unlocked.p99.as_secs_f64()
         );
@@ -115,12 +131,25 @@ fn env_or(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// The same server as the `serve` binary, without the lock.
-fn unlocked_server(root: &Path) {
-    let site = cap_core::fs::Dir::open_ambient_dir(root, cap_core::ambient_authority()).unwrap();
+/// The same server as the `serve` binary, from this binary: with `lock`, it
+/// enters capability mode with the site and the listener granted, as the
+/// binary's `#[sandboxed]` prologue does; without, it runs unconfined. The
+/// two differ in the lock only, not in the executable's code or layout.
+fn library_server(root: &Path, lock: bool) {
+    let inherited = cap_core::sandbox::InheritedFds::snapshot();
+    let site: cap_core::fs::Dir<ambit_examples::serve::Site> =
+        cap_core::fs::Dir::open_ambient_dir(root, cap_core::ambient_authority()).unwrap();
     let http =
         cap_core::net::TcpListener::bind_ambient("127.0.0.1:0", cap_core::ambient_authority())
             .unwrap();
+    if lock {
+        cap_core::sandbox::Sandbox::new()
+            .grant(&site)
+            .grant(&http)
+            .inherited_fds(inherited)
+            .enter()
+            .unwrap();
+    }
     println!(
         "serving {} on http://{}/",
         root.display(),
@@ -182,6 +211,8 @@ fn targets(root: &Path, tmp: &Path) -> Vec<Target> {
         .env("SERVE_READS", "pool");
     let mut unlocked = Command::new(std::env::current_exe().unwrap());
     unlocked.env(UNLOCKED, root);
+    let mut library_locked = Command::new(std::env::current_exe().unwrap());
+    library_locked.env(LOCKED, root);
     let mut list = vec![
         Target {
             name: "serve (locked)",
@@ -196,7 +227,13 @@ fn targets(root: &Path, tmp: &Path) -> Vec<Target> {
             port: None,
         },
         Target {
-            name: "serve (unlocked)",
+            name: "library (locked)",
+            why_missing: "",
+            command: Some(library_locked),
+            port: None,
+        },
+        Target {
+            name: "library (unlocked)",
             why_missing: "",
             command: Some(unlocked),
             port: None,
