@@ -18,6 +18,20 @@
 //! - `brokered_null`: a request the broker answers without a system call
 //!   (the test probe, feature `broker-probe`): the protocol's and the
 //!   broker's own cost, without the open.
+//!
+//! Where the processes run decides most of a round trip's time, so the
+//! bench places them (`AMBIT_BENCH_CPUS`):
+//!
+//! - `same` (the default): this process, the broker and the echo peer all on
+//!   CPU 0. Every wake-up hands the CPU over directly: the figures are the
+//!   work of the two sides and the kernel between them.
+//! - `split`: this process on CPU 0, the broker and the echo peer on CPU 1.
+//!   Every call pays two wake-ups of an idle CPU (on a virtual machine, each
+//!   a trip through the hypervisor), for the floor as for the broker.
+//! - `free`: no placement; the scheduler decides per call, and the figures
+//!   are a mix of the two above that changes with the order the benches run
+//!   in (left as it is, the floor, run last, often gets the fast placement
+//!   and the broker the slow one).
 #![cfg_attr(not(target_os = "linux"), no_main)]
 #![cfg(target_os = "linux")]
 
@@ -84,7 +98,25 @@ fn echo(socket: &OwnedFd, file: &Dir<ReadOnly>, reply_len: usize) {
     }
 }
 
+/// Keeps `pid` (this process when `None`) on `cpu`.
+fn pin(pid: Option<i32>, cpu: usize) {
+    let mut set = rustix::thread::CpuSet::new();
+    set.set(cpu);
+    let pid = pid.map(|p| rustix::process::Pid::from_raw(p).expect("a live child's pid"));
+    rustix::thread::sched_setaffinity(pid, &set).expect("sched_setaffinity");
+}
+
 fn main() {
+    let placement = std::env::var("AMBIT_BENCH_CPUS").unwrap_or_else(|_| "same".to_owned());
+    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    match placement.as_str() {
+        "same" => pin(None, 0),
+        "split" | "free" => {}
+        other => panic!("AMBIT_BENCH_CPUS={other:?}: expected same, split or free"),
+    }
+    let split = placement == "split";
+    assert!(!split || cpus >= 2, "AMBIT_BENCH_CPUS=split needs two CPUs");
+    eprintln!("broker bench: placement {placement} ({cpus} CPUs)");
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("a.txt"), "alpha").unwrap();
     let a = ambient_authority();
@@ -120,7 +152,14 @@ fn main() {
             echo(&peer, &dir, reply_len);
             cap_runtime::linux::fork::exit_now(0);
         }
-        cap_runtime::linux::fork::Forked::Parent(_) => drop(peer),
+        cap_runtime::linux::fork::Forked::Parent(echo) => {
+            drop(peer);
+            if split {
+                pin(Some(echo.pid), 1);
+                pin(Some(broker.id()), 1);
+                pin(None, 0);
+            }
+        }
     }
     let _ = FIXTURE.set(Fixture {
         _tmp: tmp,

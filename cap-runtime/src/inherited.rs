@@ -62,8 +62,41 @@ pub fn decide(
         .collect())
 }
 
+/// The ranges `(first, last)` of descriptors above stdio that are not in
+/// `keep`, for `close_range` in a forked helper that closes all but its own
+/// (the last range ends at the largest descriptor number).
+pub fn gaps_above_stdio(keep: &[RawFd]) -> Vec<(u32, u32)> {
+    let mut keep: Vec<u32> = keep
+        .iter()
+        .filter_map(|fd| u32::try_from(*fd).ok())
+        .filter(|fd| *fd > 2)
+        .collect();
+    keep.sort_unstable();
+    keep.dedup();
+    let mut gaps = Vec::new();
+    let mut next = 3u32;
+    for fd in keep {
+        if fd > next {
+            gaps.push((next, fd - 1));
+        }
+        next = fd + 1;
+    }
+    gaps.push((next, u32::MAX));
+    gaps
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn gaps_above_stdio_leave_out_the_kept_and_stdio() {
+        use super::gaps_above_stdio as gaps;
+        assert_eq!(gaps(&[]), vec![(3, u32::MAX)]);
+        assert_eq!(gaps(&[0, 1, 2]), vec![(3, u32::MAX)]);
+        assert_eq!(gaps(&[3]), vec![(4, u32::MAX)]);
+        assert_eq!(gaps(&[7, 5, 5, -1]), vec![(3, 4), (6, 6), (8, u32::MAX)]);
+        assert_eq!(gaps(&[4, 3]), vec![(5, u32::MAX)]);
+    }
+
     use super::*;
 
     fn one(fd: RawFd) -> Undeclared {

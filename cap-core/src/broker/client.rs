@@ -136,7 +136,7 @@ fn set_timeout(socket: &OwnedFd, timeout: Duration) -> io::Result<()> {
     })
 }
 
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+#[cfg_attr(not(any(target_os = "linux", target_os = "freebsd")), allow(dead_code))]
 impl Connection {
     /// The connection over `socket` to the broker `pidfd`. The socket's
     /// receive timeout (`SO_RCVTIMEO`) is set to `timeout`: a call waits in
@@ -393,7 +393,7 @@ impl Connection {
     }
 }
 
-/// The pidfd calls (Linux; the broker process exists only there so far).
+/// The pidfd calls (Linux).
 #[cfg(target_os = "linux")]
 pub(crate) mod pidfd {
     use std::io;
@@ -431,7 +431,11 @@ pub(crate) mod pidfd {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+/// The process-descriptor calls on FreeBSD (`pdkill`, `pdgetpid` + `wait6`).
+#[cfg(target_os = "freebsd")]
+pub(crate) use cap_runtime::freebsd::fork as pidfd;
+
+#[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
 pub(crate) mod pidfd {
     use std::io;
     use std::os::fd::OwnedFd;

@@ -74,7 +74,7 @@ mod fileargs;
 pub mod logger;
 #[cfg(feature = "broker-probe")]
 mod probe;
-#[cfg(target_os = "linux")]
+#[cfg(any(target_os = "linux", target_os = "freebsd"))]
 mod process;
 mod resolver;
 
@@ -224,8 +224,9 @@ impl Builder {
     /// services' handles, and waits until it is ready. The services' handles
     /// are closed in this process.
     ///
-    /// Linux only for now: elsewhere an `Unsupported` error (FreeBSD would
-    /// use `pdfork` and `cap_enter`; see the book's broker chapter).
+    /// Linux (a pidfd child locked with Landlock and seccomp) and FreeBSD (a
+    /// `pdfork` child in Capsicum's capability mode, compile-checked only);
+    /// elsewhere an `Unsupported` error.
     pub fn spawn(self) -> io::Result<Broker> {
         if self.services.len() > usize::from(u8::MAX) {
             return Err(io::Error::new(
@@ -233,15 +234,18 @@ impl Builder {
                 "broker: more than 255 services",
             ));
         }
-        #[cfg(target_os = "linux")]
+        #[cfg(any(target_os = "linux", target_os = "freebsd"))]
         {
             process::spawn(self)
         }
-        #[cfg(not(target_os = "linux"))]
+        #[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
         {
             Err(io::Error::new(
                 io::ErrorKind::Unsupported,
-                "the broker process is implemented on Linux only (FreeBSD: pdfork + cap_enter is not built yet)",
+                format!(
+                    "the broker process is implemented on Linux and FreeBSD only, not on {}",
+                    std::env::consts::OS
+                ),
             ))
         }
     }

@@ -94,8 +94,14 @@ fn exit_now() -> ! {
     cap_runtime::linux::fork::exit_now(3)
 }
 
-/// (No broker runs off Linux yet.)
-#[cfg(not(target_os = "linux"))]
+/// Ends the broker at once, without replying (`_exit(3)`).
+#[cfg(target_os = "freebsd")]
+fn exit_now() -> ! {
+    cap_runtime::freebsd::fork::exit_now(3)
+}
+
+/// (No broker runs on other systems.)
+#[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
 fn exit_now() -> ! {
     std::process::exit(3)
 }

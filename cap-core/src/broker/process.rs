@@ -1,10 +1,16 @@
-//! The broker process (Linux): fork, lock, serve.
+//! The broker process (Linux and FreeBSD): fork, lock, serve. The fork is
+//! `clone(CLONE_PIDFD)` on Linux and `pdfork` on FreeBSD, both held as a
+//! process descriptor; the lock is the platform's own sandbox (Landlock,
+//! seccomp on Linux; Capsicum on FreeBSD), derived from the services' handles.
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
+#[cfg(target_os = "freebsd")]
+use cap_runtime::freebsd::fork::{self, Forked};
+#[cfg(target_os = "linux")]
 use cap_runtime::linux::fork::{self, Forked};
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
 
@@ -104,6 +110,14 @@ fn lock(socket: BorrowedFd<'_>, services: &[Box<dyn Service>]) -> io::Result<Rep
     }
     let keep: Vec<RawFd> = policy.entries().iter().map(|e| e.fd).collect();
     fork::close_all_except(&keep)?;
+    #[cfg(target_os = "freebsd")]
+    if policy
+        .net_grants()
+        .iter()
+        .any(|g| !g.tcp_connect_ports.is_empty())
+    {
+        return Ok(outside_capability_mode(&policy));
+    }
     let options = cap_runtime::Options {
         mode: cap_runtime::Mode::Strict,
         inherited_fds: cap_runtime::InheritedFds::Refuse,
@@ -111,6 +125,29 @@ fn lock(socket: BorrowedFd<'_>, services: &[Box<dyn Service>]) -> io::Result<Rep
     };
     cap_runtime::enter_with(&policy, &options)
         .map_err(|e| io::Error::new(io::ErrorKind::PermissionDenied, e.to_string()))
+}
+
+/// FreeBSD, a resolver with connect ports: capability mode refuses
+/// `connect(2)` to an address (`ECAPMODE`), so this broker cannot enter it
+/// and still connect by name. As libcasper's `cap_net` service, it stays
+/// outside capability mode, holding only its services' descriptors (the
+/// rest were closed), bounded by its own checks (the name patterns and the
+/// ports); its report says so.
+#[cfg(target_os = "freebsd")]
+fn outside_capability_mode(policy: &Policy<'_>) -> Report {
+    Report {
+        os: std::env::consts::OS.to_owned(),
+        mode: cap_runtime::Mode::BestEffort,
+        mechanisms: vec!["descriptors closed".to_owned()],
+        net_grants: policy.net_grants().to_vec(),
+        gaps: vec![cap_runtime::Gap {
+            subject: "broker".to_owned(),
+            right: "capability mode".to_owned(),
+            reason: "not entered: the resolver connects by address for the program, which capability mode refuses (ECAPMODE); like libcasper's cap_net, the broker is bounded by its own checks (name patterns, ports) and holds only its services' descriptors".to_owned(),
+            permanent: true,
+        }],
+        ..Report::default()
+    }
 }
 
 fn send_error(socket: BorrowedFd<'_>, service: u8, id: u32, e: &ServiceError) -> io::Result<()> {

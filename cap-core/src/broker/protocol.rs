@@ -286,7 +286,7 @@ impl<'a> FieldReader<'a> {
 }
 
 /// `io::ErrorKind` as a byte on the wire (for error replies).
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+#[cfg_attr(not(any(target_os = "linux", target_os = "freebsd")), allow(dead_code))]
 pub(crate) fn kind_code(kind: io::ErrorKind) -> u8 {
     use io::ErrorKind as K;
     match kind {

@@ -11,6 +11,8 @@ pub mod plan;
 #[cfg(target_os = "freebsd")]
 mod apply;
 #[cfg(target_os = "freebsd")]
+pub mod fork;
+#[cfg(target_os = "freebsd")]
 pub use apply::{bind_unix_at, connect_unix_at, limited_duplicate};
 #[cfg(target_os = "freebsd")]
 pub(crate) use apply::{enter, open_fds};

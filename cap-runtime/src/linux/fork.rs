@@ -112,31 +112,17 @@ pub fn fork_helper() -> io::Result<Forked> {
 /// parent's copy of memory must never be used or dropped there (the child
 /// ends with [`exit_now`]).
 pub fn close_all_except(keep: &[RawFd]) -> io::Result<()> {
-    let mut keep: Vec<RawFd> = keep.iter().copied().filter(|fd| *fd > 2).collect();
-    keep.sort_unstable();
-    keep.dedup();
-    let mut next: RawFd = 3;
-    for &fd in &keep {
-        if fd > next {
-            close_range(next, fd - 1)?;
-        }
-        next = fd + 1;
+    for (first, last) in crate::inherited::gaps_above_stdio(keep) {
+        close_range(first, last)?;
     }
-    close_range(next, RawFd::MAX)
+    Ok(())
 }
 
-fn close_range(first: RawFd, last: RawFd) -> io::Result<()> {
+fn close_range(first: u32, last: u32) -> io::Result<()> {
     // SAFETY: close_range takes integers only. It closes descriptors that
     // Rust objects in this (forked) memory may own; the caller's contract
     // (see `close_all_except`) is that none of them is used or dropped again.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_close_range,
-            libc::c_uint::try_from(first).unwrap_or(0),
-            libc::c_uint::try_from(last).unwrap_or(libc::c_uint::MAX),
-            0,
-        )
-    };
+    let r = unsafe { libc::syscall(libc::SYS_close_range, first, last, 0) };
     if r < 0 {
         Err(io::Error::last_os_error())
     } else {
