@@ -1,6 +1,8 @@
 //! What becomes of undeclared descriptors, decided without the kernel: the
 //! part of the inherited-descriptor handling the BSD planners share.
 
+use std::io;
+
 use crate::policy::RawFd;
 use crate::report::{FdAction, InheritedFd};
 use crate::{Error, InheritedFds};
@@ -62,6 +64,28 @@ pub fn decide(
         .collect())
 }
 
+/// Whether a helper may be forked without exec, from the process's thread
+/// count (or the error of counting them, and how they were counted): only
+/// with exactly one thread, since a lock another thread holds at the fork
+/// stays held forever in the child. The error names the count or the cause.
+pub fn single_threaded(count: io::Result<usize>, counted_by: &str) -> io::Result<()> {
+    match count {
+        Ok(1) => Ok(()),
+        Ok(n) => Err(io::Error::new(
+            io::ErrorKind::WouldBlock,
+            format!(
+                "cannot fork a helper process: the process has {n} threads, and only a single-threaded process can fork without exec (make it before any thread starts)"
+            ),
+        )),
+        Err(e) => Err(io::Error::new(
+            e.kind(),
+            format!(
+                "cannot fork a helper process: counting the threads ({counted_by}) failed: {e}"
+            ),
+        )),
+    }
+}
+
 /// The ranges `(first, last)` of descriptors above stdio that are not in
 /// `keep`, for `close_range` in a forked helper that closes all but its own
 /// (the last range ends at the largest descriptor number).
@@ -87,6 +111,26 @@ pub fn gaps_above_stdio(keep: &[RawFd]) -> Vec<(u32, u32)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_one_thread_may_fork_a_helper() {
+        use super::single_threaded;
+        assert!(single_threaded(Ok(1), "x").is_ok());
+        let e = single_threaded(Ok(3), "x").unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock);
+        assert!(e.to_string().contains("the process has 3 threads"), "{e}");
+        let e = single_threaded(
+            Err(std::io::Error::from_raw_os_error(13)),
+            "/proc/self/status",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().starts_with(
+                "cannot fork a helper process: counting the threads (/proc/self/status) failed: "
+            ),
+            "{e}"
+        );
+    }
+
     #[test]
     fn gaps_above_stdio_leave_out_the_kept_and_stdio() {
         use super::gaps_above_stdio as gaps;

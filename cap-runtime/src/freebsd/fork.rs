@@ -39,7 +39,7 @@ pub enum Forked {
 }
 
 /// How many threads this process has (`ki_numthreads` of its `kinfo_proc`).
-fn thread_count() -> io::Result<i32> {
+fn thread_count() -> io::Result<usize> {
     // SAFETY: getpid has no arguments and cannot fail.
     let pid = unsafe { libc::getpid() };
     let mib = [libc::CTL_KERN, libc::KERN_PROC, libc::KERN_PROC_PID, pid];
@@ -61,7 +61,7 @@ fn thread_count() -> io::Result<i32> {
     if r < 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok(info.ki_numthreads)
+    usize::try_from(info.ki_numthreads).map_err(|_| io::Error::other("a negative thread count"))
 }
 
 /// Forks this process without exec: the child is a copy that continues from
@@ -70,25 +70,7 @@ fn thread_count() -> io::Result<i32> {
 /// (`PROC_PDEATHSIG_CTL`); if the parent is already gone when that is set,
 /// the child exits at once.
 pub fn fork_helper() -> io::Result<Forked> {
-    match thread_count() {
-        Ok(1) => {}
-        Ok(n) => {
-            return Err(io::Error::new(
-                io::ErrorKind::WouldBlock,
-                format!(
-                    "cannot fork a helper process: the process has {n} threads, and only a single-threaded process can fork without exec (make it before any thread starts)"
-                ),
-            ));
-        }
-        Err(e) => {
-            return Err(io::Error::new(
-                e.kind(),
-                format!(
-                    "cannot fork a helper process: counting the threads (sysctl kern.proc.pid) failed: {e}"
-                ),
-            ));
-        }
-    }
+    crate::inherited::single_threaded(thread_count(), "sysctl kern.proc.pid")?;
     // SAFETY: getpid has no arguments and cannot fail.
     let parent = unsafe { libc::getpid() };
     let mut pd: libc::c_int = -1;

@@ -37,26 +37,10 @@ pub enum Forked {
 /// (`PR_SET_PDEATHSIG`); if the parent is already gone when that is set (the
 /// usual race), the child exits at once.
 pub fn fork_helper() -> io::Result<Forked> {
-    match super::fds::thread_count() {
-        Ok(1) => {}
-        Ok(n) => {
-            return Err(io::Error::new(
-                io::ErrorKind::WouldBlock,
-                format!(
-                    "cannot fork a helper process: the process has {n} threads, and only a single-threaded process can fork without exec (make it before any thread starts)"
-                ),
-            ));
-        }
-        Err(errno) => {
-            return Err(io::Error::new(
-                io::Error::from_raw_os_error(errno).kind(),
-                format!(
-                    "cannot fork a helper process: counting the threads (/proc/self/status) failed: {}",
-                    io::Error::from_raw_os_error(errno)
-                ),
-            ));
-        }
-    }
+    crate::inherited::single_threaded(
+        super::fds::thread_count().map_err(io::Error::from_raw_os_error),
+        "/proc/self/status",
+    )?;
     // SAFETY: getpid has no arguments and cannot fail.
     let parent = unsafe { libc::getpid() };
     let mut pidfd: libc::c_int = -1;
