@@ -18,6 +18,9 @@ use cap_core::rights::{ReadOnly, ReadWrite};
 use cap_core::sandbox::{InheritedFds, Sandbox};
 use cap_core::{Rights as R, ambient_authority, rights};
 
+mod support;
+use support::Test;
+
 /// The FileArgs service is registered first: id 1; the probe second: 2.
 const FILEARGS: u8 = 1;
 const PROBE: u8 = 2;
@@ -671,71 +674,36 @@ fn t_protocol_refusals_are_answered() {
     assert!(line("good").contains("Reply 11 errno "), "{out}");
 }
 
-struct Test {
-    name: &'static str,
-    run: fn(),
-}
-
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("program") {
         return program(&args[2], &args[3..]);
     }
     let tests = [
-        Test {
-            name: "fileargs_opens_beneath_its_roots_after_the_lock",
-            run: t_fileargs_opens_beneath_its_roots_after_the_lock,
-        },
-        Test {
-            name: "broker_checks_rights_itself",
-            run: t_broker_checks_rights_itself,
-        },
-        Test {
-            name: "broker_sandbox_confines_the_broker",
-            run: t_broker_sandbox_confines_the_broker,
-        },
-        Test {
-            name: "killed_broker_fails_fast",
-            run: t_killed_broker_fails_fast,
-        },
-        Test {
-            name: "hung_broker_times_out",
-            run: t_hung_broker_times_out,
-        },
-        Test {
-            name: "broker_dies_with_its_program",
-            run: t_broker_dies_with_its_program,
-        },
-        Test {
-            name: "dropped_broker_is_reaped",
-            run: t_dropped_broker_is_reaped,
-        },
-        Test {
-            name: "refuses_to_fork_with_threads",
-            run: t_refuses_to_fork_with_threads,
-        },
-        Test {
-            name: "protocol_refusals_are_answered",
-            run: t_protocol_refusals_are_answered,
-        },
+        Test::new(
+            "fileargs_opens_beneath_its_roots_after_the_lock",
+            t_fileargs_opens_beneath_its_roots_after_the_lock,
+        ),
+        Test::new("broker_checks_rights_itself", t_broker_checks_rights_itself),
+        Test::new(
+            "broker_sandbox_confines_the_broker",
+            t_broker_sandbox_confines_the_broker,
+        ),
+        Test::new("killed_broker_fails_fast", t_killed_broker_fails_fast),
+        Test::new("hung_broker_times_out", t_hung_broker_times_out),
+        Test::new(
+            "broker_dies_with_its_program",
+            t_broker_dies_with_its_program,
+        ),
+        Test::new("dropped_broker_is_reaped", t_dropped_broker_is_reaped),
+        Test::new(
+            "refuses_to_fork_with_threads",
+            t_refuses_to_fork_with_threads,
+        ),
+        Test::new(
+            "protocol_refusals_are_answered",
+            t_protocol_refusals_are_answered,
+        ),
     ];
-    let filter = args.get(1).filter(|a| !a.starts_with('-'));
-    let mut failed = 0;
-    for t in &tests {
-        if filter.is_some_and(|f| !t.name.contains(f.as_str())) {
-            continue;
-        }
-        let r = std::panic::catch_unwind(t.run);
-        println!(
-            "test {} ... {}",
-            t.name,
-            if r.is_ok() { "ok" } else { "FAILED" }
-        );
-        failed += usize::from(r.is_err());
-    }
-    if failed > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    support::run_tests(&args, &tests)
 }

@@ -27,6 +27,9 @@ use cap_core::rights::ReadOnly;
 use cap_core::sandbox::{InheritedFds, Sandbox};
 use tracing_subscriber::layer::SubscriberExt as _;
 
+mod support;
+use support::Test;
+
 // ---- the fresh program ----
 
 fn errno_of(e: &std::io::Error) -> i32 {
@@ -585,11 +588,6 @@ fn t_sandboxed_declarations_start_the_broker() {
     assert!(text.ends_with("]: declared logger"), "{text}");
 }
 
-struct Test {
-    name: &'static str,
-    run: fn(),
-}
-
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("program") {
@@ -597,44 +595,26 @@ fn main() -> ExitCode {
     }
     let _ = sandboxed_program_unused;
     let tests = [
-        Test {
-            name: "locked_program_resolves_and_connects_by_name",
-            run: t_locked_program_resolves_and_connects_by_name,
-        },
-        Test {
-            name: "hosts_file_and_the_resolver_brokers_sandbox",
-            run: t_hosts_file_and_the_resolver_brokers_sandbox,
-        },
-        Test {
-            name: "resolver_broker_reaches_only_its_nameserver",
-            run: t_resolver_broker_reaches_only_its_nameserver,
-        },
-        Test {
-            name: "log_and_tracing_records_reach_the_fake_syslog",
-            run: t_log_and_tracing_records_reach_the_fake_syslog,
-        },
-        Test {
-            name: "sandboxed_declarations_start_the_broker",
-            run: t_sandboxed_declarations_start_the_broker,
-        },
+        Test::new(
+            "locked_program_resolves_and_connects_by_name",
+            t_locked_program_resolves_and_connects_by_name,
+        ),
+        Test::new(
+            "hosts_file_and_the_resolver_brokers_sandbox",
+            t_hosts_file_and_the_resolver_brokers_sandbox,
+        ),
+        Test::new(
+            "resolver_broker_reaches_only_its_nameserver",
+            t_resolver_broker_reaches_only_its_nameserver,
+        ),
+        Test::new(
+            "log_and_tracing_records_reach_the_fake_syslog",
+            t_log_and_tracing_records_reach_the_fake_syslog,
+        ),
+        Test::new(
+            "sandboxed_declarations_start_the_broker",
+            t_sandboxed_declarations_start_the_broker,
+        ),
     ];
-    let filter = args.get(1).filter(|a| !a.starts_with('-'));
-    let mut failed = 0;
-    for t in &tests {
-        if filter.is_some_and(|f| !t.name.contains(f.as_str())) {
-            continue;
-        }
-        let r = std::panic::catch_unwind(t.run);
-        println!(
-            "test {} ... {}",
-            t.name,
-            if r.is_ok() { "ok" } else { "FAILED" }
-        );
-        failed += usize::from(r.is_err());
-    }
-    if failed > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    support::run_tests(&args, &tests)
 }

@@ -18,6 +18,9 @@ use cap_core::rights::ReadOnly;
 use cap_core::sandbox::{InheritedFds, Sandbox};
 use cap_core::{ambient_authority, rights};
 
+mod support;
+use support::Test;
+
 type Exe = File<rights![Read, Exec]>;
 type Loader = Dir<rights![Lookup, Read, Exec]>;
 
@@ -171,13 +174,6 @@ fn child(case: &str, args: &[String]) -> ExitCode {
 }
 
 // ---- parent side ----
-
-struct Test {
-    name: &'static str,
-    run: fn(),
-    /// Why the test is ignored unless `--include-ignored` is given.
-    ignored: Option<&'static str>,
-}
 
 fn t_exit_status_and_kill() {
     let (exe, libs) = (me(), libs());
@@ -520,94 +516,37 @@ fn main() -> ExitCode {
         return parent(&args[2], &args[3..]);
     }
     let tests = [
-        Test {
-            name: "exit_status_and_kill",
-            run: t_exit_status_and_kill,
-            ignored: None,
-        },
-        Test {
-            name: "fd_table_only",
-            run: t_fd_table_only,
-            ignored: None,
-        },
-        Test {
-            name: "high_table_target",
-            run: t_high_table_target,
-            ignored: None,
-        },
-        Test {
-            name: "cannot_open_outside",
-            run: t_cannot_open_outside,
-            ignored: None,
-        },
-        Test {
-            name: "spawn_without_exec_handle_refused",
-            run: t_spawn_without_exec_handle_refused,
-            ignored: None,
-        },
-        Test {
-            name: "spawn_with_exec_handle_in_locked_parent",
-            run: t_spawn_with_exec_handle_in_locked_parent,
-            ignored: None,
-        },
-        Test {
-            name: "child_cannot_exceed_parent",
-            run: t_child_cannot_exceed_parent,
-            ignored: None,
-        },
-        Test {
-            name: "cannot_signal_parent_or_sibling",
-            run: t_cannot_signal_parent_or_sibling,
-            ignored: None,
-        },
-        Test {
-            name: "exec_by_path_and_memfd_refused",
-            run: t_exec_by_path_and_memfd_refused,
-            ignored: None,
-        },
-        Test {
-            name: "dynamic_program_needs_its_loader_dirs",
-            run: t_dynamic_program_needs_its_loader_dirs,
-            ignored: None,
-        },
-        Test {
-            name: "drop_kills_and_reaps",
-            run: t_drop_kills_and_reaps,
-            ignored: None,
-        },
-        Test {
-            name: "handles_over_a_socket",
-            run: t_handles_over_a_socket,
-            ignored: None,
-        },
-        Test {
-            name: "sandboxed_declares_a_program",
-            run: t_sandboxed_declares_a_program,
-            ignored: None,
-        },
+        Test::new("exit_status_and_kill", t_exit_status_and_kill),
+        Test::new("fd_table_only", t_fd_table_only),
+        Test::new("high_table_target", t_high_table_target),
+        Test::new("cannot_open_outside", t_cannot_open_outside),
+        Test::new(
+            "spawn_without_exec_handle_refused",
+            t_spawn_without_exec_handle_refused,
+        ),
+        Test::new(
+            "spawn_with_exec_handle_in_locked_parent",
+            t_spawn_with_exec_handle_in_locked_parent,
+        ),
+        Test::new("child_cannot_exceed_parent", t_child_cannot_exceed_parent),
+        Test::new(
+            "cannot_signal_parent_or_sibling",
+            t_cannot_signal_parent_or_sibling,
+        ),
+        Test::new(
+            "exec_by_path_and_memfd_refused",
+            t_exec_by_path_and_memfd_refused,
+        ),
+        Test::new(
+            "dynamic_program_needs_its_loader_dirs",
+            t_dynamic_program_needs_its_loader_dirs,
+        ),
+        Test::new("drop_kills_and_reaps", t_drop_kills_and_reaps),
+        Test::new("handles_over_a_socket", t_handles_over_a_socket),
+        Test::new(
+            "sandboxed_declares_a_program",
+            t_sandboxed_declares_a_program,
+        ),
     ];
-    let filter = args.get(1).filter(|a| !a.starts_with('-'));
-    let include_ignored = args.iter().any(|a| a == "--include-ignored");
-    let mut failed = 0;
-    for t in &tests {
-        if filter.is_some_and(|f| !t.name.contains(f.as_str())) {
-            continue;
-        }
-        if let (Some(why), false) = (t.ignored, include_ignored) {
-            println!("test {} ... ignored ({why})", t.name);
-            continue;
-        }
-        let r = std::panic::catch_unwind(t.run);
-        println!(
-            "test {} ... {}",
-            t.name,
-            if r.is_ok() { "ok" } else { "FAILED" }
-        );
-        failed += usize::from(r.is_err());
-    }
-    if failed > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    support::run_tests(&args, &tests)
 }
