@@ -68,8 +68,9 @@ enum Memo {
 
 const MAX_DEPTH: usize = 24;
 
-/// Functions whose return type [`Checker::returns`] knows.
-const RETURNING: &[&str] = &[
+/// Constructors of a catalogued type that return that type
+/// ([`Checker::returns`]).
+const CONSTRUCTORS: &[&str] = &[
     "new",
     "new_in",
     "with_prefix",
@@ -81,15 +82,29 @@ const RETURNING: &[&str] = &[
     "new_v4",
     "new_v6",
     "with_capacity",
-    "options",
-    "current_dir",
-    "temp_dir",
-    "home_dir",
-    "current_exe",
-    "canonicalize",
-    "read_link",
-    "absolute",
 ];
+
+/// Well-known functions that return a `std::path::PathBuf`
+/// ([`Checker::returns`]; the pre-filter uses their names too).
+pub(crate) const PATH_SOURCES: &[&str] = &[
+    "std::env::current_dir",
+    "std::env::temp_dir",
+    "std::env::home_dir",
+    "std::env::current_exe",
+    "std::fs::canonicalize",
+    "std::fs::read_link",
+    "std::path::absolute",
+];
+
+/// Whether [`Checker::returns`] may know the return type of a function
+/// whose last path segment is `name`.
+fn known_returning(name: &str) -> bool {
+    CONSTRUCTORS.contains(&name)
+        || name == "options"
+        || PATH_SOURCES
+            .iter()
+            .any(|p| p.rsplit("::").next() == Some(name))
+}
 
 /// Methods whose return type [`Checker::method_returns`] knows.
 const TYPED_METHODS: &[&str] = &[
@@ -724,7 +739,7 @@ impl Checker<'_> {
             Expr::Call(c) => {
                 let Expr::Path(p) = &*c.func else { return None };
                 let last = p.path.segments.last()?.ident.to_string();
-                let known = RETURNING.contains(&last.as_str());
+                let known = known_returning(&last);
                 let segs = &p.path.segments;
                 // `Settings::load()`, `Self::new()`: an associated function of a local type.
                 // (A lowercase segment before the name is a module: `util::data_dir()`.)
@@ -776,34 +791,13 @@ impl Checker<'_> {
     /// The type a catalogued-type constructor or a well-known function returns.
     fn returns(&self, path: &str) -> Option<Ty> {
         let (owner, name) = path.rsplit_once("::")?;
-        if self.index.is_tracked_type(owner)
-            && [
-                "new",
-                "new_in",
-                "with_prefix",
-                "with_prefix_in",
-                "from",
-                "default",
-                "bind",
-                "unbound",
-                "new_v4",
-                "new_v6",
-                "with_capacity",
-            ]
-            .contains(&name)
-        {
+        if self.index.is_tracked_type(owner) && CONSTRUCTORS.contains(&name) {
             return Some(Ty::Named(owner.to_owned()));
         }
         let ty = match path {
             "std::fs::File::options" => "std::fs::OpenOptions",
             "tokio::fs::File::options" => "tokio::fs::OpenOptions",
-            "std::env::current_dir"
-            | "std::env::temp_dir"
-            | "std::env::home_dir"
-            | "std::env::current_exe"
-            | "std::fs::canonicalize"
-            | "std::fs::read_link"
-            | "std::path::absolute" => "std::path::PathBuf",
+            _ if PATH_SOURCES.contains(&path) => "std::path::PathBuf",
             _ => return None,
         };
         Some(Ty::Named(ty.to_owned()))

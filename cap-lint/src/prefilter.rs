@@ -406,18 +406,6 @@ pub(crate) struct Filter {
     path_returning: HashSet<String>,
 }
 
-/// Functions that return a path type (`Checker::returns`): a receiver of
-/// `Path`'s methods can come from them.
-const PATH_SOURCES: &[&str] = &[
-    "current_dir",
-    "temp_dir",
-    "home_dir",
-    "current_exe",
-    "canonicalize",
-    "read_link",
-    "absolute",
-];
-
 fn last(path: &str) -> &str {
     path.rsplit("::").next().unwrap_or(path)
 }
@@ -430,7 +418,10 @@ impl Filter {
             owned: HashMap::new(),
             any_names: HashSet::new(),
             methods: HashMap::new(),
-            path_returning: PATH_SOURCES.iter().map(|&s| s.to_owned()).collect(),
+            path_returning: crate::check::PATH_SOURCES
+                .iter()
+                .map(|&p| last(p).to_owned())
+                .collect(),
         };
         let tracked: Vec<&str> = index
             .apis()
