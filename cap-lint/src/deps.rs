@@ -98,27 +98,19 @@ fn host_triple() -> Option<String> {
 
 fn metadata(dir: &Path, manifest: Option<&Path>) -> Result<Value, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.args(["metadata", "--format-version", "1", "--offline"])
-        .current_dir(dir);
-    if let Some(triple) = host_triple() {
-        cmd.args(["--filter-platform", &triple]);
+    let mut extra = vec!["--offline"];
+    let triple = host_triple();
+    if let Some(triple) = &triple {
+        extra.extend(["--filter-platform", triple.as_str()]);
     }
-    if let Some(m) = manifest {
-        cmd.arg("--manifest-path").arg(m);
-    }
-    let out = cmd
-        .output()
-        .map_err(|e| format!("could not run `cargo metadata`: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "`cargo metadata --offline` failed in {} (run `cargo fetch` first):\n{}",
-            dir.display(),
-            String::from_utf8_lossy(&out.stderr).trim_end()
-        ));
-    }
-    serde_json::from_slice(&out.stdout)
-        .map_err(|e| format!("`cargo metadata` printed invalid JSON: {e}"))
+    let out = crate::workspace::cargo_metadata(
+        &cargo,
+        dir,
+        manifest,
+        &extra,
+        " (run `cargo fetch` first)",
+    )?;
+    serde_json::from_slice(&out).map_err(|e| format!("`cargo metadata` printed invalid JSON: {e}"))
 }
 
 fn packages(meta: &Value) -> Vec<Package> {

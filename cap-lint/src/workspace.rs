@@ -80,25 +80,7 @@ impl Workspace {
 
     fn discover_with(dir: &Path, manifest: Option<&Path>, cached: bool) -> Result<Self, String> {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let run = || {
-            let mut cmd = Command::new(&cargo);
-            cmd.args(["metadata", "--format-version", "1", "--no-deps"])
-                .current_dir(dir);
-            if let Some(m) = manifest {
-                cmd.arg("--manifest-path").arg(m);
-            }
-            let out = cmd
-                .output()
-                .map_err(|e| format!("could not run `cargo metadata`: {e}"))?;
-            if !out.status.success() {
-                return Err(format!(
-                    "`cargo metadata` failed in {}:\n{}",
-                    dir.display(),
-                    String::from_utf8_lossy(&out.stderr).trim_end()
-                ));
-            }
-            Ok(out.stdout)
-        };
+        let run = || cargo_metadata(&cargo, dir, manifest, &["--no-deps"], "");
         let json = if cached {
             crate::metacache::metadata(dir, manifest, &cargo, run)?
         } else {
@@ -291,4 +273,39 @@ pub fn check_targets_with(
     config.apply(&mut all.findings);
     all.sort();
     all
+}
+
+/// Runs `cargo metadata --format-version 1` with `extra` arguments in `dir`
+/// (for `manifest`, if given) and returns what it printed; a failure names
+/// the command as run and adds `hint` after the directory.
+pub(crate) fn cargo_metadata(
+    cargo: &std::ffi::OsStr,
+    dir: &Path,
+    manifest: Option<&Path>,
+    extra: &[&str],
+    hint: &str,
+) -> Result<Vec<u8>, String> {
+    let mut cmd = Command::new(cargo);
+    cmd.args(["metadata", "--format-version", "1"])
+        .args(extra)
+        .current_dir(dir);
+    if let Some(m) = manifest {
+        cmd.arg("--manifest-path").arg(m);
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| format!("could not run `cargo metadata`: {e}"))?;
+    if !out.status.success() {
+        let shown = if extra.contains(&"--offline") {
+            "`cargo metadata --offline`"
+        } else {
+            "`cargo metadata`"
+        };
+        return Err(format!(
+            "{shown} failed in {}{hint}:\n{}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr).trim_end()
+        ));
+    }
+    Ok(out.stdout)
 }
