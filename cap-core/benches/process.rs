@@ -53,30 +53,9 @@ fn interleaved(rounds: usize) {
     use std::time::Instant;
     let f = fixture();
     let contenders: [(&str, &dyn Fn()); 3] = [
-        ("std_command", &|| {
-            let status = std::process::Command::new(TRUE).status().unwrap();
-            assert!(status.success());
-        }),
-        ("ambit_sandboxed", &|| {
-            let mut child = Command::new(&f.exe)
-                .loader_dir(&f.libs)
-                .handle(3, &f.dir)
-                .handle(4, &f.file)
-                .handle(5, &f.socket)
-                .spawn()
-                .unwrap();
-            assert!(child.wait().unwrap().success());
-        }),
-        ("ambit_unsandboxed", &|| {
-            let mut child = Command::new(&f.exe)
-                .handle(3, &f.dir)
-                .handle(4, &f.file)
-                .handle(5, &f.socket)
-                .unsandboxed(ambient_authority())
-                .spawn()
-                .unwrap();
-            assert!(child.wait().unwrap().success());
-        }),
+        ("std_command", &std_spawn_wait),
+        ("ambit_sandboxed", &|| f.sandboxed_spawn_wait()),
+        ("ambit_unsandboxed", &|| f.unsandboxed_spawn_wait()),
     ];
     // One warm-up each (page cache, lazily built tables).
     for (_, run) in &contenders {
@@ -111,6 +90,39 @@ struct Fixture {
     _peer: UnixStream,
 }
 
+/// `std::process::Command` spawn + wait of `TRUE`.
+fn std_spawn_wait() {
+    let status = std::process::Command::new(TRUE).status().unwrap();
+    assert!(status.success());
+}
+
+impl Fixture {
+    /// Spawn + wait of the held executable with a child sandbox derived from
+    /// its three handles and the loader directory.
+    fn sandboxed_spawn_wait(&self) {
+        let mut child = Command::new(&self.exe)
+            .loader_dir(&self.libs)
+            .handle(3, &self.dir)
+            .handle(4, &self.file)
+            .handle(5, &self.socket)
+            .spawn()
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+    }
+
+    /// The same three handles, no child sandbox.
+    fn unsandboxed_spawn_wait(&self) {
+        let mut child = Command::new(&self.exe)
+            .handle(3, &self.dir)
+            .handle(4, &self.file)
+            .handle(5, &self.socket)
+            .unsandboxed(ambient_authority())
+            .spawn()
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+    }
+}
+
 fn fixture() -> Fixture {
     let a = ambient_authority();
     let (socket, peer) = UnixStream::pair().unwrap();
@@ -128,44 +140,23 @@ fn fixture() -> Fixture {
 
 #[divan::bench_group(sample_count = 200)]
 mod spawn_wait {
-    use super::{Command, TRUE, ambient_authority, fixture};
+    use super::fixture;
 
     #[divan::bench]
     fn std_command(b: divan::Bencher) {
-        b.bench(|| {
-            let status = std::process::Command::new(TRUE).status().unwrap();
-            assert!(status.success());
-        });
+        b.bench(super::std_spawn_wait);
     }
 
     #[divan::bench]
     fn ambit_sandboxed(b: divan::Bencher) {
         let f = fixture();
-        b.bench(|| {
-            let mut child = Command::new(&f.exe)
-                .loader_dir(&f.libs)
-                .handle(3, &f.dir)
-                .handle(4, &f.file)
-                .handle(5, &f.socket)
-                .spawn()
-                .unwrap();
-            assert!(child.wait().unwrap().success());
-        });
+        b.bench(|| f.sandboxed_spawn_wait());
     }
 
     #[divan::bench]
     fn ambit_unsandboxed(b: divan::Bencher) {
         let f = fixture();
-        b.bench(|| {
-            let mut child = Command::new(&f.exe)
-                .handle(3, &f.dir)
-                .handle(4, &f.file)
-                .handle(5, &f.socket)
-                .unsandboxed(ambient_authority())
-                .spawn()
-                .unwrap();
-            assert!(child.wait().unwrap().success());
-        });
+        b.bench(|| f.unsandboxed_spawn_wait());
     }
 }
 
