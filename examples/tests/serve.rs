@@ -70,10 +70,7 @@ fn escapes_from_the_document_root_are_refused() {
     fs::write(site.join("allowed-target.txt"), "fine").unwrap();
     symlink("allowed-target.txt", site.join("inside-link.txt")).unwrap();
 
-    let server = Server::start(
-        tmp.path(),
-        &["--addr", "127.0.0.1:0", "--root", site.to_str().unwrap()],
-    );
+    let server = serve_site(tmp.path(), &site, &[]);
     // The twins: the root's own files, and a symlink that stays inside.
     assert_eq!(server.get("/").2, "<p>public</p>");
     assert_eq!(server.get("/inside-link.txt").2, "fine");
@@ -138,6 +135,21 @@ fn preopen_failures_name_the_resource_and_exit_2() {
     );
 }
 
+/// `serve` on `site` at a free loopback port, run in `dir`, with `env`.
+fn serve_site(dir: &std::path::Path, site: &std::path::Path, env: &[(&str, &str)]) -> Server {
+    Server::start_with_env(
+        dir,
+        &["--addr", "127.0.0.1:0", "--root", site.to_str().unwrap()],
+        env,
+    )
+}
+
+/// Makes a FIFO at `path`.
+fn mkfifo(path: &std::path::Path) {
+    let made = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
 /// A document root with a large file, beside a secret outside it.
 fn big_site() -> (tempfile::TempDir, std::path::PathBuf, Vec<u8>) {
     let tmp = tempfile::tempdir().unwrap();
@@ -155,9 +167,9 @@ fn idle_slow_header_and_non_reading_clients_do_not_delay_others() {
     let (tmp, site, _) = big_site();
     // Long limits: the three bad clients are certainly still held while the
     // good ones are served.
-    let server = Server::start_with_env(
+    let server = serve_site(
         tmp.path(),
-        &["--addr", "127.0.0.1:0", "--root", site.to_str().unwrap()],
+        &site,
         &[
             ("SERVE_HEADER_TIMEOUT", "60"),
             ("SERVE_WRITE_TIMEOUT", "60"),
@@ -188,9 +200,9 @@ fn idle_slow_header_and_non_reading_clients_do_not_delay_others() {
 #[test]
 fn timeouts_end_idle_slow_and_non_reading_connections() {
     let (tmp, site, big) = big_site();
-    let server = Server::start_with_env(
+    let server = serve_site(
         tmp.path(),
-        &["--addr", "127.0.0.1:0", "--root", site.to_str().unwrap()],
+        &site,
         &[("SERVE_HEADER_TIMEOUT", "1"), ("SERVE_WRITE_TIMEOUT", "1")],
     );
     let mut idle = server.connect();
@@ -235,17 +247,10 @@ fn fifos_and_sockets_in_the_root_are_refused_without_blocking() {
     let site = tmp.path().join("site");
     fs::create_dir(&site).unwrap();
     fs::write(site.join("index.html"), "<p>index</p>").unwrap();
-    let made = Command::new("mkfifo")
-        .arg(site.join("pipe"))
-        .status()
-        .unwrap();
-    assert!(made.success());
+    mkfifo(&site.join("pipe"));
     let _socket = std::os::unix::net::UnixListener::bind(site.join("sock")).unwrap();
     symlink("pipe", site.join("link-to-pipe")).unwrap();
-    let server = Server::start(
-        tmp.path(),
-        &["--addr", "127.0.0.1:0", "--root", site.to_str().unwrap()],
-    );
+    let server = serve_site(tmp.path(), &site, &[]);
     for path in ["/pipe", "/sock", "/link-to-pipe"] {
         // Twice: a server that opened the FIFO would hang on the first.
         for _ in 0..2 {
@@ -261,10 +266,7 @@ fn traversal_variants_are_refused() {
     let (tmp, site, _) = big_site();
     fs::create_dir(site.join("sub")).unwrap();
     fs::write(site.join("sub/page.txt"), "page").unwrap();
-    let server = Server::start(
-        tmp.path(),
-        &["--addr", "127.0.0.1:0", "--root", site.to_str().unwrap()],
-    );
+    let server = serve_site(tmp.path(), &site, &[]);
     // The twins: the same shapes, staying inside.
     assert_eq!(server.get("/sub/../index.html").0, 403); // `..` is refused even inside
     assert_eq!(server.get("/sub/page.txt").2, "page");
@@ -312,10 +314,7 @@ fn traversal_variants_are_refused() {
 #[test]
 fn keep_alive_serves_many_requests_on_one_connection() {
     let (tmp, site, big) = big_site();
-    let server = Server::start(
-        tmp.path(),
-        &["--addr", "127.0.0.1:0", "--root", site.to_str().unwrap()],
-    );
+    let server = serve_site(tmp.path(), &site, &[]);
     let mut stream = server.connect();
     for _ in 0..5 {
         stream
@@ -344,10 +343,7 @@ fn keep_alive_serves_many_requests_on_one_connection() {
 #[test]
 fn ranges_give_206_and_416() {
     let (tmp, site, big) = big_site();
-    let server = Server::start(
-        tmp.path(),
-        &["--addr", "127.0.0.1:0", "--root", site.to_str().unwrap()],
-    );
+    let server = serve_site(tmp.path(), &site, &[]);
     let range = |spec: &str| {
         let mut s = server.connect();
         s.write_all(
@@ -384,10 +380,7 @@ fn ranges_give_206_and_416() {
 #[test]
 fn validators_give_304() {
     let (tmp, site, _) = big_site();
-    let server = Server::start(
-        tmp.path(),
-        &["--addr", "127.0.0.1:0", "--root", site.to_str().unwrap()],
-    );
+    let server = serve_site(tmp.path(), &site, &[]);
     let (status, head, _) = server.get("/index.html");
     assert_eq!(status, 200);
     let etag = common::header(&head, "etag").unwrap().to_owned();
@@ -416,10 +409,7 @@ fn validators_give_304() {
 #[test]
 fn sigterm_finishes_gracefully() {
     let (tmp, site, _) = big_site();
-    let server = Server::start(
-        tmp.path(),
-        &["--addr", "127.0.0.1:0", "--root", site.to_str().unwrap()],
-    );
+    let server = serve_site(tmp.path(), &site, &[]);
     // An idle keep-alive connection must not hold the shutdown up.
     let mut open = server.connect();
     open.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -439,11 +429,7 @@ fn sigterm_finishes_gracefully() {
 #[test]
 fn reads_in_the_blocking_pool_serve_the_same_bytes() {
     let (tmp, site, big) = big_site();
-    let server = Server::start_with_env(
-        tmp.path(),
-        &["--addr", "127.0.0.1:0", "--root", site.to_str().unwrap()],
-        &[("SERVE_READS", "pool")],
-    );
+    let server = serve_site(tmp.path(), &site, &[("SERVE_READS", "pool")]);
     let mut stream = server.connect();
     stream
         .write_all(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\nGET /big.bin HTTP/1.1\r\nHost: x\r\n\r\nGET /big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=1000000-3000000\r\n\r\n")
@@ -457,14 +443,7 @@ fn reads_in_the_blocking_pool_serve_the_same_bytes() {
     assert_eq!(status, 206);
     assert!(body == big[1_000_000..=3_000_000], "middle range differs");
     // Not a regular file: refused in the pool as inline.
-    let fifo = site.join("pipe");
-    assert!(
-        Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&site.join("pipe"));
     stream
         .write_all(b"GET /pipe HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
