@@ -59,6 +59,23 @@ fn stamp() -> Stamp {
     }
 }
 
+/// A broker with `config`'s resolver and the test probe, then this program
+/// locked holding only the broker: the broker, the resolver and the probe's
+/// service id.
+fn locked_with_resolver(config: ResolverConfig, snapshot: InheritedFds) -> (Broker, Resolver, u8) {
+    let mut b = Broker::builder();
+    let dns = b.resolver(config);
+    let probe_id = b.probe();
+    let broker = b.spawn().unwrap();
+    let dns: Resolver = broker.claim(dns).unwrap();
+    Sandbox::new()
+        .grant(&broker)
+        .inherited_fds(snapshot)
+        .enter()
+        .expect("lock the program");
+    (broker, dns, probe_id)
+}
+
 fn program(case: &str, args: &[String]) -> ExitCode {
     let snapshot = InheritedFds::snapshot();
     match case {
@@ -138,16 +155,7 @@ fn program(case: &str, args: &[String]) -> ExitCode {
             let config = ResolverConfig::new(&["db.internal"])
                 .unwrap()
                 .hosts_file(hosts);
-            let mut b = Broker::builder();
-            let dns = b.resolver(config);
-            let probe_id = b.probe();
-            let broker = b.spawn().unwrap();
-            let dns: Resolver = broker.claim(dns).unwrap();
-            Sandbox::new()
-                .grant(&broker)
-                .inherited_fds(snapshot)
-                .enter()
-                .expect("lock the program");
+            let (broker, dns, probe_id) = locked_with_resolver(config, snapshot);
             println!("resolve {}", show(dns.resolve("db.internal")));
             // The broker's own sandbox: its hosts file (the twin), nothing
             // beside it, no TCP, no unix socket.
@@ -186,16 +194,7 @@ fn program(case: &str, args: &[String]) -> ExitCode {
                 .nameserver(ns, ambient_authority())
                 .unwrap()
                 .timeout(Duration::from_millis(500), 1);
-            let mut b = Broker::builder();
-            let dns = b.resolver(config);
-            let probe_id = b.probe();
-            let broker = b.spawn().unwrap();
-            let dns: Resolver = broker.claim(dns).unwrap();
-            Sandbox::new()
-                .grant(&broker)
-                .inherited_fds(snapshot)
-                .enter()
-                .expect("lock the program");
+            let (broker, dns, probe_id) = locked_with_resolver(config, snapshot);
             // The twin: its nameserver socket works.
             println!("resolve {}", show(dns.resolve("api.example.com")));
             let body = |s: &str| Fields::new().str(s).finish();
