@@ -278,6 +278,41 @@ fn file_methods() {
 }
 
 #[test]
+fn positional_reads_and_writes_leave_the_position_alone() {
+    let (_t, d) = tmp();
+    let mut f: File<rights![Read, Write]> =
+        d.open_with("p", OpenOptions::new().create(true)).unwrap();
+    f.write_all(b"0123456789").unwrap();
+    assert_eq!(f.stream_position().unwrap(), 10);
+    f.write_all_at(b"ab", 2).unwrap();
+    assert_eq!(f.write_at(b"Z", 9).unwrap(), 1);
+    let mut two = [0; 2];
+    f.read_exact_at(&mut two, 2).unwrap();
+    assert_eq!(&two, b"ab");
+    let mut buf = [0; 16];
+    assert_eq!(f.read_at(&mut buf, 7).unwrap(), 3);
+    assert_eq!(&buf[..3], b"78Z");
+    // The cursor is where the sequential write left it.
+    assert_eq!(f.stream_position().unwrap(), 10);
+    // Past the end: read_at gives 0 bytes, read_exact_at says so.
+    assert_eq!(f.read_at(&mut buf, 10).unwrap(), 0);
+    let err = f.read_exact_at(&mut two, 9).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+    // A read-only file shared between threads: each reads its own offset.
+    let r: File<rights![Read]> = d.open_with("p", &OpenOptions::new()).unwrap();
+    std::thread::scope(|s| {
+        for at in 0..10u64 {
+            let r = &r;
+            s.spawn(move || {
+                let mut one = [0; 1];
+                r.read_exact_at(&mut one, at).unwrap();
+                assert_eq!(one[0], b"01ab45678Z"[usize::try_from(at).unwrap()]);
+            });
+        }
+    });
+}
+
+#[test]
 fn open_with_follows_the_type_for_access_mode() {
     let (t, d) = tmp();
     let mut w: File<rights![Write]> = d

@@ -154,6 +154,52 @@ impl<R: RightSet> File<R> {
         self.inner.set_len(size).map_err(self.err("set_len"))
     }
 
+    /// Reads from `offset` without moving the file's position (`pread`), so
+    /// one open file can serve reads from several threads at once. Needs
+    /// `Read`. See [`std::os::unix::fs::FileExt::read_at`].
+    #[cfg(unix)]
+    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>
+    where
+        R: HasRead,
+    {
+        self.need(Rights::READ)?;
+        cap_std::fs::FileExt::read_at(&self.inner, buf, offset)
+    }
+
+    /// Fills `buf` from `offset` without moving the file's position; an
+    /// `UnexpectedEof` error when the file ends first. Needs `Read`. See
+    /// [`std::os::unix::fs::FileExt::read_exact_at`].
+    #[cfg(unix)]
+    pub fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>
+    where
+        R: HasRead,
+    {
+        self.need(Rights::READ)?;
+        cap_std::fs::FileExt::read_exact_at(&self.inner, buf, offset)
+    }
+
+    /// Writes at `offset` without moving the file's position (`pwrite`).
+    /// Needs `Write`. See [`std::os::unix::fs::FileExt::write_at`].
+    #[cfg(unix)]
+    pub fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<usize>
+    where
+        R: HasWrite,
+    {
+        self.need(Rights::WRITE)?;
+        cap_std::fs::FileExt::write_at(&self.inner, buf, offset)
+    }
+
+    /// Writes all of `buf` at `offset` without moving the file's position.
+    /// Needs `Write`. See [`std::os::unix::fs::FileExt::write_all_at`].
+    #[cfg(unix)]
+    pub fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()>
+    where
+        R: HasWrite,
+    {
+        self.need(Rights::WRITE)?;
+        cap_std::fs::FileExt::write_all_at(&self.inner, buf, offset)
+    }
+
     /// The file's metadata. Needs `Stat`. See [`cap_std::fs::File::metadata`].
     pub fn metadata(&self) -> io::Result<Metadata>
     where
