@@ -466,3 +466,120 @@ fn a_bad_reads_setting_is_named() {
         "{err}"
     );
 }
+
+/// A small file, kept open by the server after its first request, then
+/// changed on disk in every way a name can change: each request is answered
+/// from what the path names now, never from the descriptor kept for what it
+/// named before.
+#[test]
+fn kept_open_files_answer_for_what_the_path_names_now() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    fs::create_dir(&site).unwrap();
+    let file = site.join("a.txt");
+    fs::write(&file, "one").unwrap();
+    fs::write(tmp.path().join("secret.txt"), "TOP SECRET").unwrap();
+    let server = serve_site(tmp.path(), &site, &[("SERVE_ACCESS_LOG", "0")]);
+    let (status, head, body) = server.get("/a.txt");
+    assert_eq!((status, body.as_str()), (200, "one"));
+    let etag = head
+        .lines()
+        .find(|l| l.starts_with("etag:"))
+        .unwrap()
+        .to_owned();
+    // Rewritten in place (the same inode): the new bytes and a new ETag.
+    fs::write(&file, "two, longer").unwrap();
+    let (status, head, body) = server.get("/a.txt");
+    assert_eq!((status, body.as_str()), (200, "two, longer"));
+    assert!(!head.contains(&etag), "a stale ETag: {head}");
+    // Renamed over by another file: the other file.
+    fs::write(site.join("b.txt"), "three").unwrap();
+    fs::rename(site.join("b.txt"), &file).unwrap();
+    assert_eq!(server.get("/a.txt").2, "three");
+    // No longer readable (the server holds no capability that overrides
+    // file modes, even as root): refused as a fresh open is; then readable
+    // again, the twin.
+    fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    assert_eq!(server.get("/a.txt").0, 403);
+    fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    assert_eq!(server.get("/a.txt").2, "three");
+    // Replaced by a symlink out of the root: refused, the secret never sent.
+    fs::rename(&file, site.join("kept.txt")).unwrap();
+    symlink("../secret.txt", &file).unwrap();
+    let (status, _, body) = server.get("/a.txt");
+    assert!(status == 403 || status == 404, "{status} {body}");
+    assert!(!body.contains("TOP SECRET"));
+    assert_eq!(server.get("/kept.txt").2, "three", "the twin inside");
+    // Replaced by a FIFO: refused without blocking.
+    fs::remove_file(&file).unwrap();
+    mkfifo(&file);
+    assert_eq!(server.get("/a.txt").0, 403);
+    // Moved out of the root, then changed there: not found, never served.
+    assert_eq!(server.get("/kept.txt").2, "three");
+    fs::rename(site.join("kept.txt"), tmp.path().join("moved.txt")).unwrap();
+    fs::write(tmp.path().join("moved.txt"), "outside now").unwrap();
+    let (status, _, body) = server.get("/kept.txt");
+    assert_eq!(status, 404, "{body}");
+}
+
+/// The descriptors the server holds open.
+fn open_descriptors(server: &Server) -> usize {
+    fs::read_dir(format!("/proc/{}/fd", server.pid()))
+        .unwrap()
+        .count()
+}
+
+#[test]
+fn kept_open_files_are_bounded_by_serve_open_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    fs::create_dir(&site).unwrap();
+    for i in 0..6 {
+        fs::write(site.join(format!("{i}.txt")), format!("file {i}")).unwrap();
+    }
+    for (setting, kept) in [("2", 2), ("0", 0), ("128", 6)] {
+        let server = serve_site(
+            tmp.path(),
+            &site,
+            &[("SERVE_OPEN_FILES", setting), ("SERVE_ACCESS_LOG", "0")],
+        );
+        let mut stream = server.connect();
+        // One request first, so the connection and the runtime's own
+        // descriptors are all in the count before the files.
+        stream
+            .write_all(b"HEAD /0.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        read_response(&mut stream, true);
+        let before = open_descriptors(&server) - usize::from(kept > 0);
+        for round in 0..2 {
+            for i in 0..6 {
+                stream
+                    .write_all(format!("GET /{i}.txt HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+                    .unwrap();
+                let (status, _, body) = read_response(&mut stream, false);
+                assert_eq!(
+                    (status, body.as_slice()),
+                    (200, format!("file {i}").as_bytes()),
+                    "SERVE_OPEN_FILES={setting}, round {round}"
+                );
+            }
+        }
+        assert_eq!(
+            open_descriptors(&server),
+            before + kept,
+            "SERVE_OPEN_FILES={setting}"
+        );
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_serve"))
+        .args(["--addr", "127.0.0.1:0"])
+        .env("SERVE_OPEN_FILES", "many")
+        .current_dir(workspace_root())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("serve: SERVE_OPEN_FILES=\"many\": expected a number\n"),
+        "{err}"
+    );
+}

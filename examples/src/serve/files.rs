@@ -12,10 +12,13 @@
 //! anything but the disk: what is not a regular file is refused on its
 //! `stat` before it is opened, and the open is `O_NONBLOCK`, so a FIFO put in
 //! place of the file between the two calls is opened without waiting and
-//! refused by the `fstat`.
+//! refused by the `fstat`. Small files stay open between requests
+//! ([`OpenFiles`]): a request whose `stat` names an inode already open
+//! reads it with one `pread`.
 
-use std::io::{self, Read as _, Seek as _, SeekFrom};
+use std::io::{self, Seek as _, SeekFrom};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -27,12 +30,13 @@ use hyper::{Method, Request, Response, StatusCode};
 
 use super::Reads;
 use super::body::Body;
+use super::open_files::OpenFiles;
 use crate::http;
 
 /// The document root's rights: look up, read and stat; no write of any kind.
 pub type Site = rights![Lookup, Read, Stat];
 /// What a file opened from the root gets.
-type FileRights = rights![Read, Stat];
+pub type FileRights = rights![Read, Stat];
 
 /// Files up to this size are read in the same blocking call that opens them
 /// and sent from memory; larger ones are streamed in chunks.
@@ -44,14 +48,16 @@ const SMALL: u64 = 64 * 1024;
 /// not a regular file (FIFOs, devices, sockets are never opened), for paths
 /// that try to leave the root, and for symlinks that lead out of it.
 pub async fn respond<B>(site: &Dir<Site>, request: &Request<B>) -> Response<Body> {
-    respond_with(site, request, Reads::Inline).await
+    respond_with(site, request, Reads::Inline, &Arc::new(OpenFiles::new(0))).await
 }
 
-/// [`respond`], with the filesystem work done where `reads` says.
+/// [`respond`], with the filesystem work done where `reads` says, and small
+/// files kept open in `open_files` between requests.
 pub async fn respond_with<B>(
     site: &Dir<Site>,
     request: &Request<B>,
     reads: Reads,
+    open_files: &Arc<OpenFiles>,
 ) -> Response<Body> {
     let head_only = match *request.method() {
         Method::GET => false,
@@ -70,10 +76,11 @@ pub async fn respond_with<B>(
     };
     let ask = Ask::from_headers(request.headers(), head_only, url_path.ends_with('/'));
     let found = match reads {
-        Reads::Inline => look_up(site.as_sync(), path, &ask),
+        Reads::Inline => look_up(site.as_sync(), path, &ask, open_files),
         Reads::BlockingPool => {
             let dir = site.clone();
-            tokio::task::spawn_blocking(move || look_up(dir.as_sync(), path, &ask))
+            let open_files = Arc::clone(open_files);
+            tokio::task::spawn_blocking(move || look_up(dir.as_sync(), path, &ask, &open_files))
                 .await
                 .unwrap_or_else(|e| Err(Refusal::Io(io::Error::other(e))))
         }
@@ -314,9 +321,14 @@ enum Content {
 }
 
 /// The filesystem part of a request: stat (refusing what is not a regular
-/// file before opening it), open without waiting, fstat, and read a small
-/// file.
-fn look_up(site: &cap_core::fs::Dir<Site>, mut path: PathBuf, ask: &Ask) -> Result<Found, Refusal> {
+/// file before opening it), then either the open file of that inode kept in
+/// `open_files`, or open without waiting and fstat; and read a small file.
+fn look_up(
+    site: &cap_core::fs::Dir<Site>,
+    mut path: PathBuf,
+    ask: &Ask,
+    open_files: &OpenFiles,
+) -> Result<Found, Refusal> {
     let root = path.as_os_str().is_empty();
     if root {
         path.push(".");
@@ -332,13 +344,26 @@ fn look_up(site: &cap_core::fs::Dir<Site>, mut path: PathBuf, ask: &Ask) -> Resu
     if !meta.is_file() {
         return Err(Refusal::NotRegular);
     }
-    let mut file: SyncFile<FileRights> =
-        site.open_with(&path, cap_core::fs::OpenOptions::new().nonblock(true))?;
-    // The open file itself, in case the name changed between the two calls.
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(Refusal::NotRegular);
-    }
+    // A kept file is the inode the `stat` just named, so `meta` is its
+    // metadata now; otherwise the open file's own, in case the name changed
+    // between the two calls.
+    let (file, meta) = if let Some(kept) = open_files.get(&meta).filter(|_| meta.len() <= SMALL) {
+        (Opened::Kept(kept), meta)
+    } else {
+        let file: SyncFile<FileRights> =
+            site.open_with(&path, cap_core::fs::OpenOptions::new().nonblock(true))?;
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Err(Refusal::NotRegular);
+        }
+        if meta.len() <= SMALL {
+            let file = Arc::new(file);
+            open_files.insert(&meta, Arc::clone(&file));
+            (Opened::Kept(file), meta)
+        } else {
+            (Opened::Own(file), meta)
+        }
+    };
     let version = Version::of(&meta);
     let decision = decide(
         &version,
@@ -354,14 +379,15 @@ fn look_up(site: &cap_core::fs::Dir<Site>, mut path: PathBuf, ask: &Ask) -> Resu
     };
     let content = match span {
         Some((start, count)) if !ask.head_only => {
-            if start > 0 {
-                file.seek(SeekFrom::Start(start))?;
-            }
             if count <= SMALL {
                 let mut buf = vec![0; usize::try_from(count).unwrap_or(0)];
-                file.read_exact(&mut buf)?;
+                file.get().read_exact_at(&mut buf, start)?;
                 Content::Memory(Bytes::from(buf))
             } else {
+                let Opened::Own(mut file) = file else {
+                    unreachable!("only files of at most SMALL bytes are kept open")
+                };
+                file.seek(SeekFrom::Start(start))?;
                 Content::Stream(file, count)
             }
         }
@@ -373,6 +399,21 @@ fn look_up(site: &cap_core::fs::Dir<Site>, mut path: PathBuf, ask: &Ask) -> Resu
         decision,
         content,
     })
+}
+
+/// A file opened for this request, or one kept open between requests.
+enum Opened {
+    Own(SyncFile<FileRights>),
+    Kept(Arc<SyncFile<FileRights>>),
+}
+
+impl Opened {
+    fn get(&self) -> &SyncFile<FileRights> {
+        match self {
+            Opened::Own(file) => file,
+            Opened::Kept(file) => file,
+        }
+    }
 }
 
 impl Found {

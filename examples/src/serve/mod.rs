@@ -8,12 +8,15 @@
 //! can hold: the request head must arrive within `header_timeout` (which also
 //! ends idle keep-alive connections), a write that makes no progress fails
 //! after `write_timeout` (a client that never reads), and a connection where
-//! no byte moves either way ends after `idle_timeout`. Files are streamed in
-//! chunks from the blocking pool; [`files::respond`] is the handler.
+//! no byte moves either way ends after `idle_timeout`. Files are read where
+//! [`Config::reads`] says (on the runtime thread by default), large ones
+//! streamed in chunks, small ones kept open between requests
+//! ([`OpenFiles`]); [`files::respond`] is the handler.
 
 pub mod body;
 pub mod deadline;
 pub mod files;
+pub mod open_files;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -35,6 +38,7 @@ use tokio::sync::Semaphore;
 
 pub use body::Body;
 pub use files::{Site, respond, respond_with};
+pub use open_files::OpenFiles;
 
 /// The server's limits.
 #[derive(Debug, Clone)]
@@ -55,6 +59,9 @@ pub struct Config {
     pub access_log: bool,
     /// Where files are read.
     pub reads: Reads,
+    /// How many small files are kept open between requests ([`OpenFiles`]);
+    /// 0 opens the file for every request.
+    pub open_files: usize,
 }
 
 /// Where the server does its filesystem work (stat, open, read).
@@ -83,6 +90,7 @@ impl Default for Config {
             max_connections: 1024,
             access_log: true,
             reads: Reads::Inline,
+            open_files: 128,
         }
     }
 }
@@ -112,6 +120,7 @@ pub async fn run(
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(config.max_connections));
     let requests = Arc::new(AtomicU64::new(0));
+    let open_files = Arc::new(OpenFiles::new(config.open_files));
     let mut connections = 0u64;
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -142,12 +151,14 @@ pub async fn run(
         let log = config.access_log;
         let reads = config.reads;
         let requests = Arc::clone(&requests);
+        let open_files = Arc::clone(&open_files);
         let service = service_fn(move |request: Request<Incoming>| {
             let site = site.clone();
             let requests = Arc::clone(&requests);
+            let open_files = Arc::clone(&open_files);
             async move {
                 let started = Instant::now();
-                let response = respond_with(&site, &request, reads).await;
+                let response = respond_with(&site, &request, reads, &open_files).await;
                 requests.fetch_add(1, Ordering::Relaxed);
                 if log {
                     access_log(peer, &request, &response, started);

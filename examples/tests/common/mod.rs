@@ -67,6 +67,11 @@ impl Server {
         }
     }
 
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// A connection to the server, with a 10 s read timeout so a hung server
     /// fails the test instead of hanging it.
     pub(crate) fn connect(&self) -> TcpStream {

@@ -20,7 +20,8 @@
 //! `SERVE_ACCESS_LOG=0` turns the log off. `SERVE_READS=pool` moves the
 //! file reads from the runtime threads (`inline`, the default) to tokio's
 //! blocking pool, for a disk slow enough that a read should not hold up the
-//! other connections.
+//! other connections. `SERVE_OPEN_FILES` (128) is how many small files stay
+//! open between requests; 0 opens the file for every request.
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -82,22 +83,25 @@ fn config_from_env() -> io::Result<Config> {
                 }),
         }
     };
-    let d = Config::default();
-    let max_connections = match std::env::var("SERVE_MAX_CONNECTIONS") {
-        Err(_) => d.max_connections,
-        Ok(v) => v.parse().map_err(|_| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("SERVE_MAX_CONNECTIONS={v:?}: expected a number"),
-            )
-        })?,
+    let count = |name: &str, default: usize| -> io::Result<usize> {
+        match std::env::var(name) {
+            Err(_) => Ok(default),
+            Ok(v) => v.parse().map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{name}={v:?}: expected a number"),
+                )
+            }),
+        }
     };
+    let d = Config::default();
     Ok(Config {
         header_timeout: seconds("SERVE_HEADER_TIMEOUT", d.header_timeout)?,
         idle_timeout: seconds("SERVE_IDLE_TIMEOUT", d.idle_timeout)?,
         write_timeout: seconds("SERVE_WRITE_TIMEOUT", d.write_timeout)?,
         shutdown_grace: seconds("SERVE_SHUTDOWN_GRACE", d.shutdown_grace)?,
-        max_connections,
+        max_connections: count("SERVE_MAX_CONNECTIONS", d.max_connections)?,
+        open_files: count("SERVE_OPEN_FILES", d.open_files)?,
         access_log: std::env::var("SERVE_ACCESS_LOG").map_or(true, |v| v != "0"),
         reads: match std::env::var("SERVE_READS").as_deref() {
             Err(_) | Ok("inline") => Reads::Inline,
