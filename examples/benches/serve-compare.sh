@@ -3,7 +3,9 @@
 # CI). Installs nginx from Debian and static-web-server with cargo when they
 # are missing: `cargo install` compiles it from source, which takes a while
 # (10-20 minutes on 2 cores). Must run as root (nginx on a loopback port with
-# a temporary configuration). Knobs: AMBIT_LOAD_CONNS (16), AMBIT_LOAD_SECS (5).
+# a temporary configuration). Knobs: AMBIT_LOAD_CONNS (16), AMBIT_LOAD_SECS (2),
+# AMBIT_LOAD_ROUNDS (9), AMBIT_BENCH_CPUS (split: servers on CPU 0, the load
+# generator on CPU 1; free: no placement).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

@@ -4,10 +4,22 @@
 //!
 //! The generator is bounded and closed-loop: `AMBIT_LOAD_CONNS` keep-alive
 //! connections (default 16), each sending one `GET` after the previous
-//! answer, for `AMBIT_LOAD_SECS` seconds (default 5) per target, after a
-//! one-second warm-up, in `AMBIT_LOAD_ROUNDS` interleaved rounds (default 3)
-//! whose medians are reported. It reports requests per second and the p50/p99
-//! latency of each target, and the ratios the issue sets as budgets:
+//! answer, for `AMBIT_LOAD_SECS` seconds (default 2) per target, after a
+//! one-second warm-up, in `AMBIT_LOAD_ROUNDS` interleaved rounds (default 9).
+//! It runs on one thread (a current-thread tokio runtime over epoll), so it
+//! needs far less CPU than the servers it loads.
+//!
+//! Placement (`AMBIT_BENCH_CPUS`): with `split`, the default on a machine of
+//! two or more CPUs, every server runs on CPU 0 and the generator on CPU 1,
+//! so a server never competes with the generator for a core and the figure
+//! is what one core of server gives; `free` leaves both to the scheduler.
+//!
+//! It reports requests per second and the p50/p99 latency of each target
+//! (medians over the rounds), and the ratios the issue sets as budgets as
+//! *paired* ratios: each round measures every target once, one after the
+//! other, and the ratio of two targets is taken within a round, then the
+//! median and the range over the rounds are printed. A burst of load from
+//! elsewhere then moves both sides of a ratio, not one.
 //!
 //! - **locked** against **unlocked**: this bench runs the same
 //!   `ambit_examples::serve::run` in two children of its own binary, one
@@ -15,6 +27,8 @@
 //!   without, so the two differ in the lock only: ≥ 0.97× req/s, p99 ≤ 1.05×;
 //!   the shipped `serve` binary (`#[sandboxed]`) runs beside them, and is the
 //!   one set against the other servers;
+//! - the same pair with `Config::open_files` at 0 (`, open`: every request
+//!   opens its file), which shows what Landlock's check on each open costs;
 //! - locked `serve` with `SERVE_READS=pool` (stat, open and reads in tokio's
 //!   blocking pool instead of on the runtime threads), to show what the
 //!   default inline reads give;
@@ -28,14 +42,17 @@
 #![cfg(unix)]
 #![allow(clippy::cast_precision_loss)] // request counts far below 2^52
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
 const UNLOCKED: &str = "AMBIT_BENCH_UNLOCKED_SERVER";
 const LOCKED: &str = "AMBIT_BENCH_LOCKED_SERVER";
+/// `Config::open_files` of the library server.
+const OPEN_FILES: &str = "AMBIT_BENCH_OPEN_FILES";
 
 fn main() {
     if let Ok(root) = std::env::var(UNLOCKED) {
@@ -45,7 +62,8 @@ fn main() {
         return library_server(Path::new(&root), true);
     }
     let conns = env_or("AMBIT_LOAD_CONNS", 16);
-    let secs = env_or("AMBIT_LOAD_SECS", 5);
+    let secs = env_or("AMBIT_LOAD_SECS", 2);
+    let split = placement();
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("site");
     std::fs::create_dir(&root).unwrap();
@@ -56,72 +74,167 @@ fn main() {
     std::fs::write(root.join("small.txt"), vec![b's'; 4096]).unwrap();
     std::fs::write(root.join("large.bin"), vec![b'l'; 1 << 20]).unwrap();
 
-    let rounds = env_or("AMBIT_LOAD_ROUNDS", 3);
+    let rounds = env_or("AMBIT_LOAD_ROUNDS", 9);
     println!(
-        "load: {conns} keep-alive connections, {secs} s per target and round, {rounds} interleaved rounds (medians shown), GET /small.txt (4 KiB) and /large.bin (1 MiB)"
+        "load: {conns} keep-alive connections, {secs} s per target and round, {rounds} interleaved rounds, GET /small.txt (4 KiB) and /large.bin (1 MiB); {}",
+        if split {
+            "servers on CPU 0, generator on CPU 1"
+        } else {
+            "no CPU placement"
+        }
     );
-    // Every server up at once; the rounds interleave them so a burst of
-    // load from elsewhere on the machine does not land on one target only.
+    // Every server up at once (on CPU 0 when split: they inherit this
+    // thread's placement); the rounds interleave them so a burst of load
+    // from elsewhere on the machine does not land on one target only.
+    if split {
+        pin(0);
+    }
     let mut running = Vec::new();
     for target in targets(&root, tmp.path()) {
         let (name, why_missing) = (target.name, target.why_missing);
         match target.start() {
-            Some(server) => running.push((name, server, Vec::new(), Vec::new())),
+            Some(server) => running.push(Measured {
+                name,
+                server,
+                small: Vec::new(),
+                large: Vec::new(),
+            }),
             None => println!("{name:<22} not available ({why_missing})"),
         }
     }
+    if split {
+        pin(1);
+    }
     for _ in 0..rounds {
-        for (_, server, small, large) in &mut running {
-            small.push(load(server.addr, "/small.txt", conns, secs));
-            large.push(load(server.addr, "/large.bin", conns, secs.div_ceil(2)));
+        for target in &mut running {
+            target
+                .small
+                .push(load(target.server.addr, "/small.txt", conns, secs));
+            let large = load(target.server.addr, "/large.bin", conns, secs.div_ceil(2));
+            target.large.push(large);
         }
     }
-    let mut results = Vec::new();
-    for (name, mut server, small, large) in running {
-        server.stop();
-        let (small, large) = (median(small), median(large));
-        println!("{name:<22} small {small}   large {large}");
-        results.push((name, small, large));
-    }
-    let find = |name: &str| results.iter().find(|r| r.0 == name).map(|r| (r.1, r.2));
-    if let (Some((locked, _)), Some((unlocked, _))) =
-        (find("library (locked)"), find("library (unlocked)"))
-    {
+    for target in &mut running {
+        target.server.stop();
         println!(
-            "locked / unlocked (same binary): {:.3}x req/s (budget >= 0.97), p99 {:.3}x (budget <= 1.05)",
-            locked.rps / unlocked.rps,
-            locked.p99.as_secs_f64() / unlocked.p99.as_secs_f64()
+            "{:<22} small {}   large {}",
+            target.name,
+            median(target.small.clone()),
+            median(target.large.clone())
         );
     }
-    if let (Some((locked, _)), Some((unlocked, _))) =
-        (find("serve (locked)"), find("library (unlocked)"))
-    {
+    let find = |name: &str| running.iter().find(|t| t.name == name);
+    println!("paired ratios, median (min - max) over {rounds} rounds:");
+    if let (Some(locked), Some(unlocked)) = (find("library (locked)"), find("library (unlocked)")) {
         println!(
-            "serve binary / library unlocked: {:.3}x req/s, p99 {:.3}x",
-            locked.rps / unlocked.rps,
-            locked.p99.as_secs_f64() / unlocked.p99.as_secs_f64()
+            "  locked / unlocked (same binary): req/s {} (budget >= 0.97), p99 {} (budget <= 1.05)",
+            Ratio::of(&locked.small, &unlocked.small, |f| f.rps),
+            Ratio::of(&locked.small, &unlocked.small, |f| f.p99.as_secs_f64()),
         );
     }
-    if let (Some((inline, inline_large)), Some((pool, pool_large))) =
-        (find("serve (locked)"), find("serve (locked, pool)"))
-    {
+    if let (Some(locked), Some(unlocked)) = (
+        find("library (locked, open)"),
+        find("library (unlocked, open)"),
+    ) {
         println!(
-            "reads inline / in the blocking pool: {:.3}x req/s on small files, {:.3}x on 1 MiB",
-            inline.rps / pool.rps,
-            inline_large.rps / pool_large.rps
+            "  locked / unlocked, a file opened per request (no open-file cache): req/s {}, p99 {}",
+            Ratio::of(&locked.small, &unlocked.small, |f| f.rps),
+            Ratio::of(&locked.small, &unlocked.small, |f| f.p99.as_secs_f64()),
         );
     }
-    for other in ["static-web-server", "miniserve", "nginx"] {
-        if let (Some((locked, locked_large)), Some((theirs, theirs_large))) =
-            (find("serve (locked)"), find(other))
-        {
+    if let (Some(binary), Some(library)) = (find("serve (locked)"), find("library (locked)")) {
+        println!(
+            "  serve binary / library, both locked: req/s {}, p99 {}",
+            Ratio::of(&binary.small, &library.small, |f| f.rps),
+            Ratio::of(&binary.small, &library.small, |f| f.p99.as_secs_f64()),
+        );
+    }
+    if let (Some(inline), Some(pool)) = (find("serve (locked)"), find("serve (locked, pool)")) {
+        println!(
+            "  reads inline / in the blocking pool: req/s {} on small files, {} on 1 MiB",
+            Ratio::of(&inline.small, &pool.small, |f| f.rps),
+            Ratio::of(&inline.large, &pool.large, |f| f.rps),
+        );
+    }
+    for (other, budget) in [
+        ("static-web-server", " (budget >= 1.0)"),
+        ("miniserve", " (budget >= 1.0)"),
+        ("nginx", " (budget >= 0.8 on small files)"),
+    ] {
+        if let (Some(ours), Some(theirs)) = (find("serve (locked)"), find(other)) {
             println!(
-                "locked serve / {other}: {:.3}x req/s on small files, {:.3}x on 1 MiB",
-                locked.rps / theirs.rps,
-                locked_large.rps / theirs_large.rps
+                "  locked serve / {other}: req/s {} on small files{budget}, {} on 1 MiB",
+                Ratio::of(&ours.small, &theirs.small, |f| f.rps),
+                Ratio::of(&ours.large, &theirs.large, |f| f.rps),
             );
         }
     }
+}
+
+/// One server and its figures, one per round.
+struct Measured {
+    name: &'static str,
+    server: Running,
+    small: Vec<Figures>,
+    large: Vec<Figures>,
+}
+
+/// The ratio of two targets' figures taken round by round: its median and
+/// range.
+struct Ratio {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Ratio {
+    fn of(ours: &[Figures], theirs: &[Figures], figure: impl Fn(&Figures) -> f64) -> Self {
+        let mut ratios: Vec<f64> = ours
+            .iter()
+            .zip(theirs)
+            .map(|(a, b)| figure(a) / figure(b))
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        Self {
+            median: ratios[ratios.len() / 2],
+            min: ratios[0],
+            max: ratios[ratios.len() - 1],
+        }
+    }
+}
+
+impl std::fmt::Display for Ratio {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.3}x ({:.3} - {:.3})", self.median, self.min, self.max)
+    }
+}
+
+/// `AMBIT_BENCH_CPUS`: `split` (the default with two CPUs or more) or
+/// `free`; true when the servers and the generator get a CPU each.
+fn placement() -> bool {
+    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let default = if cpus >= 2 { "split" } else { "free" };
+    let placement = std::env::var("AMBIT_BENCH_CPUS").unwrap_or_else(|_| default.to_owned());
+    match placement.as_str() {
+        "split" => {
+            assert!(cpus >= 2, "AMBIT_BENCH_CPUS=split needs two CPUs");
+            cfg!(target_os = "linux")
+        }
+        "free" => false,
+        other => panic!("AMBIT_BENCH_CPUS={other:?}: expected split or free"),
+    }
+}
+
+/// Places this thread (and what it spawns from now on) on one CPU.
+fn pin(cpu: usize) {
+    #[cfg(target_os = "linux")]
+    {
+        let mut set = rustix::thread::CpuSet::new();
+        set.set(cpu);
+        rustix::thread::sched_setaffinity(None, &set).expect("sched_setaffinity");
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = cpu;
 }
 
 fn env_or(name: &str, default: u64) -> u64 {
@@ -156,9 +269,14 @@ fn library_server(root: &Path, lock: bool) {
         http.local_addr().unwrap()
     );
     std::io::stdout().flush().unwrap();
+    let d = ambit_examples::serve::Config::default();
     let config = ambit_examples::serve::Config {
         access_log: false,
-        ..Default::default()
+        open_files: std::env::var(OPEN_FILES)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d.open_files),
+        ..d
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -213,6 +331,10 @@ fn targets(root: &Path, tmp: &Path) -> Vec<Target> {
     unlocked.env(UNLOCKED, root);
     let mut library_locked = Command::new(std::env::current_exe().unwrap());
     library_locked.env(LOCKED, root);
+    let mut unlocked_opening = Command::new(std::env::current_exe().unwrap());
+    unlocked_opening.env(UNLOCKED, root).env(OPEN_FILES, "0");
+    let mut locked_opening = Command::new(std::env::current_exe().unwrap());
+    locked_opening.env(LOCKED, root).env(OPEN_FILES, "0");
     let mut list = vec![
         Target {
             name: "serve (locked)",
@@ -236,6 +358,18 @@ fn targets(root: &Path, tmp: &Path) -> Vec<Target> {
             name: "library (unlocked)",
             why_missing: "",
             command: Some(unlocked),
+            port: None,
+        },
+        Target {
+            name: "library (locked, open)",
+            why_missing: "",
+            command: Some(locked_opening),
+            port: None,
+        },
+        Target {
+            name: "library (unlocked, open)",
+            why_missing: "",
+            command: Some(unlocked_opening),
             port: None,
         },
     ];
@@ -374,57 +508,72 @@ impl std::fmt::Display for Figures {
     }
 }
 
-/// `conns` threads, one keep-alive connection each, GET `path` in a loop.
+/// `conns` keep-alive connections on one thread, each sending `GET path`
+/// after the previous answer: a one-second warm-up, then `secs` measured.
 fn load(addr: SocketAddr, path: &str, conns: u64, secs: u64) -> Figures {
     let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n");
-    let run = |until: Instant| {
-        let threads: Vec<_> = (0..conns)
-            .map(|_| {
-                let request = request.clone();
-                std::thread::spawn(move || {
-                    let mut latencies = Vec::new();
-                    let mut stream = TcpStream::connect(addr).unwrap();
-                    stream.set_nodelay(true).unwrap();
-                    let mut reader =
-                        BufReader::with_capacity(64 * 1024, stream.try_clone().unwrap());
-                    while Instant::now() < until {
-                        let started = Instant::now();
-                        stream.write_all(request.as_bytes()).unwrap();
-                        read_one(&mut reader);
-                        latencies.push(started.elapsed());
-                    }
-                    latencies
-                })
-            })
-            .collect();
-        threads
-            .into_iter()
-            .flat_map(|t| t.join().unwrap())
-            .collect::<Vec<_>>()
-    };
-    run(Instant::now() + Duration::from_secs(1));
-    let started = Instant::now();
-    let mut latencies = run(started + Duration::from_secs(secs));
-    let elapsed = started.elapsed();
-    latencies.sort();
-    let at = |percent: usize| latencies[(latencies.len() - 1) * percent / 100];
-    Figures {
-        rps: latencies.len() as f64 / elapsed.as_secs_f64(),
-        p50: at(50),
-        p99: at(99),
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let run = |until: Instant| {
+            let tasks: Vec<_> = (0..conns)
+                .map(|_| tokio::spawn(connection(addr, request.clone(), until)))
+                .collect();
+            async move {
+                let mut all = Vec::new();
+                for task in tasks {
+                    all.extend(task.await.unwrap());
+                }
+                all
+            }
+        };
+        run(Instant::now() + Duration::from_secs(1)).await;
+        let started = Instant::now();
+        let mut latencies = run(started + Duration::from_secs(secs)).await;
+        let elapsed = started.elapsed();
+        latencies.sort();
+        let at = |percent: usize| latencies[(latencies.len() - 1) * percent / 100];
+        Figures {
+            rps: latencies.len() as f64 / elapsed.as_secs_f64(),
+            p50: at(50),
+            p99: at(99),
+        }
+    })
+}
+
+/// One connection's requests until `until`, and their latencies.
+async fn connection(addr: SocketAddr, request: String, until: Instant) -> Vec<Duration> {
+    let mut latencies = Vec::new();
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let mut stream = tokio::io::BufReader::with_capacity(64 * 1024, stream);
+    let mut body = Vec::new();
+    while Instant::now() < until {
+        let started = Instant::now();
+        stream
+            .get_mut()
+            .write_all(request.as_bytes())
+            .await
+            .unwrap();
+        read_one(&mut stream, &mut body).await;
+        latencies.push(started.elapsed());
     }
+    latencies
 }
 
 /// Reads one response (head, then `content-length` bytes); panics on a
 /// status other than 200, so a misconfigured server cannot look fast.
-fn read_one(reader: &mut BufReader<TcpStream>) {
+async fn read_one(reader: &mut tokio::io::BufReader<tokio::net::TcpStream>, body: &mut Vec<u8>) {
     let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
+    reader.read_line(&mut line).await.unwrap();
     assert!(line.starts_with("HTTP/1.1 200"), "bad response: {line:?}");
     let mut length = 0usize;
     loop {
         line.clear();
-        reader.read_line(&mut line).unwrap();
+        reader.read_line(&mut line).await.unwrap();
         if line == "\r\n" {
             break;
         }
@@ -434,6 +583,6 @@ fn read_one(reader: &mut BufReader<TcpStream>) {
             length = value.trim().parse().unwrap();
         }
     }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).unwrap();
+    body.resize(length, 0);
+    reader.read_exact(body).await.unwrap();
 }
