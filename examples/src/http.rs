@@ -74,13 +74,25 @@ fn percent_decode(s: &str) -> Option<String> {
 }
 
 /// The status for an error from the document root: 404 for a missing file or
-/// a directory, 403 for a refusal (an escape by symlink, a missing right, or
-/// the kernel's denial).
+/// a directory, 503 when the process is out of descriptors (a passing
+/// condition, not the file's fault), 403 for a refusal (an escape by
+/// symlink, a missing right, or the kernel's denial).
 pub fn status_for(err: &io::Error) -> u16 {
+    if out_of_descriptors(err) {
+        return 503;
+    }
     match err.kind() {
         io::ErrorKind::NotFound | io::ErrorKind::IsADirectory | io::ErrorKind::NotADirectory => 404,
         _ => 403,
     }
+}
+
+/// Whether `err` is `EMFILE` or `ENFILE` (24 and 23 on Linux, the BSDs and
+/// macOS): this process, or the system, has no descriptor left.
+pub fn out_of_descriptors(err: &io::Error) -> bool {
+    const ENFILE: i32 = 23;
+    const EMFILE: i32 = 24;
+    cfg!(unix) && matches!(cap_core::fs::raw_os_error(err), Some(EMFILE | ENFILE))
 }
 
 /// The content type for a file name.
@@ -205,5 +217,9 @@ mod tests {
             status_for(&io::Error::from(io::ErrorKind::PermissionDenied)),
             403
         );
+        #[cfg(unix)]
+        for (errno, status) in [(24, 503), (23, 503), (13, 403)] {
+            assert_eq!(status_for(&io::Error::from_raw_os_error(errno)), status);
+        }
     }
 }

@@ -350,8 +350,14 @@ fn look_up(
     let (file, meta) = if let Some(kept) = open_files.get(&meta).filter(|_| meta.len() <= SMALL) {
         (Opened::Kept(kept), meta)
     } else {
-        let file: SyncFile<FileRights> =
-            site.open_with(&path, cap_core::fs::OpenOptions::new().nonblock(true))?;
+        let open = || -> io::Result<SyncFile<FileRights>> {
+            site.open_with(&path, cap_core::fs::OpenOptions::new().nonblock(true))
+        };
+        // Out of descriptors: what the cache keeps goes first.
+        let file = match open() {
+            Err(e) if http::out_of_descriptors(&e) && open_files.release() > 0 => open()?,
+            opened => opened?,
+        };
         let meta = file.metadata()?;
         if !meta.is_file() {
             return Err(Refusal::NotRegular);

@@ -133,7 +133,11 @@ pub async fn run(
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(e) => {
-                    // Out of descriptors and the like: say so, and back off.
+                    // Out of descriptors and the like: say so, close the
+                    // files kept open for speed, and back off.
+                    if crate::http::out_of_descriptors(&e) {
+                        open_files.release();
+                    }
                     eprintln!("serve: {e}");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;

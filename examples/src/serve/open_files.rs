@@ -24,7 +24,9 @@
 //! streamed from a descriptor of their own). The cache holds at most
 //! `capacity` descriptors; when full, the least recently used is closed, and
 //! an entry unused for [`IDLE`] is closed by the next request after that, so
-//! a removed file does not stay open on a busy server.
+//! a removed file does not stay open on a busy server. When the process runs
+//! out of descriptors (an open or an accept fails with `EMFILE`), the server
+//! closes them all ([`OpenFiles::release`]) and tries once more.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -135,6 +137,16 @@ impl<F> OpenFiles<F> {
         );
     }
 
+    /// Closes every kept file and says how many there were: for when the
+    /// process has run out of descriptors (`EMFILE`), so that what is kept
+    /// for speed never stands in the way of a request or a connection.
+    pub fn release(&self) -> usize {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let kept = inner.entries.len();
+        inner.entries.clear();
+        kept
+    }
+
     /// How many files are open in the cache.
     pub fn len(&self) -> usize {
         self.inner
@@ -224,6 +236,10 @@ mod tests {
         assert!(cache.get(&meta("b")).is_none());
         assert!(cache.get(&meta("a")).is_some());
         assert!(cache.get(&meta("c")).is_some());
+        // Out of descriptors: everything kept is closed.
+        assert_eq!(cache.release(), 2);
+        assert!(cache.is_empty());
+        assert!(cache.get(&meta("a")).is_none());
         // A capacity of 0 keeps nothing.
         let none: OpenFiles<&'static str> = OpenFiles::new(0);
         none.insert(&meta("a"), Arc::new("a"));

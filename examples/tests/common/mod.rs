@@ -34,7 +34,27 @@ impl Server {
 
     /// Starts `serve` with `args` and extra environment variables.
     pub(crate) fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_serve"))
+        Self::spawn(Command::new(env!("CARGO_BIN_EXE_serve")), dir, args, env)
+    }
+
+    /// Starts `serve` as [`Server::start_with_env`] does, with at most
+    /// `nofile` open descriptors (through util-linux's `prlimit`, which
+    /// sets the limit and executes the server in its place).
+    pub(crate) fn start_with_nofile(
+        dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        nofile: u32,
+    ) -> Server {
+        let mut prlimit = Command::new("prlimit");
+        prlimit
+            .arg(format!("--nofile={nofile}:{nofile}"))
+            .arg(env!("CARGO_BIN_EXE_serve"));
+        Self::spawn(prlimit, dir, args, env)
+    }
+
+    fn spawn(mut command: Command, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut child = command
             .args(args)
             .current_dir(dir)
             .env_remove("AMBIT_REPORT")
