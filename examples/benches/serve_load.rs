@@ -34,7 +34,9 @@
 //!   default inline reads give;
 //! - against `static-web-server` or `miniserve` if one is on `PATH` (≥ 1.0×);
 //! - against `nginx` if it is on `PATH` (≥ 0.8× on small files), run as
-//!   root on a loopback port with a temporary configuration.
+//!   root on a loopback port with a temporary configuration, once as
+//!   Debian configures it (no open-file cache) and once with nginx's
+//!   `open_file_cache`, the like of `serve`'s.
 //!
 //! Every server gets the same document root: the bundled site plus a 4 KiB
 //! and a 1 MiB file; the small-file figure is `GET /small.txt`.
@@ -74,7 +76,7 @@ fn main() {
     std::fs::write(root.join("small.txt"), vec![b's'; 4096]).unwrap();
     std::fs::write(root.join("large.bin"), vec![b'l'; 1 << 20]).unwrap();
 
-    let rounds = env_or("AMBIT_LOAD_ROUNDS", 9);
+    let rounds = env_or("AMBIT_LOAD_ROUNDS", 9).max(1);
     println!(
         "load: {conns} keep-alive connections, {secs} s per target and round, {rounds} interleaved rounds, GET /small.txt (4 KiB) and /large.bin (1 MiB); {}",
         if split {
@@ -160,6 +162,7 @@ fn main() {
         ("static-web-server", " (budget >= 1.0)"),
         ("miniserve", " (budget >= 1.0)"),
         ("nginx", " (budget >= 0.8 on small files)"),
+        ("nginx (open_file_cache)", ""),
     ] {
         if let (Some(ours), Some(theirs)) = (find("serve (locked)"), find(other)) {
             println!(
@@ -398,33 +401,48 @@ fn targets(root: &Path, tmp: &Path) -> Vec<Target> {
         }),
         port: Some(port),
     });
-    let port = free_port();
     let nginx =
         on_path("nginx").or_else(|| Some(PathBuf::from("/usr/sbin/nginx")).filter(|p| p.is_file()));
-    list.push(Target {
-        name: "nginx",
-        why_missing: "apt-get install -y nginx",
-        command: nginx.map(|bin| {
-            let conf = tmp.join("nginx.conf");
-            std::fs::write(
-                &conf,
-                format!(
-                    "daemon off; worker_processes auto; pid {tmp}/nginx.pid; error_log stderr error;\n\
-                     events {{ worker_connections 1024; }}\n\
-                     http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;\n\
-                       client_body_temp_path {tmp}; proxy_temp_path {tmp}; fastcgi_temp_path {tmp}; uwsgi_temp_path {tmp}; scgi_temp_path {tmp};\n\
-                       server {{ listen 127.0.0.1:{port}; root {root}; }} }}\n",
-                    tmp = tmp.display(),
-                    root = root.display()
-                ),
-            )
-            .unwrap();
-            let mut c = Command::new(bin);
-            c.arg("-c").arg(conf).args(["-e", "stderr"]);
-            c
-        }),
-        port: Some(port),
-    });
+    // nginx's `worker_processes auto` counts the CPUs online, not the ones
+    // it may use, so it is told how many it may use (one when split).
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    for (name, config, cache) in [
+        ("nginx", "nginx.conf", ""),
+        // The same with nginx's open-file cache, which Debian leaves off:
+        // the like of `serve`'s (nginx revalidates every second, `serve`
+        // on every request).
+        (
+            "nginx (open_file_cache)",
+            "nginx-cache.conf",
+            " open_file_cache max=128 inactive=10s; open_file_cache_valid 1s;",
+        ),
+    ] {
+        let port = free_port();
+        list.push(Target {
+            name,
+            why_missing: "apt-get install -y nginx",
+            command: nginx.as_ref().map(|bin| {
+                let conf = tmp.join(config);
+                std::fs::write(
+                    &conf,
+                    format!(
+                        "daemon off; worker_processes {workers}; pid {tmp}/{config}.pid; error_log stderr error;\n\
+                         events {{ worker_connections 1024; }}\n\
+                         http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;{cache}\n\
+                           client_body_temp_path {tmp}; proxy_temp_path {tmp}; fastcgi_temp_path {tmp}; uwsgi_temp_path {tmp}; scgi_temp_path {tmp};\n\
+                           server {{ listen 127.0.0.1:{port}; root {root}; }} }}\n",
+                        tmp = tmp.display(),
+                        root = root.display()
+                    ),
+                )
+                .unwrap();
+                let mut c = Command::new(bin);
+                c.arg("-c").arg(conf).args(["-e", "stderr"]);
+                c
+            }),
+            port: Some(port),
+        });
+    }
     list
 }
 
@@ -434,7 +452,19 @@ struct Running {
 }
 
 impl Running {
+    /// SIGTERM first, so that a server with worker processes (nginx) stops
+    /// them too; SIGKILL if it has not exited within five seconds.
     fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(5) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

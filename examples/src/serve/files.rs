@@ -76,18 +76,18 @@ pub async fn respond_with<B>(
     };
     let ask = Ask::from_headers(request.headers(), head_only, url_path.ends_with('/'));
     let found = match reads {
-        Reads::Inline => look_up(site.as_sync(), path, &ask, open_files),
+        Reads::Inline => find(site.as_sync(), path, &ask, open_files),
         Reads::BlockingPool => {
             let dir = site.clone();
             let open_files = Arc::clone(open_files);
-            tokio::task::spawn_blocking(move || look_up(dir.as_sync(), path, &ask, &open_files))
+            tokio::task::spawn_blocking(move || find(dir.as_sync(), path, &ask, &open_files))
                 .await
                 .unwrap_or_else(|e| Err(Refusal::Io(io::Error::other(e))))
         }
     };
     match found {
         Ok(found) => found.into_response(reads),
-        Err(Refusal::Io(e)) => error(status_for(&e)),
+        Err(Refusal::Io(e) | Refusal::Stale(e)) => error(status_for(&e)),
         Err(Refusal::NotRegular) => error(StatusCode::FORBIDDEN),
         Err(Refusal::Redirect) => {
             let mut response = error(StatusCode::MOVED_PERMANENTLY);
@@ -155,6 +155,10 @@ impl Ask {
 /// Why a file is not sent.
 enum Refusal {
     Io(io::Error),
+    /// A kept file failed to read (a stale handle on a network filesystem,
+    /// or a file cut short after its `stat`): it was dropped from the
+    /// cache, and opening the path afresh may succeed.
+    Stale(io::Error),
     /// A FIFO, device, socket: refused before it is opened.
     NotRegular,
     /// A directory named without its trailing slash.
@@ -320,6 +324,24 @@ enum Content {
     Stream(SyncFile<FileRights>, u64),
 }
 
+/// [`look_up`], and once more when the first try failed in a way the cache
+/// can mend: the process was out of descriptors at any step (the kept files
+/// are closed first), or a kept file failed to read (it was dropped).
+fn find(
+    site: &cap_core::fs::Dir<Site>,
+    path: PathBuf,
+    ask: &Ask,
+    open_files: &OpenFiles,
+) -> Result<Found, Refusal> {
+    match look_up(site, path.clone(), ask, open_files) {
+        Err(Refusal::Stale(_)) => look_up(site, path, ask, open_files),
+        Err(Refusal::Io(e)) if http::out_of_descriptors(&e) && open_files.release() > 0 => {
+            look_up(site, path, ask, open_files)
+        }
+        found => found,
+    }
+}
+
 /// The filesystem part of a request: stat (refusing what is not a regular
 /// file before opening it), then either the open file of that inode kept in
 /// `open_files`, or open without waiting and fstat; and read a small file.
@@ -347,17 +369,17 @@ fn look_up(
     // A kept file is the inode the `stat` just named, so `meta` is its
     // metadata now; otherwise the open file's own, in case the name changed
     // between the two calls.
-    let (file, meta) = if let Some(kept) = open_files.get(&meta).filter(|_| meta.len() <= SMALL) {
+    let kept = if meta.len() <= SMALL {
+        open_files.get(&meta)
+    } else {
+        None
+    };
+    let hit = kept.is_some();
+    let (file, meta) = if let Some(kept) = kept {
         (Opened::Kept(kept), meta)
     } else {
-        let open = || -> io::Result<SyncFile<FileRights>> {
-            site.open_with(&path, cap_core::fs::OpenOptions::new().nonblock(true))
-        };
-        // Out of descriptors: what the cache keeps goes first.
-        let file = match open() {
-            Err(e) if http::out_of_descriptors(&e) && open_files.release() > 0 => open()?,
-            opened => opened?,
-        };
+        let file: SyncFile<FileRights> =
+            site.open_with(&path, cap_core::fs::OpenOptions::new().nonblock(true))?;
         let meta = file.metadata()?;
         if !meta.is_file() {
             return Err(Refusal::NotRegular);
@@ -387,7 +409,15 @@ fn look_up(
         Some((start, count)) if !ask.head_only => {
             if count <= SMALL {
                 let mut buf = vec![0; usize::try_from(count).unwrap_or(0)];
-                file.get().read_exact_at(&mut buf, start)?;
+                if let Err(e) = file.get().read_exact_at(&mut buf, start) {
+                    // Nothing that fails to read stays kept.
+                    open_files.remove(&meta);
+                    return Err(if hit {
+                        Refusal::Stale(e)
+                    } else {
+                        Refusal::Io(e)
+                    });
+                }
                 Content::Memory(Bytes::from(buf))
             } else {
                 let Opened::Own(mut file) = file else {

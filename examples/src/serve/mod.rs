@@ -104,6 +104,8 @@ pub struct Summary {
     pub requests: u64,
     /// Connections still open when the grace period ended (cut off).
     pub cut_off: usize,
+    /// Requests answered from a file kept open ([`OpenFiles`]).
+    pub kept_hits: u64,
 }
 
 /// Serves `site` on `listener` until `shutdown` completes, then stops
@@ -198,6 +200,7 @@ pub async fn run(
         connections,
         requests: requests.load(Ordering::Relaxed),
         cut_off,
+        kept_hits: open_files.hits(),
     })
 }
 

@@ -16,19 +16,26 @@
 //! cached descriptor cannot outlive its inode number (an open file keeps its
 //! inode alive, so the number is not reused), a file rewritten in place is
 //! read as it is now, and a file renamed over or removed has a new inode or
-//! none, so it is opened afresh or not found. The owner and mode are part of
-//! the check: a file whose permissions changed is opened again, so a mode
-//! that no longer allows reading is refused as a fresh open would be.
+//! none, so it is opened afresh or not found. The inode's change time
+//! (`ctime`, to the nanosecond), owner and mode are part of the check: any
+//! change of the inode's permissions (mode, owner, an ACL, a security label
+//! or other extended attribute, a link count) moves its `ctime`, and such a
+//! file is opened again, so a change that no longer allows reading is
+//! refused as a fresh open would be. A write moves `ctime` too, which costs
+//! one open. A kept file that fails to read (a stale handle on a network
+//! filesystem) is dropped, and the request opens the path afresh.
 //!
 //! Only files small enough to be sent from memory are kept (larger ones are
 //! streamed from a descriptor of their own). The cache holds at most
 //! `capacity` descriptors; when full, the least recently used is closed, and
 //! an entry unused for [`IDLE`] is closed by the next request after that, so
-//! a removed file does not stay open on a busy server. When the process runs
-//! out of descriptors (an open or an accept fails with `EMFILE`), the server
+//! a removed file does not stay open on a busy server (on an idle one it
+//! does, until the next request). When the process runs out of descriptors
+//! (any step of a request, or an accept, fails with `EMFILE`), the server
 //! closes them all ([`OpenFiles::release`]) and tries once more.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -44,10 +51,14 @@ struct Key {
     ino: u64,
 }
 
+/// What decides whether a fresh open would still succeed: the change time
+/// (seconds, nanoseconds), the mode (with the file type), owner and group.
+type Access = (i64, i64, u32, u32, u32);
+
 struct Entry<F> {
     file: Arc<F>,
-    /// Mode (with the file type), owner and group when it was opened.
-    access: (u32, u32, u32),
+    /// [`Access`] when it was opened.
+    access: Access,
     used: Instant,
 }
 
@@ -56,6 +67,7 @@ struct Entry<F> {
 pub struct OpenFiles<F = File<super::files::FileRights>> {
     capacity: usize,
     inner: Mutex<Inner<F>>,
+    hits: AtomicU64,
 }
 
 struct Inner<F> {
@@ -63,13 +75,19 @@ struct Inner<F> {
     swept: Instant,
 }
 
-fn key(meta: &Metadata) -> (Key, (u32, u32, u32)) {
+fn key(meta: &Metadata) -> (Key, Access) {
     (
         Key {
             dev: meta.dev(),
             ino: meta.ino(),
         },
-        (meta.mode(), meta.uid(), meta.gid()),
+        (
+            meta.ctime(),
+            meta.ctime_nsec(),
+            meta.mode(),
+            meta.uid(),
+            meta.gid(),
+        ),
     )
 }
 
@@ -82,11 +100,12 @@ impl<F> OpenFiles<F> {
                 entries: HashMap::new(),
                 swept: Instant::now(),
             }),
+            hits: AtomicU64::new(0),
         }
     }
 
-    /// The open file of the inode `meta` describes, if one is kept and its
-    /// owner and mode are unchanged (an entry whose are is dropped).
+    /// The open file of the inode `meta` describes, if one is kept and the
+    /// inode has not changed since (an entry whose inode has is dropped).
     pub fn get(&self, meta: &Metadata) -> Option<Arc<F>> {
         if self.capacity == 0 {
             return None;
@@ -98,6 +117,7 @@ impl<F> OpenFiles<F> {
         match inner.entries.get_mut(&key) {
             Some(entry) if entry.access == access => {
                 entry.used = now;
+                self.hits.fetch_add(1, Ordering::Relaxed);
                 Some(Arc::clone(&entry.file))
             }
             Some(_) => {
@@ -135,6 +155,22 @@ impl<F> OpenFiles<F> {
                 used: now,
             },
         );
+    }
+
+    /// Drops the entry of the inode `meta` describes, if there is one: its
+    /// file failed to read.
+    pub fn remove(&self, meta: &Metadata) {
+        let (key, _) = key(meta);
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entries
+            .remove(&key);
+    }
+
+    /// How many lookups found a kept file.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
     }
 
     /// Closes every kept file and says how many there were: for when the
@@ -200,9 +236,26 @@ mod tests {
             cache.get(&dir.metadata("a").unwrap()).as_deref(),
             Some(&"a, first inode")
         );
-        // Rewritten in place: the same inode, still a hit.
-        dir.write("a", "two, longer").unwrap();
-        assert!(cache.get(&dir.metadata("a").unwrap()).is_some());
+        assert_eq!(cache.hits(), 1);
+        // Its metadata changed without a new inode (here the times, as an
+        // ACL or a label change moves `ctime`): a miss, and the entry goes.
+        let meta = dir.metadata("a").unwrap();
+        // Past the kernel's coarsest timestamp tick, so `ctime` moves.
+        std::thread::sleep(Duration::from_millis(20));
+        dir.set_times("a", Some(cap_core::fs::SystemTimeSpec::SymbolicNow), None)
+            .unwrap();
+        let changed = dir.metadata("a").unwrap();
+        assert_eq!((changed.dev(), changed.ino()), (meta.dev(), meta.ino()));
+        assert_ne!(
+            (changed.ctime(), changed.ctime_nsec()),
+            (meta.ctime(), meta.ctime_nsec())
+        );
+        assert!(cache.get(&changed).is_none());
+        assert!(cache.is_empty());
+        cache.insert(&changed, Arc::new("a, first inode"));
+        // A kept file that failed to read is dropped.
+        cache.remove(&changed);
+        assert!(cache.is_empty());
         // Renamed over: a new inode, a miss.
         dir.write("b", "three").unwrap();
         dir.rename("b", &dir, "a").unwrap();
@@ -214,7 +267,7 @@ mod tests {
         perms.set_mode(0o000);
         dir.set_permissions("a", perms).unwrap();
         assert!(cache.get(&dir.metadata("a").unwrap()).is_none());
-        assert_eq!(cache.len(), 1, "only the first inode's entry is left");
+        assert!(cache.is_empty(), "both entries were dropped");
     }
 
     #[test]

@@ -57,8 +57,8 @@ pub(crate) fn main(site: Dir<Site>, http: TcpListener) -> io::Result<()> {
         serve::run(site, http, config, shutdown).await
     })?;
     eprintln!(
-        "serve: stopped after {} connections, {} requests ({} cut off)",
-        summary.connections, summary.requests, summary.cut_off
+        "serve: stopped after {} connections, {} requests ({} cut off), {} from files kept open",
+        summary.connections, summary.requests, summary.cut_off, summary.kept_hits
     );
     Ok(())
 }
