@@ -1307,7 +1307,11 @@ mod tests {
                 "sendfile",
                 "close",
                 "openat",
+                "openat2",
                 "statx",
+                "newfstatat",
+                "fstat",
+                "pread64",
                 "futex",
             ] {
                 let Some(nr) = f.arch.number(name) else {
