@@ -55,9 +55,7 @@ fn head_missing_and_other_methods() {
 
 #[test]
 fn escapes_from_the_document_root_are_refused() {
-    let tmp = tempfile::tempdir().unwrap();
-    let site = tmp.path().join("site");
-    fs::create_dir(&site).unwrap();
+    let (tmp, site) = empty_site();
     fs::write(site.join("index.html"), "<p>public</p>").unwrap();
     fs::write(tmp.path().join("secret.txt"), "TOP SECRET").unwrap();
     symlink("../secret.txt", site.join("relative-leak.txt")).unwrap();
@@ -150,11 +148,17 @@ fn mkfifo(path: &std::path::Path) {
     assert!(made.success(), "mkfifo {}", path.display());
 }
 
-/// A document root with a large file, beside a secret outside it.
-fn big_site() -> (tempfile::TempDir, std::path::PathBuf, Vec<u8>) {
+/// An empty document root `site` in a temporary directory.
+fn empty_site() -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
     fs::create_dir(&site).unwrap();
+    (tmp, site)
+}
+
+/// A document root with a large file, beside a secret outside it.
+fn big_site() -> (tempfile::TempDir, std::path::PathBuf, Vec<u8>) {
+    let (tmp, site) = empty_site();
     fs::write(site.join("index.html"), "<p>index</p>").unwrap();
     let big: Vec<u8> = (0..8u32 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
     fs::write(site.join("big.bin"), &big).unwrap();
@@ -243,9 +247,7 @@ fn timeouts_end_idle_slow_and_non_reading_connections() {
 
 #[test]
 fn fifos_and_sockets_in_the_root_are_refused_without_blocking() {
-    let tmp = tempfile::tempdir().unwrap();
-    let site = tmp.path().join("site");
-    fs::create_dir(&site).unwrap();
+    let (tmp, site) = empty_site();
     fs::write(site.join("index.html"), "<p>index</p>").unwrap();
     mkfifo(&site.join("pipe"));
     let _socket = std::os::unix::net::UnixListener::bind(site.join("sock")).unwrap();
@@ -453,18 +455,24 @@ fn reads_in_the_blocking_pool_serve_the_same_bytes() {
 
 #[test]
 fn a_bad_reads_setting_is_named() {
+    a_bad_setting_is_named(
+        "SERVE_READS",
+        "sometimes",
+        "serve: SERVE_READS=\"sometimes\": expected \"inline\" or \"pool\"\n",
+    );
+}
+
+/// `serve` with `var=value` in its environment exits 2 with `message`.
+fn a_bad_setting_is_named(var: &str, value: &str, message: &str) {
     let out = Command::new(env!("CARGO_BIN_EXE_serve"))
         .args(["--addr", "127.0.0.1:0"])
-        .env("SERVE_READS", "sometimes")
+        .env(var, value)
         .current_dir(workspace_root())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("serve: SERVE_READS=\"sometimes\": expected \"inline\" or \"pool\"\n"),
-        "{err}"
-    );
+    assert!(err.contains(message), "{err}");
 }
 
 /// A small file, kept open by the server after its first request, then
@@ -473,9 +481,7 @@ fn a_bad_reads_setting_is_named() {
 /// named before.
 #[test]
 fn kept_open_files_answer_for_what_the_path_names_now() {
-    let tmp = tempfile::tempdir().unwrap();
-    let site = tmp.path().join("site");
-    fs::create_dir(&site).unwrap();
+    let (tmp, site) = empty_site();
     let file = site.join("a.txt");
     fs::write(&file, "one").unwrap();
     fs::write(tmp.path().join("secret.txt"), "TOP SECRET").unwrap();
@@ -531,9 +537,7 @@ fn open_descriptors(server: &Server) -> usize {
 
 #[test]
 fn kept_open_files_are_bounded_by_serve_open_files() {
-    let tmp = tempfile::tempdir().unwrap();
-    let site = tmp.path().join("site");
-    fs::create_dir(&site).unwrap();
+    let (tmp, site) = empty_site();
     for i in 0..6 {
         fs::write(site.join(format!("{i}.txt")), format!("file {i}")).unwrap();
     }
@@ -588,17 +592,10 @@ fn kept_open_files_are_bounded_by_serve_open_files() {
             "SERVE_OPEN_FILES={setting}: {stderr}"
         );
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_serve"))
-        .args(["--addr", "127.0.0.1:0"])
-        .env("SERVE_OPEN_FILES", "many")
-        .current_dir(workspace_root())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("serve: SERVE_OPEN_FILES=\"many\": expected a number\n"),
-        "{err}"
+    a_bad_setting_is_named(
+        "SERVE_OPEN_FILES",
+        "many",
+        "serve: SERVE_OPEN_FILES=\"many\": expected a number\n",
     );
 }
 
@@ -607,9 +604,7 @@ fn kept_open_files_are_bounded_by_serve_open_files() {
 /// sixty different small files are all served, twice.
 #[test]
 fn kept_open_files_give_way_when_descriptors_run_out() {
-    let tmp = tempfile::tempdir().unwrap();
-    let site = tmp.path().join("site");
-    fs::create_dir(&site).unwrap();
+    let (tmp, site) = empty_site();
     // Nested names too: their `stat` goes through the full resolution,
     // which itself needs a descriptor.
     fs::create_dir(site.join("sub")).unwrap();
@@ -675,9 +670,7 @@ fn kept_open_files_give_way_when_descriptors_run_out() {
 /// twin only.
 #[test]
 fn kept_open_files_see_an_acl_that_revokes_reading() {
-    let tmp = tempfile::tempdir().unwrap();
-    let site = tmp.path().join("site");
-    fs::create_dir(&site).unwrap();
+    let (tmp, site) = empty_site();
     let file = site.join("a.txt");
     fs::write(&file, "one").unwrap();
     let root =
