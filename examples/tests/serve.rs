@@ -700,3 +700,24 @@ fn kept_open_files_see_an_acl_that_revokes_reading() {
     setfacl(&["-b"]);
     assert_eq!(server.get("/a.txt").2, "one", "the ACL removed again");
 }
+
+/// The server raises its soft descriptor limit to the hard one before it
+/// locks (it needs one per connection and per kept file); the hard limit
+/// stays where it was.
+#[test]
+fn the_soft_descriptor_limit_is_raised_to_the_hard_one() {
+    let (tmp, site) = empty_site();
+    let server = Server::start_with_nofile_limits(
+        tmp.path(),
+        &["--addr", "127.0.0.1:0", "--root", site.to_str().unwrap()],
+        &[],
+        (256, 4096),
+    );
+    let limits = fs::read_to_string(format!("/proc/{}/limits", server.pid())).unwrap();
+    let open_files = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap();
+    let numbers: Vec<&str> = open_files.split_whitespace().skip(3).take(2).collect();
+    assert_eq!(numbers, ["4096", "4096"], "{open_files}");
+}

@@ -46,9 +46,19 @@ impl Server {
         env: &[(&str, &str)],
         nofile: u32,
     ) -> Server {
+        Self::start_with_nofile_limits(dir, args, env, (nofile, nofile))
+    }
+
+    /// As [`Server::start_with_nofile`], with a soft and a hard limit.
+    pub(crate) fn start_with_nofile_limits(
+        dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        (soft, hard): (u32, u32),
+    ) -> Server {
         let mut prlimit = Command::new("prlimit");
         prlimit
-            .arg(format!("--nofile={nofile}:{nofile}"))
+            .arg(format!("--nofile={soft}:{hard}"))
             .arg(env!("CARGO_BIN_EXE_serve"));
         Self::spawn(prlimit, dir, args, env)
     }

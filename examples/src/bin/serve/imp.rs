@@ -63,6 +63,29 @@ pub(crate) fn main(site: Dir<Site>, http: TcpListener) -> io::Result<()> {
     Ok(())
 }
 
+/// Raises the soft limit on open descriptors to the hard one, before the
+/// lock, as Go's runtime does for every program: the server holds one per
+/// connection (up to `SERVE_MAX_CONNECTIONS`, 1024) and up to
+/// `SERVE_OPEN_FILES` kept files (128), more than the usual soft limit of
+/// 1024. Only what the process may already ask for; the hard limit stays.
+/// Best effort: if the call fails, the server runs with the limit it has
+/// (and gives way on `EMFILE`).
+pub(crate) fn raise_descriptor_limit() {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if let (Some(current), Some(maximum)) = (limit.current, limit.maximum)
+        && current < maximum
+    {
+        let _ = setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: Some(maximum),
+                maximum: Some(maximum),
+            },
+        );
+    }
+}
+
 /// The limits, from `SERVE_*` variables; a malformed one is an error naming it.
 #[cap_core::ambient(
     reason = "reads the server's limits from SERVE_* environment variables (no access is made by them)"

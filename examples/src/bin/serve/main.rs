@@ -6,6 +6,7 @@ mod imp;
 
 #[cfg(unix)]
 fn main() -> std::io::Result<()> {
+    imp::raise_descriptor_limit();
     imp::main()
 }
 
