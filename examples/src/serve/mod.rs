@@ -62,6 +62,9 @@ pub struct Config {
     /// How many small files are kept open between requests ([`OpenFiles`]);
     /// 0 opens the file for every request.
     pub open_files: usize,
+    /// How long a kept file stays open unused; a timer closes it after at
+    /// most twice that.
+    pub open_files_idle: Duration,
 }
 
 /// Where the server does its filesystem work (stat, open, read).
@@ -91,6 +94,7 @@ impl Default for Config {
             access_log: true,
             reads: Reads::Inline,
             open_files: 128,
+            open_files_idle: open_files::IDLE,
         }
     }
 }
@@ -122,7 +126,22 @@ pub async fn run(
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(config.max_connections));
     let requests = Arc::new(AtomicU64::new(0));
-    let open_files = Arc::new(OpenFiles::new(config.open_files));
+    let open_files = Arc::new(OpenFiles::with_idle(
+        config.open_files,
+        config.open_files_idle,
+    ));
+    // Closes idle kept files even when no request comes to do it.
+    let sweeper = (config.open_files > 0).then(|| {
+        let open_files = Arc::clone(&open_files);
+        let every = config.open_files_idle.max(Duration::from_millis(10));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                open_files.sweep();
+            }
+        })
+    });
     let mut connections = 0u64;
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -196,6 +215,9 @@ pub async fn run(
     } else {
         open
     };
+    if let Some(sweeper) = sweeper {
+        sweeper.abort();
+    }
     Ok(Summary {
         connections,
         requests: requests.load(Ordering::Relaxed),

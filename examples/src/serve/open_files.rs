@@ -27,10 +27,11 @@
 //!
 //! Only files small enough to be sent from memory are kept (larger ones are
 //! streamed from a descriptor of their own). The cache holds at most
-//! `capacity` descriptors; when full, the least recently used is closed, and
-//! an entry unused for [`IDLE`] is closed by the next request after that, so
-//! a removed file does not stay open on a busy server (on an idle one it
-//! does, until the next request). When the process runs out of descriptors
+//! `capacity` descriptors; when full, the least recently used is closed. An
+//! entry unused for its idle time ([`IDLE`] by default) is closed by the
+//! next request after that, and by [`OpenFiles::sweep`], which the server
+//! calls on a timer, so a removed file is not held open on an idle server
+//! either. When the process runs out of descriptors
 //! (any step of a request, or an accept, fails with `EMFILE`), the server
 //! closes them all ([`OpenFiles::release`]) and tries once more.
 
@@ -41,7 +42,7 @@ use std::time::{Duration, Instant};
 
 use cap_core::fs::{File, Metadata, MetadataExt as _};
 
-/// How long an entry stays open without being used.
+/// How long an entry stays open without being used, by default.
 pub const IDLE: Duration = Duration::from_secs(10);
 
 /// Which inode: the device and the inode number.
@@ -66,6 +67,7 @@ struct Entry<F> {
 /// read-only [`File`]).
 pub struct OpenFiles<F = File<super::files::FileRights>> {
     capacity: usize,
+    idle: Duration,
     inner: Mutex<Inner<F>>,
     hits: AtomicU64,
 }
@@ -92,10 +94,18 @@ fn key(meta: &Metadata) -> (Key, Access) {
 }
 
 impl<F> OpenFiles<F> {
-    /// A cache of at most `capacity` open files; 0 keeps none.
+    /// A cache of at most `capacity` open files; 0 keeps none. An entry
+    /// unused for [`IDLE`] is closed.
     pub fn new(capacity: usize) -> Self {
+        Self::with_idle(capacity, IDLE)
+    }
+
+    /// A cache of at most `capacity` open files, each closed once unused
+    /// for `idle`.
+    pub fn with_idle(capacity: usize, idle: Duration) -> Self {
         Self {
             capacity,
+            idle,
             inner: Mutex::new(Inner {
                 entries: HashMap::new(),
                 swept: Instant::now(),
@@ -113,7 +123,9 @@ impl<F> OpenFiles<F> {
         let (key, access) = key(meta);
         let now = Instant::now();
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        inner.sweep(now);
+        if now.duration_since(inner.swept) >= Duration::from_secs(1) {
+            inner.sweep(now, self.idle);
+        }
         match inner.entries.get_mut(&key) {
             Some(entry) if entry.access == access => {
                 entry.used = now;
@@ -168,6 +180,19 @@ impl<F> OpenFiles<F> {
             .remove(&key);
     }
 
+    /// Closes every entry unused for the idle time; says how many.
+    pub fn sweep(&self) -> usize {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let before = inner.entries.len();
+        inner.sweep(Instant::now(), self.idle);
+        before - inner.entries.len()
+    }
+
+    /// How long an entry stays open unused.
+    pub fn idle(&self) -> Duration {
+        self.idle
+    }
+
     /// How many lookups found a kept file.
     pub fn hits(&self) -> u64 {
         self.hits.load(Ordering::Relaxed)
@@ -199,15 +224,11 @@ impl<F> OpenFiles<F> {
 }
 
 impl<F> Inner<F> {
-    /// Closes what has not been used for [`IDLE`]; looks at most once a
-    /// second.
-    fn sweep(&mut self, now: Instant) {
-        if now.duration_since(self.swept) < Duration::from_secs(1) {
-            return;
-        }
+    /// Closes what has not been used for `idle`.
+    fn sweep(&mut self, now: Instant, idle: Duration) {
         self.swept = now;
         self.entries
-            .retain(|_, e| now.duration_since(e.used) < IDLE);
+            .retain(|_, e| now.duration_since(e.used) < idle);
     }
 }
 
@@ -320,5 +341,13 @@ mod tests {
         }
         assert!(cache.get(&dir.metadata("b").unwrap()).is_none());
         assert!(cache.is_empty(), "the idle entry was closed");
+        // The timer's sweep: what is idle goes, what was just used stays.
+        let cache: OpenFiles<&'static str> = OpenFiles::with_idle(4, Duration::from_millis(50));
+        cache.insert(&dir.metadata("a").unwrap(), Arc::new("a"));
+        std::thread::sleep(Duration::from_millis(80));
+        cache.insert(&dir.metadata("b").unwrap(), Arc::new("b"));
+        assert_eq!(cache.sweep(), 1);
+        assert!(cache.get(&dir.metadata("b").unwrap()).is_some());
+        assert_eq!(cache.len(), 1);
     }
 }

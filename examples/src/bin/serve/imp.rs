@@ -21,7 +21,8 @@
 //! file reads from the runtime threads (`inline`, the default) to tokio's
 //! blocking pool, for a disk slow enough that a read should not hold up the
 //! other connections. `SERVE_OPEN_FILES` (128) is how many small files stay
-//! open between requests; 0 opens the file for every request.
+//! open between requests (0 opens the file for every request), and
+//! `SERVE_OPEN_FILES_IDLE` (10 seconds) how long one stays open unused.
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -125,6 +126,7 @@ fn config_from_env() -> io::Result<Config> {
         shutdown_grace: seconds("SERVE_SHUTDOWN_GRACE", d.shutdown_grace)?,
         max_connections: count("SERVE_MAX_CONNECTIONS", d.max_connections)?,
         open_files: count("SERVE_OPEN_FILES", d.open_files)?,
+        open_files_idle: seconds("SERVE_OPEN_FILES_IDLE", d.open_files_idle)?,
         access_log: std::env::var("SERVE_ACCESS_LOG").map_or(true, |v| v != "0"),
         reads: match std::env::var("SERVE_READS").as_deref() {
             Err(_) | Ok("inline") => Reads::Inline,
