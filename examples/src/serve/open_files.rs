@@ -37,7 +37,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use cap_core::fs::{File, Metadata, MetadataExt as _};
@@ -122,7 +122,7 @@ impl<F> OpenFiles<F> {
         }
         let (key, access) = key(meta);
         let now = Instant::now();
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut inner = self.lock();
         if now.duration_since(inner.swept) >= Duration::from_secs(1) {
             inner.sweep(now, self.idle);
         }
@@ -148,7 +148,7 @@ impl<F> OpenFiles<F> {
         }
         let (key, access) = key(meta);
         let now = Instant::now();
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut inner = self.lock();
         if inner.entries.len() >= self.capacity && !inner.entries.contains_key(&key) {
             let oldest = inner
                 .entries
@@ -173,24 +173,15 @@ impl<F> OpenFiles<F> {
     /// file failed to read.
     pub fn remove(&self, meta: &Metadata) {
         let (key, _) = key(meta);
-        self.inner
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entries
-            .remove(&key);
+        self.lock().entries.remove(&key);
     }
 
     /// Closes every entry unused for the idle time; says how many.
     pub fn sweep(&self) -> usize {
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut inner = self.lock();
         let before = inner.entries.len();
         inner.sweep(Instant::now(), self.idle);
         before - inner.entries.len()
-    }
-
-    /// How long an entry stays open unused.
-    pub fn idle(&self) -> Duration {
-        self.idle
     }
 
     /// How many lookups found a kept file.
@@ -202,7 +193,7 @@ impl<F> OpenFiles<F> {
     /// process has run out of descriptors (`EMFILE`), so that what is kept
     /// for speed never stands in the way of a request or a connection.
     pub fn release(&self) -> usize {
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut inner = self.lock();
         let kept = inner.entries.len();
         inner.entries.clear();
         kept
@@ -210,16 +201,19 @@ impl<F> OpenFiles<F> {
 
     /// How many files are open in the cache.
     pub fn len(&self) -> usize {
-        self.inner
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entries
-            .len()
+        self.lock().entries.len()
     }
 
     /// Whether the cache holds no file.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The entries, also after a panic elsewhere while they were held (each
+    /// change to them is a single map operation, so they are never left
+    /// half-changed).
+    fn lock(&self) -> MutexGuard<'_, Inner<F>> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
