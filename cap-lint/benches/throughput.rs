@@ -6,7 +6,9 @@
 //!   files with `syn`. Budget: 100k lines in under 1 s.
 //! - `generated_100k`: a generated 100k-line crate, for a stable number.
 //! - `tiers_10k`: plain (syntactic) against `--precise` (`cargo clippy` with
-//!   the generated configuration) on the same generated 10k-line crate.
+//!   the generated configuration) on the same generated 10k-line crate, and
+//!   the syntactic tier with its per-file cache after one function body is
+//!   edited.
 //! - `tiers_workspace`: the same comparison on a copy of this workspace (real
 //!   code with dependencies; the copy's dependencies are checked once before
 //!   timing, then every source file is touched before each clippy run).
@@ -252,6 +254,45 @@ mod tiers_10k {
     #[divan::bench(sample_count = 5)]
     fn plain(b: Bencher<'_, '_>) {
         super::syntactic(b, &GENERATED_10K);
+    }
+
+    /// With the per-file cache, one function body edited before each run
+    /// (as between two runs of `cargo cap-lint` while working): that file
+    /// is parsed and checked again, the others' results are reused.
+    #[divan::bench(sample_count = 10, sample_size = 1)]
+    fn kept_one_body_edited(b: Bencher<'_, '_>) {
+        let c = &*GENERATED_10K;
+        let cache = tempfile::tempdir().unwrap();
+        let edited = c.root.with_file_name("m0.rs");
+        let label = |p: &std::path::Path| p.display().to_string();
+        let run = || {
+            cap_lint::check_crate_cached(
+                &c.root,
+                cap_lint::finding::Scope::Lib,
+                &INDEX,
+                &label,
+                &|_| false,
+                true,
+                Some(cache.path()),
+            )
+            .0
+            .findings
+            .len()
+        };
+        let want = run();
+        let flip = std::sync::atomic::AtomicBool::new(false);
+        b.counter(ItemsCount::new(c.lines))
+            .with_inputs(|| {
+                let text = std::fs::read_to_string(&edited).unwrap();
+                let was = flip.fetch_xor(true, std::sync::atomic::Ordering::Relaxed);
+                let (from, to) = if was {
+                    ("* 3;", "* 2;")
+                } else {
+                    ("* 2;", "* 3;")
+                };
+                std::fs::write(&edited, text.replacen(from, to, 1)).unwrap();
+            })
+            .bench_values(|()| assert_eq!(run(), want));
     }
 
     /// `cargo clippy` with the generated configuration; the crate is touched

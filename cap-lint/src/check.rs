@@ -30,7 +30,7 @@ enum Res {
 }
 
 /// A receiver type the checker tracks.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Ty {
     /// A catalogued type, by canonical path (`std::path::PathBuf`).
     Named(String),
@@ -189,16 +189,43 @@ const NON_CODE_MACROS: &[&str] = &[
 /// What the crate's item signatures say about types: struct fields and the
 /// return types of its functions and methods, so that `settings.root`,
 /// `data_dir()` and `self.config()` have a type.
-#[derive(Default, Clone, Debug)]
+#[derive(Default, Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Facts {
     /// Struct name → field name → type.
     pub(crate) fields: HashMap<String, HashMap<String, Ty>>,
     /// Free function name → return type (`None` where two disagree).
     pub(crate) fns: HashMap<String, Option<Ty>>,
     /// (type name, method name) → return type (`None` where two disagree).
+    #[serde(with = "pairs")]
     pub(crate) methods: HashMap<(String, String), Option<Ty>>,
     /// The method names in `methods`.
     pub(crate) method_names: HashSet<String>,
+}
+
+/// A map with tuple keys as a list of pairs (JSON keys are strings).
+mod pairs {
+    use std::collections::HashMap;
+    use std::hash::Hash;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S, K, V>(map: &HashMap<K, V>, s: S) -> Result<S::Ok, S::Error>
+    where
+        S: Serializer,
+        K: Serialize,
+        V: Serialize,
+    {
+        s.collect_seq(map.iter())
+    }
+
+    pub(super) fn deserialize<'de, D, K, V>(d: D) -> Result<HashMap<K, V>, D::Error>
+    where
+        D: Deserializer<'de>,
+        K: Deserialize<'de> + Eq + Hash,
+        V: Deserialize<'de>,
+    {
+        Ok(Vec::<(K, V)>::deserialize(d)?.into_iter().collect())
+    }
 }
 
 fn record<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Option<Ty>>, key: K, ty: Option<Ty>) {
@@ -224,6 +251,34 @@ impl Facts {
             record(&mut self.methods, k, v);
         }
         self.method_names.extend(other.method_names);
+    }
+
+    /// A hash of everything the facts say, independent of the maps' order:
+    /// the file cache reuses a file's findings only while it is unchanged.
+    pub(crate) fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut fields: Vec<(&String, Vec<(&String, &Ty)>)> = self
+            .fields
+            .iter()
+            .map(|(s, m)| {
+                let mut v: Vec<_> = m.iter().collect();
+                v.sort_by(|a, b| a.0.cmp(b.0));
+                (s, v)
+            })
+            .collect();
+        fields.sort_by(|a, b| a.0.cmp(b.0));
+        fields.hash(&mut h);
+        let mut fns: Vec<_> = self.fns.iter().collect();
+        fns.sort_by(|a, b| a.0.cmp(b.0));
+        fns.hash(&mut h);
+        let mut methods: Vec<_> = self.methods.iter().collect();
+        methods.sort_by(|a, b| a.0.cmp(b.0));
+        methods.hash(&mut h);
+        let mut names: Vec<_> = self.method_names.iter().collect();
+        names.sort();
+        names.hash(&mut h);
+        h.finish()
     }
 
     /// The names of fields, functions and methods whose type is a tracked

@@ -7,6 +7,7 @@
 //! files those declarations reach, level by level; then every worker checks
 //! its own files against the finished tree.
 
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 
 use crate::catalogue::Index;
 use crate::check::{self, Facts, Graph};
+use crate::filecache::{CrateCache, FileEntry, Store, content_hash};
 use crate::finding::{Finding, Region, Scope};
 use crate::prefilter::{self, Filter, Words};
 use crate::tree::{CrateTree, FileError, Skeleton, parse, skeleton};
@@ -50,17 +52,15 @@ enum Reply {
         file: usize,
         error: Option<FileError>,
     },
-    Fields(Facts),
+    /// Each file's facts.
+    Fields(Vec<(usize, Facts)>),
     Checked {
         findings: Vec<Finding>,
         regions: Vec<Region>,
         graph: Option<Graph>,
     },
     /// The check of these files panicked: they are reported as not analysed.
-    CheckPanicked {
-        files: Vec<usize>,
-        message: String,
-    },
+    CheckPanicked { files: Vec<usize>, message: String },
 }
 
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
@@ -68,6 +68,30 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| p.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+/// A file's first parse: with the pre-filter, a file whose words could
+/// start no finding is parsed without its function bodies and comments,
+/// and its words are returned for the second look; any other file is
+/// parsed whole.
+fn first_parse(
+    text: &str,
+    filter: Option<&Filter>,
+) -> (Result<syn::File, FileError>, Option<Words>) {
+    if let Some(f) = filter {
+        let scan = prefilter::scan(text);
+        if !f.intrinsic(&scan.words) {
+            // Comments are blanked too: no doc attributes to parse.
+            let light = scan
+                .light_text(text)
+                .and_then(|light| syn::parse_file(&light).ok());
+            if let Some(ast) = light {
+                return (Ok(ast), Some(scan.words));
+            }
+            return (parse(text), Some(scan.words));
+        }
+    }
+    (parse(text), None)
 }
 
 fn worker(
@@ -97,20 +121,9 @@ fn worker(
                 };
                 let mut filtered = None;
                 let parsed = catch_unwind(AssertUnwindSafe(|| {
-                    if let Some(f) = filter {
-                        let scan = prefilter::scan(&text);
-                        if !f.intrinsic(&scan.words) {
-                            // Comments are blanked too: no doc attributes to parse.
-                            let light = scan
-                                .light_text(&text)
-                                .and_then(|light| syn::parse_file(&light).ok());
-                            filtered = Some(scan.words);
-                            if let Some(ast) = light {
-                                return Ok((skeleton(&ast.items), ast));
-                            }
-                        }
-                    }
-                    parse(&text).map(|ast| (skeleton(&ast.items), ast))
+                    let (ast, words) = first_parse(&text, filter);
+                    filtered = words;
+                    ast.map(|ast| (skeleton(&ast.items), ast))
                 }));
                 let result = match parsed {
                     Ok(Ok((sk, ast))) => {
@@ -151,8 +164,12 @@ fn worker(
                 let _ = replies.send(Reply::Full { file, error });
             }
             Job::Fields(tree) => {
-                let fields = catch_unwind(AssertUnwindSafe(|| check::facts(&tree, index, &asts)))
-                    .unwrap_or_default();
+                let fields = catch_unwind(AssertUnwindSafe(|| {
+                    asts.iter()
+                        .map(|a| (a.0, check::facts(&tree, index, std::slice::from_ref(a))))
+                        .collect()
+                }))
+                .unwrap_or_default();
                 let _ = replies.send(Reply::Fields(fields));
             }
             Job::Check(tree, fields, skip) => {
@@ -186,30 +203,266 @@ pub(crate) enum Root<'a> {
     Text(&'a Path, String),
 }
 
-/// Checks a crate; returns its tree (files, texts, parse errors), findings and regions.
+/// Checks a crate; returns its tree (files, texts, parse errors), findings
+/// and regions. `skip` says which files belong to another crate (it is
+/// asked, never told). With a `cache` (and a crate read from files, with
+/// no call graph), unchanged files' results come from it and it is
+/// updated.
 pub(crate) fn check_crate(
     root: Root<'_>,
     index: &Index,
     scope: Scope,
-    skip: &dyn Fn(&Path) -> bool,
-    mut graph: Option<&mut Graph>,
+    skip: &(dyn Fn(&Path) -> bool + Sync),
+    graph: Option<&mut Graph>,
     prefilter: bool,
+    cache: Option<&Store>,
 ) -> (CrateTree, Vec<Finding>, Vec<Region>) {
     let record = graph.is_some();
     // The call graph needs every function's calls: no file is filtered then.
     let filter = (prefilter && !record).then(|| index.prefilter());
+    if let Root::File(p) = root
+        && skip(p)
+    {
+        return (
+            CrateTree::new(p, false).without_files(),
+            Vec::new(),
+            Vec::new(),
+        );
+    }
+    let cache = match root {
+        Root::File(_) if !record => cache,
+        _ => None,
+    };
+    if let (Some(store), Root::File(p)) = (cache, &root)
+        && let Some(old) = store.load()
+    {
+        let warm = std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .name("cap-lint-warm".to_owned())
+                .stack_size(STACK)
+                .spawn_scoped(s, || {
+                    catch_unwind(AssertUnwindSafe(|| {
+                        warm(p, index, scope, skip, filter, &old)
+                    }))
+                    .ok()
+                    .flatten()
+                })
+                .ok()
+                .and_then(|t| t.join().ok().flatten())
+        });
+        if let Some((tree, findings, regions, new)) = warm {
+            if let Some(new) = new {
+                store.save(new);
+            }
+            return (tree, findings, regions);
+        }
+    }
+    let (tree, findings, regions, learned) =
+        full(root, index, scope, skip, graph, filter, cache.is_some());
+    if let (Some(store), Some(learned)) = (cache, learned) {
+        store.save(learned);
+    }
+    (tree, findings, regions)
+}
+
+/// The run with a cache. Files are read in the order a full run reaches
+/// them; an unchanged one gives its cached skeleton, a changed one is
+/// parsed here. Then, if the crate's shape and facts are those the cache
+/// was made with, only the changed files are checked, and the others'
+/// findings come from the cache. `None` when the cache cannot answer (the
+/// shape or the facts changed, a file cannot be read or does not parse):
+/// the crate is then checked whole. The new cache comes back when a file
+/// changed.
+#[allow(clippy::type_complexity)]
+fn warm(
+    root: &Path,
+    index: &Index,
+    scope: Scope,
+    skip: &(dyn Fn(&Path) -> bool + Sync),
+    filter: Option<&Filter>,
+    old: &CrateCache,
+) -> Option<(CrateTree, Vec<Finding>, Vec<Region>, Option<CrateCache>)> {
+    let mut tree = CrateTree::new(root, true);
+    let mut cached: Vec<Option<&FileEntry>> = Vec::new();
+    // Changed files: (file, syntax tree, content hash, skeleton, words if filtered).
+    let mut fresh: Vec<(usize, syn::File, u64, Skeleton, Option<Words>)> = Vec::new();
+    let mut next = 0;
+    while next < tree.files.len() {
+        let file = next;
+        next += 1;
+        cached.resize(tree.files.len(), None);
+        if tree.files[file].error.is_some() {
+            continue;
+        }
+        let path = tree.files[file].path.clone();
+        let text = std::fs::read_to_string(&path).ok()?;
+        let hash = content_hash(&text);
+        let sk = if let Some(e) = old.files.get(&path).filter(|e| e.hash == hash) {
+            cached[file] = Some(e);
+            e.skeleton.clone()
+        } else {
+            let (ast, words) = first_parse(&text, filter);
+            let ast = ast.ok()?;
+            let sk = skeleton(&ast.items);
+            fresh.push((file, ast, hash, sk.clone(), words));
+            sk
+        };
+        let _ = tree.add_parsed(file, text, Ok(sk), skip);
+    }
+    cached.resize(tree.files.len(), None);
+    if tree.fingerprint() != old.shape {
+        return None;
+    }
+    let mut per_file: Vec<(usize, Facts)> = Vec::new();
+    for (i, e) in cached.iter().enumerate() {
+        if let Some(e) = e {
+            per_file.push((i, e.facts.clone()));
+        }
+    }
+    let mut asts: Vec<(usize, syn::File)> = Vec::new();
+    let mut meta = Vec::new();
+    for (file, ast, hash, sk, words) in fresh {
+        asts.push((file, ast));
+        meta.push((file, hash, sk, words));
+    }
+    for a in &asts {
+        per_file.push((a.0, check::facts(&tree, index, std::slice::from_ref(a))));
+    }
+    per_file.sort_by_key(|p| p.0);
+    let mut facts = Facts::default();
+    for (_, f) in &per_file {
+        facts.merge(f.clone());
+    }
+    if facts.fingerprint() != old.facts {
+        return None;
+    }
+    if asts.is_empty() {
+        let (findings, regions) = cached
+            .iter()
+            .flatten()
+            .map(|e| (e.findings.clone(), e.regions.clone()))
+            .fold((Vec::new(), Vec::new()), |(mut f, mut r), (ef, er)| {
+                f.extend(ef);
+                r.extend(er);
+                (f, r)
+            });
+        return Some((tree, findings, regions, None));
+    }
+    // The pre-filter's second look, for the changed files its first passed over.
+    let typed = facts.typed_names();
+    let upper_modules = upper_modules(&tree);
+    let mut checked = Vec::new();
+    for ((file, ast), (_, _, _, words)) in asts.iter_mut().zip(&meta) {
+        let check = match (filter, words) {
+            (Some(f), Some(w)) => {
+                let again = f.with_crate(w, &tree.aliases, &typed, upper_modules);
+                if again {
+                    *ast = parse(&tree.files[*file].text).ok()?;
+                }
+                again
+            }
+            _ => true,
+        };
+        checked.push(check);
+    }
+    let to_check: Vec<(usize, syn::File)> = asts
+        .into_iter()
+        .zip(&checked)
+        .filter(|(_, c)| **c)
+        .map(|(a, _)| a)
+        .collect();
+    let (new_findings, new_regions) =
+        check::check_files(&tree, index, scope, &to_check, &facts, None);
+    let mut facts_of: HashMap<usize, Facts> = per_file.into_iter().collect();
+    let mut entries = HashMap::new();
+    let mut findings = Vec::new();
+    let mut regions = Vec::new();
+    for (i, e) in cached.iter().enumerate() {
+        if let Some(e) = e {
+            findings.extend(e.findings.iter().cloned());
+            regions.extend(e.regions.iter().cloned());
+            entries.insert(tree.files[i].path.clone(), (*e).clone());
+        }
+    }
+    let mut grouped = group(&tree, new_findings, new_regions);
+    for ((file, hash, sk, _), check) in meta.into_iter().zip(checked) {
+        let (f, r) = grouped.remove(&file).unwrap_or_default();
+        findings.extend(f.iter().cloned());
+        regions.extend(r.iter().cloned());
+        entries.insert(
+            tree.files[file].path.clone(),
+            FileEntry {
+                hash,
+                skeleton: sk,
+                facts: facts_of.remove(&file).unwrap_or_default(),
+                checked: check,
+                findings: f,
+                regions: r,
+            },
+        );
+    }
+    let new = CrateCache {
+        shape: old.shape,
+        facts: old.facts,
+        files: entries,
+        ..CrateCache::default()
+    };
+    Some((tree, findings, regions, Some(new)))
+}
+
+/// Findings and regions by the index of the file they are in.
+fn group(
+    tree: &CrateTree,
+    findings: Vec<Finding>,
+    regions: Vec<Region>,
+) -> HashMap<usize, (Vec<Finding>, Vec<Region>)> {
+    let index: HashMap<String, usize> = tree
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.path.display().to_string(), i))
+        .collect();
+    let mut out: HashMap<usize, (Vec<Finding>, Vec<Region>)> = HashMap::new();
+    for f in findings {
+        if let Some(&i) = index.get(&f.file) {
+            out.entry(i).or_default().0.push(f);
+        }
+    }
+    for r in regions {
+        if let Some(&i) = index.get(&r.file) {
+            out.entry(i).or_default().1.push(r);
+        }
+    }
+    out
+}
+
+/// Whether some module of the crate has a capitalised name (the
+/// pre-filter's second look then counts qualified words).
+fn upper_modules(tree: &CrateTree) -> bool {
+    tree.modules
+        .iter()
+        .flat_map(|m| m.children.keys())
+        .any(|n| n.starts_with(char::is_uppercase))
+}
+
+/// The run without a cache (or when it cannot answer): every file parsed
+/// on the worker threads. With `learn`, also what the cache keeps.
+#[allow(clippy::type_complexity)]
+fn full(
+    root: Root<'_>,
+    index: &Index,
+    scope: Scope,
+    skip: &(dyn Fn(&Path) -> bool + Sync),
+    mut graph: Option<&mut Graph>,
+    filter: Option<&Filter>,
+    learn: bool,
+) -> (CrateTree, Vec<Finding>, Vec<Region>, Option<CrateCache>) {
+    let record = graph.is_some();
     let (root_path, root_text, follow) = match root {
         Root::File(p) => (p, None, true),
         Root::Text(p, t) => (p, Some(t), false),
     };
     let mut tree = CrateTree::new(root_path, follow);
-    if follow && skip(root_path) {
-        return (
-            CrateTree::new(root_path, false).without_files(),
-            Vec::new(),
-            Vec::new(),
-        );
-    }
     let threads = if follow {
         std::thread::available_parallelism()
             .map_or(1, std::num::NonZero::get)
@@ -243,6 +496,8 @@ pub(crate) fn check_crate(
         let mut parsed = vec![false];
         let mut owner: Vec<usize> = vec![0];
         let mut filtered_words: Vec<(usize, Words)> = Vec::new();
+        // The skeletons, for the cache.
+        let mut skeletons: Vec<Option<Skeleton>> = Vec::new();
         // Parses come back in any order; they are added to the tree in file
         // order (files are numbered as they are reached), so the module tree
         // (which of two `cfg_attr` variants' items wins a name), the files
@@ -277,6 +532,10 @@ pub(crate) fn check_crate(
             if let (Some(w), true) = (filtered, result.is_ok()) {
                 filtered_words.push((file, w));
             }
+            if learn && let Ok(sk) = &result {
+                skeletons.resize(file + 1, None);
+                skeletons[file] = Some(sk.clone());
+            }
             let next_files = tree.add_parsed(file, text, result, skip);
             // Missing module files are registered too, already with their error.
             parsed.resize(tree.files.len(), false);
@@ -305,11 +564,18 @@ pub(crate) fn check_crate(
         for tx in &job_txs {
             let _ = tx.send(Job::Fields(Arc::clone(&shared)));
         }
-        let mut fields = Facts::default();
+        // Merged in file order, so which of two disagreeing facts wins
+        // does not depend on timing.
+        let mut per_file: Vec<(usize, Facts)> = Vec::new();
         for _ in 0..threads {
             if let Ok(Reply::Fields(f)) = reply_rx.recv() {
-                fields.merge(f);
+                per_file.extend(f);
             }
+        }
+        per_file.sort_by_key(|p| p.0);
+        let mut fields = Facts::default();
+        for (_, f) in &per_file {
+            fields.merge(f.clone());
         }
         // The pre-filter's second look, now that the crate's renaming
         // imports and typed signatures are known: a file that names one of
@@ -318,11 +584,7 @@ pub(crate) fn check_crate(
         let mut reparse_errors = Vec::new();
         if let Some(f) = filter {
             let typed = fields.typed_names();
-            let upper_modules = shared
-                .modules
-                .iter()
-                .flat_map(|m| m.children.keys())
-                .any(|n| n.starts_with(char::is_uppercase));
+            let upper_modules = upper_modules(&shared);
             let mut waiting = 0;
             for (file, words) in &filtered_words {
                 if f.with_crate(words, &shared.aliases, &typed, upper_modules) {
@@ -348,6 +610,8 @@ pub(crate) fn check_crate(
                 }
             }
         }
+        let facts_print = learn.then(|| fields.fingerprint());
+        let checked: Vec<bool> = skip_check.iter().map(|s| !s).collect();
         let skip_check = Arc::new(skip_check);
         let fields = Arc::new(fields);
         for tx in &job_txs {
@@ -391,6 +655,35 @@ pub(crate) fn check_crate(
                 findings.retain(|x| x.file != tree.files[f].path.display().to_string());
             }
         }
-        (tree, findings, regions)
+        let learned = facts_print.map(|facts| {
+            let mut facts_of: HashMap<usize, Facts> = per_file.into_iter().collect();
+            let mut grouped = group(&tree, findings.clone(), regions.clone());
+            let files = tree
+                .files
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.error.is_none())
+                .filter_map(|(i, f)| {
+                    let skeleton = skeletons.get_mut(i)?.take()?;
+                    let (findings, regions) = grouped.remove(&i).unwrap_or_default();
+                    let entry = FileEntry {
+                        hash: content_hash(&f.text),
+                        skeleton,
+                        facts: facts_of.remove(&i).unwrap_or_default(),
+                        checked: checked.get(i).copied().unwrap_or(true),
+                        findings,
+                        regions,
+                    };
+                    Some((f.path.clone(), entry))
+                })
+                .collect();
+            CrateCache {
+                shape: tree.fingerprint(),
+                facts,
+                files,
+                ..CrateCache::default()
+            }
+        });
+        (tree, findings, regions, learned)
     })
 }

@@ -24,6 +24,7 @@ mod check;
 pub mod config;
 pub mod deps;
 mod driver;
+mod filecache;
 pub mod finding;
 mod metacache;
 pub mod precise;
@@ -135,6 +136,7 @@ pub fn check_source(file: &str, text: &str, index: &Index) -> Analysis {
         &|_| false,
         None,
         false,
+        None,
     );
     finish(&tree, (findings, regions), &|p| p.display().to_string())
 }
@@ -150,7 +152,7 @@ pub fn check_crate(
     scope: Scope,
     index: &Index,
     label: &dyn Fn(&Path) -> String,
-    skip: &dyn Fn(&Path) -> bool,
+    skip: &(dyn Fn(&Path) -> bool + Sync),
 ) -> Analysis {
     check_crate_with(root, scope, index, label, skip, true)
 }
@@ -166,9 +168,27 @@ pub fn check_crate_with(
     scope: Scope,
     index: &Index,
     label: &dyn Fn(&Path) -> String,
-    skip: &dyn Fn(&Path) -> bool,
+    skip: &(dyn Fn(&Path) -> bool + Sync),
     prefilter: bool,
 ) -> Analysis {
+    check_crate_cached(root, scope, index, label, skip, prefilter, None).0
+}
+
+/// [`check_crate_with`], keeping each file's results in `cache` (a
+/// directory) and reusing those of files whose text, and the crate's
+/// imports, items and signatures, did not change since. `skip` is only
+/// asked: it should answer the same for a path every time. Also returns
+/// the crate's files (those the next crate's `skip` should claim).
+pub fn check_crate_cached(
+    root: &Path,
+    scope: Scope,
+    index: &Index,
+    label: &dyn Fn(&Path) -> String,
+    skip: &(dyn Fn(&Path) -> bool + Sync),
+    prefilter: bool,
+    cache: Option<&Path>,
+) -> (Analysis, Vec<std::path::PathBuf>) {
+    let store = cache.map(|dir| filecache::Store::new(dir, root, scope, prefilter, index));
     let (tree, findings, regions) = driver::check_crate(
         driver::Root::File(root),
         index,
@@ -176,8 +196,13 @@ pub fn check_crate_with(
         skip,
         None,
         prefilter,
+        store.as_ref(),
     );
-    finish(&tree, (findings, regions), label)
+    let mut files: Vec<std::path::PathBuf> = tree.files.iter().map(|f| f.path.clone()).collect();
+    if files.is_empty() {
+        files.push(root.to_path_buf());
+    }
+    (finish(&tree, (findings, regions), label), files)
 }
 
 pub use check::{Callee, Graph};
@@ -198,6 +223,7 @@ pub fn check_crate_graph(
         &|_| false,
         Some(&mut graph),
         false,
+        None,
     );
     (finish(&tree, (findings, regions), label), graph)
 }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use cap_lint::baseline::Baseline;
 use cap_lint::catalogue::{Index, Severity, builtin};
 use cap_lint::config::Config;
-use cap_lint::workspace::{Workspace, check_targets_with, path_targets};
+use cap_lint::workspace::{Workspace, check_targets_cached, path_targets};
 use cap_lint::{precise, render};
 
 const USAGE: &str = "\
@@ -32,7 +32,9 @@ Options:
       --no-prefilter         parse and check every file whole (the lexical pre-filter
                              skips files that cannot contain a finding; same findings)
       --no-cache             run `cargo metadata` even when no manifest, target
-                             directory or cargo configuration changed since the last run
+                             directory or cargo configuration changed since the last run,
+                             and check every file afresh (results are otherwise kept per
+                             file under the target directory, in cap-lint/)
       --list                 print the catalogue of ambient-authority APIs and exit
                              (as JSON lines with --message-format json)
   -h, --help                 print this help
@@ -205,20 +207,29 @@ fn run(args: Vec<String>) -> Result<u8, String> {
     if o.deps {
         return run_deps(&o, &cwd);
     }
-    let (targets, base, config, workspace_dir) = if o.paths.is_empty() {
+    let (targets, base, config, workspace_dir, cache) = if o.paths.is_empty() {
         let ws = if o.no_cache {
             Workspace::discover(&cwd, o.manifest.as_deref())?
         } else {
             Workspace::discover_cached(&cwd, o.manifest.as_deref())?
         };
         let config = ws.config(o.config.as_deref())?;
-        (ws.targets.clone(), ws.root.clone(), config, Some(ws.root))
+        let cache = (!o.no_cache)
+            .then(|| ws.target_dir.as_ref().map(|t| t.join("cap-lint")))
+            .flatten();
+        (
+            ws.targets.clone(),
+            ws.root.clone(),
+            config,
+            Some(ws.root),
+            cache,
+        )
     } else {
         let config = match &o.config {
             Some(c) => Config::load_file(c)?,
             None => Config::load_file(&cwd.join("cap-lint.toml"))?,
         };
-        (path_targets(&o.paths)?, cwd.clone(), config, None)
+        (path_targets(&o.paths)?, cwd.clone(), config, None, None)
     };
     let index = Index::new(
         builtin()
@@ -229,7 +240,14 @@ fn run(args: Vec<String>) -> Result<u8, String> {
     // The precise tier's findings take suppression and test scope from every
     // file's regions, which files skipped by the pre-filter do not have.
     let prefilter = !o.precise && !o.no_prefilter;
-    let mut analysis = check_targets_with(&targets, &base, &index, &config, prefilter);
+    let mut analysis = check_targets_cached(
+        &targets,
+        &base,
+        &index,
+        &config,
+        prefilter,
+        cache.as_deref(),
+    );
     if o.precise {
         let dir = workspace_dir
             .as_deref()

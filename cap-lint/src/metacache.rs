@@ -15,8 +15,9 @@
 //!   targets in (`src`, `src/bin`, `examples`, `tests`, `benches`) with
 //!   their immediate subdirectories (`src/bin/NAME/main.rs`).
 //!
-//! A directory's modification time changes whenever an entry is added,
-//! removed or renamed in it, so a new target file invalidates the cache.
+//! A directory is stamped by its entries (names, and whether each is a
+//! directory), so a target file added, removed or renamed invalidates the
+//! cache, and a file saved by renaming a new copy over it does not.
 //! The stale case this leaves open is a file changed without its time
 //! changing (a clock set back, or a tool that restores times): `--no-cache`
 //! runs cargo every time.
@@ -38,12 +39,28 @@ fn cache_file(dir: &Path, manifest: Option<&Path>, cargo: &std::ffi::OsStr) -> P
         .join(format!("{:016x}.json", h.finish()))
 }
 
-/// A file's modification time (seconds, nanoseconds) and size.
+/// A file's modification time (seconds, nanoseconds) and size; a
+/// directory's `(u64::MAX, 0, hash of its entries)`.
 type Stamp = (u64, u32, u64);
 
 /// One input's state: `None` when it does not exist.
 fn stamp(path: &Path) -> Option<Stamp> {
     let m = std::fs::metadata(path).ok()?;
+    if m.is_dir() {
+        // A directory by its entries (names and whether each is a
+        // directory), not its time: an editor that saves a file by writing
+        // a new one and renaming it over the old moves the directory's
+        // time, but targets are found by names.
+        let mut names: Vec<(std::ffi::OsString, bool)> = std::fs::read_dir(path)
+            .ok()?
+            .flatten()
+            .map(|e| (e.file_name(), e.file_type().is_ok_and(|t| t.is_dir())))
+            .collect();
+        names.sort();
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        names.hash(&mut h);
+        return Some((u64::MAX, 0, h.finish()));
+    }
     let t = m.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
     Some((t.as_secs(), t.subsec_nanos(), m.len()))
 }
@@ -195,5 +212,15 @@ mod tests {
         assert_eq!(get(), json(5).into_bytes());
         assert_eq!(get(), json(5).into_bytes());
         assert_eq!(runs.get(), 5);
+        // A source saved the way many editors save it (a new file renamed
+        // over the old: the directory's time moves, its entries do not).
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::fs::write(pkg.join("src/main.rs.new"), "fn main() { }\n").unwrap();
+        std::fs::rename(pkg.join("src/main.rs.new"), pkg.join("src/main.rs")).unwrap();
+        assert_eq!(get(), json(5).into_bytes());
+        // A file renamed to a new name is a new entry.
+        std::fs::rename(pkg.join("src/bin/y.rs"), pkg.join("src/bin/z.rs")).unwrap();
+        assert_eq!(get(), json(6).into_bytes());
+        assert_eq!(runs.get(), 6);
     }
 }

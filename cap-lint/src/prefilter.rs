@@ -60,7 +60,7 @@ use crate::catalogue::{Index, Kind, builtin, deref_target};
 use crate::tree::{raw_at, raw_end};
 
 /// The words of one file's code (comments, strings and chars left out).
-#[derive(Default, Debug)]
+#[derive(Default, Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Words {
     /// Every identifier-like word.
     pub(crate) all: WordSet,

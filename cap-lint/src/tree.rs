@@ -53,7 +53,7 @@ impl FileError {
 pub(crate) type UsePath = Vec<String>;
 
 /// The names a module or block binds.
-#[derive(Default, Debug)]
+#[derive(Default, Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Bindings {
     /// Items defined here (fns, types, consts, traits, macros...), by name.
     pub(crate) items: HashSet<String>,
@@ -177,13 +177,13 @@ pub(crate) struct Module {
 
 /// The parts of a parsed file that the module tree needs: plain data, so it
 /// can be sent from the thread that parsed the file.
-#[derive(Default, Debug)]
+#[derive(Default, Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Skeleton {
     bindings: Bindings,
     mods: Vec<ModDecl>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct ModDecl {
     name: String,
     /// Line and column of the module's name (with the file, its key).
@@ -286,6 +286,41 @@ impl CrateTree {
         let dir = root.parent().unwrap_or(Path::new(".")).to_path_buf();
         tree.register(root, 0, dir);
         tree
+    }
+
+    /// A hash of what checking one file can learn from the others: every
+    /// module's bindings, children and test flag, the files (path, module,
+    /// whether and why not analysed) and the renaming imports; not where in
+    /// a file a `mod` item is (only that file's own check reads that).
+    /// Independent of the maps' order.
+    pub(crate) fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash as _, Hasher as _};
+        fn sorted<T: Ord>(it: impl Iterator<Item = T>) -> Vec<T> {
+            let mut v: Vec<T> = it.collect();
+            v.sort();
+            v
+        }
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.follow_files.hash(&mut h);
+        for m in &self.modules {
+            m.parent.hash(&mut h);
+            m.test.hash(&mut h);
+            sorted(m.bindings.items.iter()).hash(&mut h);
+            sorted(m.bindings.uses.iter()).hash(&mut h);
+            m.bindings.globs.hash(&mut h);
+            m.bindings.anonymous.hash(&mut h);
+            sorted(m.children.iter()).hash(&mut h);
+        }
+        for f in &self.files {
+            f.path.hash(&mut h);
+            f.module.hash(&mut h);
+            f.error
+                .as_ref()
+                .map(|e| (e.missing, &e.message))
+                .hash(&mut h);
+        }
+        sorted(self.aliases.iter()).hash(&mut h);
+        h.finish()
     }
 
     /// The same tree with no files (for a root already checked elsewhere).

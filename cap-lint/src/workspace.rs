@@ -32,6 +32,9 @@ pub struct Workspace {
     pub package_tables: Vec<(String, String, serde_json::Value)>,
     /// Each package's directory.
     pub package_dirs: Vec<(String, PathBuf)>,
+    /// Cargo's target directory (`target_directory`), where cap-lint keeps
+    /// its per-file results (`cap-lint/`).
+    pub target_dir: Option<PathBuf>,
 }
 
 /// The scope of a cargo target from its `kind` list (`cargo metadata` and
@@ -155,6 +158,7 @@ impl Workspace {
             targets,
             package_tables,
             package_dirs,
+            target_dir: v["target_directory"].as_str().map(PathBuf::from),
         })
     }
 
@@ -256,15 +260,31 @@ pub fn check_targets_with(
     config: &Config,
     prefilter: bool,
 ) -> Analysis {
+    check_targets_cached(targets, base, index, config, prefilter, None)
+}
+
+/// [`check_targets_with`], keeping each file's results in the directory
+/// `cache` and reusing them while the file and the crate's shape are
+/// unchanged (see [`crate::check_crate_cached`]).
+pub fn check_targets_cached(
+    targets: &[Target],
+    base: &Path,
+    index: &Index,
+    config: &Config,
+    prefilter: bool,
+    cache: Option<&Path>,
+) -> Analysis {
     let label = |p: &Path| {
         let rel = p.strip_prefix(base).unwrap_or(p);
         rel.display().to_string()
     };
-    let seen = std::cell::RefCell::new(HashSet::<PathBuf>::new());
-    let skip = |p: &Path| !seen.borrow_mut().insert(p.to_path_buf());
+    let mut seen = HashSet::<PathBuf>::new();
     let mut all = Analysis::default();
     for t in targets {
-        let mut a = crate::check_crate_with(&t.root, t.scope, index, &label, &skip, prefilter);
+        let skip = |p: &Path| seen.contains(p);
+        let (mut a, files) =
+            crate::check_crate_cached(&t.root, t.scope, index, &label, &skip, prefilter, cache);
+        seen.extend(files);
         for f in &mut a.findings {
             f.package.clone_from(&t.package);
         }

@@ -620,3 +620,65 @@ fn a_target_added_after_a_cached_run_is_checked() {
     );
     assert_eq!(files(&cached), files(&fresh));
 }
+
+#[test]
+fn results_are_kept_in_the_target_directory_and_edits_are_seen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(
+        d,
+        "Cargo.toml",
+        "[package]\nname = \"kept\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    write(d, "src/lib.rs", "mod a;\nmod b;\n");
+    write(
+        d,
+        "src/a.rs",
+        "pub fn a() { let _ = std::fs::read(\"a\"); }\n",
+    );
+    write(d, "src/b.rs", "pub fn b() {}\n");
+    write(d, "src/main.rs", "fn main() {}\n");
+    let apis = |o: &Output| {
+        let mut f: Vec<String> = json_lines(o)
+            .iter()
+            .map(|v| {
+                format!(
+                    "{} {}",
+                    v["file"].as_str().unwrap(),
+                    v["api"].as_str().unwrap()
+                )
+            })
+            .collect();
+        f.sort();
+        f
+    };
+    let first = run(d, &["--message-format", "json"]);
+    assert_eq!(
+        apis(&first),
+        ["src/a.rs std::fs::read"],
+        "{}",
+        stderr(&first)
+    );
+    let kept: Vec<_> = std::fs::read_dir(d.join("target/cap-lint"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(kept.len(), 2, "one file per target (lib, bin): {kept:?}");
+    // Saved the way many editors save: a new file renamed over the old one.
+    write(
+        d,
+        "src/b.rs.new",
+        "pub fn b() { let _ = std::env::var(\"B\"); }\n",
+    );
+    std::fs::rename(d.join("src/b.rs.new"), d.join("src/b.rs")).unwrap();
+    let edited = run(d, &["--message-format", "json"]);
+    let want = ["src/a.rs std::fs::read", "src/b.rs std::env::var"];
+    assert_eq!(apis(&edited), want);
+    assert_eq!(
+        apis(&run(d, &["--message-format", "json", "--no-cache"])),
+        want
+    );
+    // A file given as a PATH is checked without the cache.
+    let by_path = run(d, &["--message-format", "json", "src/b.rs"]);
+    assert_eq!(apis(&by_path), ["src/b.rs std::env::var"]);
+}
