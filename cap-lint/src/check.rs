@@ -240,17 +240,20 @@ fn record<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Option<Ty>>, key: K, ty:
 
 impl Facts {
     /// Adds another worker's facts (names two workers disagree on become unknown).
-    pub(crate) fn merge(&mut self, other: Facts) {
-        for (name, map) in other.fields {
-            self.fields.entry(name).or_default().extend(map);
+    pub(crate) fn merge(&mut self, other: &Facts) {
+        for (name, map) in &other.fields {
+            let mine = self.fields.entry(name.clone()).or_default();
+            for (k, v) in map {
+                mine.insert(k.clone(), v.clone());
+            }
         }
-        for (k, v) in other.fns {
-            record(&mut self.fns, k, v);
+        for (k, v) in &other.fns {
+            record(&mut self.fns, k.clone(), v.clone());
         }
-        for (k, v) in other.methods {
-            record(&mut self.methods, k, v);
+        for (k, v) in &other.methods {
+            record(&mut self.methods, k.clone(), v.clone());
         }
-        self.method_names.extend(other.method_names);
+        self.method_names.extend(other.method_names.iter().cloned());
     }
 
     /// A hash of everything the facts say, independent of the maps' order:

@@ -242,7 +242,7 @@ pub(crate) fn check_crate(
                 .stack_size(STACK)
                 .spawn_scoped(s, || {
                     catch_unwind(AssertUnwindSafe(|| {
-                        warm(p, index, scope, skip, filter, &old)
+                        warm(p, index, scope, skip, filter, old)
                     }))
                     .ok()
                     .flatten()
@@ -280,10 +280,10 @@ fn warm(
     scope: Scope,
     skip: &(dyn Fn(&Path) -> bool + Sync),
     filter: Option<&Filter>,
-    old: &CrateCache,
+    mut old: CrateCache,
 ) -> Option<(CrateTree, Vec<Finding>, Vec<Region>, Option<CrateCache>)> {
     let mut tree = CrateTree::new(root, true);
-    let mut cached: Vec<Option<&FileEntry>> = Vec::new();
+    let mut cached: Vec<Option<FileEntry>> = Vec::new();
     // Changed files: (file, syntax tree, content hash, skeleton, words if filtered).
     let mut fresh: Vec<(usize, syn::File, u64, Skeleton, Option<Words>)> = Vec::new();
     let mut next = 0;
@@ -297,9 +297,10 @@ fn warm(
         let path = tree.files[file].path.clone();
         let text = std::fs::read_to_string(&path).ok()?;
         let hash = content_hash(&text);
-        let sk = if let Some(e) = old.files.get(&path).filter(|e| e.hash == hash) {
+        let sk = if let Some(e) = old.files.remove(&path).filter(|e| e.hash == hash) {
+            let sk = e.skeleton.clone();
             cached[file] = Some(e);
-            e.skeleton.clone()
+            sk
         } else {
             let (ast, words) = first_parse(&text, filter);
             let ast = ast.ok()?;
@@ -313,25 +314,22 @@ fn warm(
     if tree.fingerprint() != old.shape {
         return None;
     }
-    let mut per_file: Vec<(usize, Facts)> = Vec::new();
-    for (i, e) in cached.iter().enumerate() {
-        if let Some(e) = e {
-            per_file.push((i, e.facts.clone()));
-        }
-    }
     let mut asts: Vec<(usize, syn::File)> = Vec::new();
     let mut meta = Vec::new();
     for (file, ast, hash, sk, words) in fresh {
         asts.push((file, ast));
         meta.push((file, hash, sk, words));
     }
-    for a in &asts {
-        per_file.push((a.0, check::facts(&tree, index, std::slice::from_ref(a))));
-    }
-    per_file.sort_by_key(|p| p.0);
+    let mut facts_of: HashMap<usize, Facts> = asts
+        .iter()
+        .map(|a| (a.0, check::facts(&tree, index, std::slice::from_ref(a))))
+        .collect();
+    // Merged in file order, as a full run merges them.
     let mut facts = Facts::default();
-    for (_, f) in &per_file {
-        facts.merge(f.clone());
+    for (i, e) in cached.iter().enumerate() {
+        if let Some(f) = e.as_ref().map(|e| &e.facts).or_else(|| facts_of.get(&i)) {
+            facts.merge(f);
+        }
     }
     if facts.fingerprint() != old.facts {
         return None;
@@ -373,15 +371,14 @@ fn warm(
         .collect();
     let (new_findings, new_regions) =
         check::check_files(&tree, index, scope, &to_check, &facts, None);
-    let mut facts_of: HashMap<usize, Facts> = per_file.into_iter().collect();
     let mut entries = HashMap::new();
     let mut findings = Vec::new();
     let mut regions = Vec::new();
-    for (i, e) in cached.iter().enumerate() {
+    for (i, e) in cached.into_iter().enumerate() {
         if let Some(e) = e {
             findings.extend(e.findings.iter().cloned());
             regions.extend(e.regions.iter().cloned());
-            entries.insert(tree.files[i].path.clone(), (*e).clone());
+            entries.insert(tree.files[i].path.clone(), e);
         }
     }
     let mut grouped = group(&tree, new_findings, new_regions);
@@ -575,7 +572,7 @@ fn full(
         per_file.sort_by_key(|p| p.0);
         let mut fields = Facts::default();
         for (_, f) in &per_file {
-            fields.merge(f.clone());
+            fields.merge(f);
         }
         // The pre-filter's second look, now that the crate's renaming
         // imports and typed signatures are known: a file that names one of
