@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::Analysis;
-use crate::render::fingerprint;
+use crate::render::{Lines, fingerprint_line};
 
 /// The fingerprints of a baseline file, with multiplicity.
 #[derive(Debug, Default)]
@@ -48,12 +48,12 @@ impl Baseline {
     /// Removes active findings present in the baseline; returns how many.
     pub fn filter(mut self, analysis: &mut Analysis) -> usize {
         let before = analysis.findings.len();
-        let sources = &analysis.sources;
+        let mut lines = Lines::new(&analysis.sources);
         analysis.findings.retain(|f| {
             if f.suppressed.is_some() {
                 return true;
             }
-            let fp = fingerprint(f, sources.get(&f.file).map(String::as_str));
+            let fp = fingerprint_line(f, lines.start_of(f));
             match self.counts.get_mut(&fp) {
                 Some(n) if *n > 0 => {
                     *n -= 1;

@@ -1,5 +1,6 @@
 //! Output: rustc/clippy-style human diagnostics, JSON lines, and SARIF 2.1.0.
 
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
@@ -23,13 +24,54 @@ pub fn level(f: &Finding, deny: Severity) -> &'static str {
     }
 }
 
+/// Each source split into lines once, on first use: a file with many
+/// findings was otherwise split again for each of them (quadratic in a
+/// large file full of findings).
+pub(crate) struct Lines<'a> {
+    sources: &'a BTreeMap<String, String>,
+    split: HashMap<&'a str, Vec<&'a str>>,
+}
+
+impl<'a> Lines<'a> {
+    pub(crate) fn new(sources: &'a BTreeMap<String, String>) -> Self {
+        Lines {
+            sources,
+            split: HashMap::new(),
+        }
+    }
+
+    /// The lines of `file` (none when its source is unknown).
+    pub(crate) fn of(&mut self, file: &str) -> &[&'a str] {
+        match self.sources.get_key_value(file) {
+            Some((k, text)) => self
+                .split
+                .entry(k.as_str())
+                .or_insert_with(|| text.lines().collect()),
+            None => &[],
+        }
+    }
+
+    /// The line a finding starts on, as [`fingerprint`] reads it.
+    pub(crate) fn start_of(&mut self, f: &Finding) -> &'a str {
+        self.of(&f.file)
+            .get(f.span.start.line.saturating_sub(1))
+            .copied()
+            .unwrap_or("")
+    }
+}
+
 /// A stable identity of a finding that survives edits elsewhere in the file:
 /// file, API and the trimmed text of the line it starts on.
 pub fn fingerprint(f: &Finding, source: Option<&str>) -> String {
     let line = source
         .and_then(|s| s.lines().nth(f.span.start.line.saturating_sub(1)))
-        .unwrap_or("")
-        .trim();
+        .unwrap_or("");
+    fingerprint_line(f, line)
+}
+
+/// [`fingerprint`], given the line the finding starts on.
+pub(crate) fn fingerprint_line(f: &Finding, line: &str) -> String {
+    let line = line.trim();
     // FNV-1a, 64 bit: stable across runs and platforms.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in f
@@ -52,16 +94,12 @@ pub fn human(analysis: &Analysis, deny: Severity, show_suppressed: bool) -> Stri
     for u in &analysis.unanalysed {
         render_unanalysed(&mut out, u);
     }
+    let mut lines = Lines::new(&analysis.sources);
     for f in &analysis.findings {
         if f.suppressed.is_some() && !show_suppressed {
             continue;
         }
-        render_finding(
-            &mut out,
-            f,
-            analysis.sources.get(&f.file).map(String::as_str),
-            deny,
-        );
+        render_finding(&mut out, f, lines.of(&f.file), deny);
     }
     out
 }
@@ -104,8 +142,7 @@ fn render_unanalysed(out: &mut String, u: &Unanalysed) {
     let _ = writeln!(out, "  = note: {note}\n");
 }
 
-fn render_finding(out: &mut String, f: &Finding, source: Option<&str>, deny: Severity) {
-    let lines: Vec<&str> = source.map(|s| s.lines().collect()).unwrap_or_default();
+fn render_finding(out: &mut String, f: &Finding, lines: &[&str], deny: Severity) {
     let start = f.span.start;
     let name = f.api.rsplit("::").next().unwrap_or(&f.api);
     let _ = writeln!(
@@ -257,7 +294,7 @@ struct JsonUnanalysed<'a> {
     missing: bool,
 }
 
-fn json_record<'a>(f: &'a Finding, source: Option<&str>, deny: Severity) -> JsonFinding<'a> {
+fn json_record<'a>(f: &'a Finding, start_line: &str, deny: Severity) -> JsonFinding<'a> {
     JsonFinding {
         r#type: "finding",
         file: &f.file,
@@ -286,13 +323,16 @@ fn json_record<'a>(f: &'a Finding, source: Option<&str>, deny: Severity) -> Json
         scope: f.scope,
         package: f.package.as_deref(),
         suppressed: f.suppressed.as_deref(),
-        fingerprint: fingerprint(f, source),
+        fingerprint: fingerprint_line(f, start_line),
     }
 }
 
 /// One JSON object for a finding (the `--message-format json` line).
 pub fn json_finding(f: &Finding, source: Option<&str>, deny: Severity) -> Value {
-    serde_json::to_value(json_record(f, source, deny)).unwrap_or(Value::Null)
+    let line = source
+        .and_then(|s| s.lines().nth(f.span.start.line.saturating_sub(1)))
+        .unwrap_or("");
+    serde_json::to_value(json_record(f, line, deny)).unwrap_or(Value::Null)
 }
 
 /// `--message-format json`: one object per line, files not analysed first.
@@ -312,11 +352,12 @@ pub fn json_lines(analysis: &Analysis, deny: Severity, show_suppressed: bool) ->
         };
         let _ = writeln!(out, "{}", serde_json::to_string(&v).unwrap_or_default());
     }
+    let mut lines = Lines::new(&analysis.sources);
     for f in &analysis.findings {
         if f.suppressed.is_some() && !show_suppressed {
             continue;
         }
-        let record = json_record(f, analysis.sources.get(&f.file).map(String::as_str), deny);
+        let record = json_record(f, lines.start_of(f), deny);
         let _ = writeln!(
             out,
             "{}",
@@ -365,8 +406,8 @@ pub fn sarif(analysis: &Analysis, index: &Index, deny: Severity) -> Value {
             })
         })
         .collect();
+    let mut lines = Lines::new(&analysis.sources);
     for f in &analysis.findings {
-        let source = analysis.sources.get(&f.file).map(String::as_str);
         let mut result = json!({
             "ruleId": f.code,
             "ruleIndex": Category::ALL.iter().position(|c| *c == f.category),
@@ -379,7 +420,7 @@ pub fn sarif(analysis: &Analysis, index: &Index, deny: Severity) -> Value {
                     "endLine": f.span.end.line, "endColumn": f.span.end.column,
                 },
             }}],
-            "partialFingerprints": { "capLint/v1": fingerprint(f, source) },
+            "partialFingerprints": { "capLint/v1": fingerprint_line(f, lines.start_of(f)) },
             "properties": { "api": f.api, "severity": f.severity, "tier": f.tier, "scope": f.scope },
         });
         if let Some(reason) = &f.suppressed {
