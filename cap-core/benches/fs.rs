@@ -161,12 +161,21 @@ macro_rules! ops {
                     "std_8" => Some($group::std_8),
                     "cap_std" => Some($group::cap_std),
                     "cap_core" => Some($group::cap_core),
-                    _ => None,
+                    _ => extra_op(stringify!($group), imp),
                 },)*
                 _ => None,
             }
         }
     };
+}
+
+/// The operations only some groups have.
+fn extra_op(group: &str, imp: &str) -> Option<fn()> {
+    match (group, imp) {
+        ("walk_10k", "cap_core_walk") => Some(walk_10k::cap_core_walk),
+        ("walk_10k", "cap_core_parallel") => Some(walk_10k::cap_core_parallel),
+        _ => None,
+    }
 }
 
 ops!(
@@ -415,5 +424,37 @@ mod walk_10k {
     pub(super) fn cap_core() {
         let (files, _) = black_box(walk_cap_core(tree().cap_core.entries().unwrap()));
         assert_eq!(files, 10_000);
+    }
+
+    /// `Dir::walk` as an iterator: the same walk, in order, on one thread.
+    #[divan::bench]
+    pub(super) fn cap_core_walk() {
+        let (mut files, mut names) = (0, 0);
+        for e in tree().cap_core.walk().unwrap() {
+            let e = e.unwrap();
+            names += e.file_name().len();
+            if !e.file_type().unwrap().is_dir() {
+                files += 1;
+            }
+        }
+        black_box(names);
+        assert_eq!(files, 10_000);
+    }
+
+    /// `Walk::for_each_parallel`: the directories listed on as many threads
+    /// as there are cores.
+    #[divan::bench]
+    pub(super) fn cap_core_parallel() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (files, names) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        tree().cap_core.walk().unwrap().for_each_parallel(|e| {
+            let e = e.unwrap();
+            names.fetch_add(e.file_name().len(), Ordering::Relaxed);
+            if !e.file_type().unwrap().is_dir() {
+                files.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        black_box(names.into_inner());
+        assert_eq!(files.into_inner(), 10_000);
     }
 }

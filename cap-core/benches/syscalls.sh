@@ -25,7 +25,9 @@ count() { # group impl n -> "name count" lines
     rm -f "$out"
 }
 for g in "${groups[@]}"; do
-    for imp in std_4 std_8 cap_std cap_core; do
+    imps=(std_4 std_8 cap_std cap_core)
+    if [ "$g" = walk_10k ]; then imps+=(cap_core_walk cap_core_parallel); fi
+    for imp in "${imps[@]}"; do
         join -a1 -a2 -e0 -o 0,1.2,2.2 \
             <(count "$g" "$imp" "$n1" | sort) <(count "$g" "$imp" "$n2" | sort) |
             awk -v g="$g" -v imp="$imp" -v d=$((n2 - n1)) '

@@ -13,7 +13,7 @@ use super::error::at;
 use super::fast_path;
 use super::origin::Origin;
 use super::{
-    AccessType, DirBuilder, File, Metadata, OpenOptions, Permissions, ReadDir, SystemTimeSpec,
+    AccessType, DirBuilder, File, Metadata, OpenOptions, Permissions, ReadDir, SystemTimeSpec, Walk,
 };
 use crate::AmbientAuthority;
 use crate::rights::{
@@ -556,6 +556,40 @@ impl<R: RightSet> Dir<R> {
         self.need(Rights::READ)?;
         ReadDir::of_dir(&self.inner, self.rights, &self.origin)
             .map_err(self.err("read directory", Path::new(".")))
+    }
+
+    /// Every entry beneath this directory, as `find` or `grep -r` visit
+    /// them: in order as an iterator, or on several threads with
+    /// [`Walk::for_each_parallel`]. Symlinks are reported, never followed.
+    /// Needs `Lookup` and `Read`; the entries open with this directory's
+    /// rights.
+    ///
+    /// ```
+    /// use cap_core::{ambient_authority, fs::Dir, rights};
+    /// # let tmp = tempfile::tempdir()?;
+    /// # std::fs::create_dir_all(tmp.path().join("a/b"))?;
+    /// # std::fs::write(tmp.path().join("a/b/x.txt"), "x")?;
+    /// let dir = Dir::<rights![Lookup, Read]>::open_ambient_dir(tmp.path(), ambient_authority())?;
+    /// let mut paths = Vec::new();
+    /// for entry in dir.walk()? {
+    ///     paths.push(entry?.path());
+    /// }
+    /// assert_eq!(paths, ["a", "a/b", "a/b/x.txt"].map(std::path::PathBuf::from));
+    ///
+    /// let files = std::sync::atomic::AtomicUsize::new(0);
+    /// dir.walk()?.for_each_parallel(|entry| {
+    ///     if entry.is_ok_and(|e| e.file_type().is_ok_and(|t| t.is_file())) {
+    ///         files.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    ///     }
+    /// });
+    /// assert_eq!(files.into_inner(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn walk(&self) -> io::Result<Walk<R>>
+    where
+        R: HasLookup + HasRead,
+    {
+        self.entries().map(Walk::new)
     }
 
     /// The entries of the subdirectory `path`. Needs `Lookup` and `Read`. See

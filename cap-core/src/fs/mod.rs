@@ -21,6 +21,7 @@ mod open_options;
 mod origin;
 mod read_dir;
 mod temp;
+mod walk;
 
 /// `dev()`, `ino()`, `nlink()` of a [`Metadata`] where std has no unix
 /// extension trait (cap-fs-ext's portable one).
@@ -42,6 +43,7 @@ pub use in_place::{InPlace, Rewrite};
 pub use open_options::OpenOptions;
 pub use read_dir::{DirEntry, ReadDir};
 pub use temp::{TempDir, TempFile};
+pub use walk::{Walk, WalkEntry};
 
 /// The origin of a file handle received from another process (its label),
 /// for `cap_core::process`.

@@ -196,6 +196,52 @@ pub(crate) fn run(name: &str, fixture: &Path, sandboxed: bool) {
             .and_then(|e| e.read_dir().map(std::iter::Iterator::count)),
     );
     record(f, "DirEntry::open_dir", sub.and_then(|e| e.open_dir()));
+    // The walks list every entry of `ro` (its symlinks as entries, the one
+    // to outside not followed), also on threads started after the lock.
+    let walked = |mut paths: Vec<String>| {
+        paths.sort();
+        let want = [
+            "file.txt",
+            "link_in",
+            "link_out",
+            "sub",
+            "sub/inner.txt",
+            "tiny",
+        ];
+        if paths == want {
+            Ok(paths.len())
+        } else {
+            Err(std::io::Error::other(format!("walked {paths:?}")))
+        }
+    };
+    record(
+        f,
+        "Dir::walk",
+        ro.walk()
+            .and_then(|w| {
+                w.map(|e| e.map(|e| e.path().display().to_string()))
+                    .collect::<std::io::Result<Vec<_>>>()
+            })
+            .and_then(walked),
+    );
+    record(
+        f,
+        "Walk::for_each_parallel",
+        ro.walk()
+            .and_then(|w| {
+                let seen = std::sync::Mutex::new(Ok(Vec::new()));
+                w.threads(3).for_each_parallel(|e| {
+                    let mut seen = seen.lock().unwrap();
+                    match (e, seen.as_mut()) {
+                        (Ok(e), Ok(paths)) => paths.push(e.path().display().to_string()),
+                        (Err(err), Ok(_)) => *seen = Err(err),
+                        (_, Err(_)) => {}
+                    }
+                });
+                seen.into_inner().unwrap()
+            })
+            .and_then(walked),
+    );
 
     // Write side, on the full handle.
     record(f, "Dir::create_dir", rw.create_dir("d1"));

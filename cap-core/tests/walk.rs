@@ -1,0 +1,351 @@
+//! `Dir::walk`: every entry once, in order or on several threads; depth and
+//! filter; symlinks reported and never followed, also when a directory is
+//! swapped for a symlink to outside during the walk; errors reported with
+//! the path while the walk goes on; a panicking visitor does not hang it.
+#![cfg(unix)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use cap_core::ambient_authority;
+use cap_core::fs::{Dir, Walk};
+use cap_core::rights::FullFs;
+
+const OUTSIDE_NAME: &str = "outside-only-name";
+
+struct Fixture {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+    outside: PathBuf,
+    dir: Dir<FullFs>,
+}
+
+/// `<tmp>/outside/` with a file of a name found nowhere else, and
+/// `<tmp>/tree/`: nested directories, an empty one, files, a FIFO, and
+/// symlinks to a file and a directory inside and to the outside directory.
+fn fixture() -> Fixture {
+    let tmp = tempfile::tempdir().unwrap();
+    let outside = tmp.path().join("outside");
+    std::fs::create_dir_all(outside.join("deeper")).unwrap();
+    std::fs::write(outside.join(OUTSIDE_NAME), "secret").unwrap();
+    std::fs::write(outside.join("deeper").join(OUTSIDE_NAME), "secret").unwrap();
+    let root = tmp.path().join("tree");
+    for d in ["a/b/c/d", "a/e", "empty", ".git/objects", "f"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    for (i, f) in [
+        "top.txt",
+        "a/one.txt",
+        "a/b/two.txt",
+        "a/b/c/d/deep.txt",
+        "a/e/x",
+        ".git/objects/o",
+        "f/y",
+    ]
+    .iter()
+    .enumerate()
+    {
+        std::fs::write(root.join(f), format!("{i}")).unwrap();
+    }
+    for i in 0..40 {
+        std::fs::write(root.join(format!("f/file{i:02}")), "n").unwrap();
+    }
+    std::os::unix::fs::symlink("top.txt", root.join("link_file")).unwrap();
+    std::os::unix::fs::symlink("c", root.join("a/b/link_dir_in")).unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("out")).unwrap();
+    std::os::unix::fs::symlink("../../outside", root.join("a/out_rel")).unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        root.join("a/fifo"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    let dir = Dir::open_ambient_dir(&root, ambient_authority()).unwrap();
+    Fixture {
+        _tmp: tmp,
+        root,
+        outside,
+        dir,
+    }
+}
+
+/// What `std::fs` finds beneath `root`, not following symlinks: (path, depth).
+fn std_walk(root: &Path, rel: &Path, depth: usize, out: &mut BTreeSet<(PathBuf, usize)>) {
+    for e in std::fs::read_dir(root.join(rel)).unwrap() {
+        let e = e.unwrap();
+        let path = rel.join(e.file_name());
+        out.insert((path.clone(), depth));
+        if e.file_type().unwrap().is_dir() {
+            std_walk(root, &path, depth + 1, out);
+        }
+    }
+}
+
+fn expected(f: &Fixture) -> BTreeSet<(PathBuf, usize)> {
+    let mut want = BTreeSet::new();
+    std_walk(&f.root, Path::new(""), 1, &mut want);
+    want
+}
+
+fn serial(walk: Walk<FullFs>) -> Vec<(PathBuf, usize)> {
+    walk.map(|e| {
+        let e = e.unwrap();
+        (e.path(), e.depth())
+    })
+    .collect()
+}
+
+fn parallel(walk: Walk<FullFs>) -> Vec<(PathBuf, usize)> {
+    let seen = Mutex::new(Vec::new());
+    walk.for_each_parallel(|e| {
+        let e = e.unwrap();
+        seen.lock().unwrap().push((e.path(), e.depth()));
+    });
+    seen.into_inner().unwrap()
+}
+
+/// The paths as a set, asserting none came twice.
+fn once(found: Vec<(PathBuf, usize)>) -> BTreeSet<(PathBuf, usize)> {
+    let n = found.len();
+    let set: BTreeSet<_> = found.into_iter().collect();
+    assert_eq!(set.len(), n, "an entry came twice");
+    set
+}
+
+#[test]
+fn every_entry_once_as_std_finds_them() {
+    let f = fixture();
+    let want = expected(&f);
+    assert!(want.len() > 50, "{}", want.len());
+    let got = serial(f.dir.walk().unwrap());
+    // In order: a directory before what is beneath it.
+    for (i, (p, _)) in got.iter().enumerate() {
+        if let Some(parent) = p.parent().filter(|p| !p.as_os_str().is_empty()) {
+            assert!(
+                got[..i].iter().any(|(q, _)| q == parent),
+                "{} came before its directory",
+                p.display()
+            );
+        }
+    }
+    assert_eq!(once(got), want);
+    for threads in [1, 2, 4, 16] {
+        assert_eq!(
+            once(parallel(f.dir.walk().unwrap().threads(threads))),
+            want,
+            "{threads} threads"
+        );
+    }
+    assert_eq!(once(parallel(f.dir.walk().unwrap())), want);
+}
+
+#[test]
+fn depth_and_filter() {
+    let f = fixture();
+    let want = expected(&f);
+    for max in [0, 1, 2, 3] {
+        let at_most: BTreeSet<_> = want.iter().filter(|(_, d)| *d <= max).cloned().collect();
+        assert_eq!(
+            once(serial(f.dir.walk().unwrap().max_depth(max))),
+            at_most,
+            "{max}"
+        );
+        assert_eq!(
+            once(parallel(f.dir.walk().unwrap().max_depth(max).threads(3))),
+            at_most,
+            "{max}, parallel"
+        );
+    }
+    // `.git` left out: neither it nor anything beneath it.
+    let no_git: BTreeSet<_> = want
+        .iter()
+        .filter(|(p, _)| !p.starts_with(".git"))
+        .cloned()
+        .collect();
+    assert!(no_git.len() < want.len());
+    let walk = || {
+        f.dir
+            .walk()
+            .unwrap()
+            .filter_entry(|e| e.file_name() != ".git")
+    };
+    assert_eq!(once(serial(walk())), no_git);
+    assert_eq!(once(parallel(walk().threads(3))), no_git);
+}
+
+#[test]
+fn symlinks_are_reported_and_never_followed() {
+    let f = fixture();
+    for (name, found) in [
+        ("serial", serial(f.dir.walk().unwrap())),
+        ("parallel", parallel(f.dir.walk().unwrap().threads(4))),
+    ] {
+        let paths: BTreeSet<PathBuf> = found.into_iter().map(|(p, _)| p).collect();
+        // The links themselves are entries...
+        for link in ["out", "a/out_rel", "link_file", "a/b/link_dir_in"] {
+            assert!(paths.contains(Path::new(link)), "{name}: {link}");
+        }
+        // ...and nothing is found through them: not outside, not inside again.
+        for p in &paths {
+            assert!(
+                !p.to_string_lossy().contains(OUTSIDE_NAME),
+                "{name}: {}",
+                p.display()
+            );
+            assert!(
+                !p.starts_with("out") || p == Path::new("out"),
+                "{name}: {}",
+                p.display()
+            );
+            assert!(
+                !p.starts_with("a/b/link_dir_in") || p == Path::new("a/b/link_dir_in"),
+                "{name}: {}",
+                p.display()
+            );
+        }
+        // Twin: the real directories are walked.
+        assert!(paths.contains(Path::new("a/b/c/d/deep.txt")), "{name}");
+    }
+    for e in f.dir.walk().unwrap() {
+        let e = e.unwrap();
+        if e.file_name() == "out" {
+            assert!(e.file_type().unwrap().is_symlink());
+            assert!(
+                e.read_dir().is_err(),
+                "descending the link by hand is refused too"
+            );
+        }
+    }
+    assert_eq!(
+        std::fs::read_to_string(f.outside.join(OUTSIDE_NAME)).unwrap(),
+        "secret"
+    );
+}
+
+#[test]
+fn a_directory_swapped_for_a_symlink_out_during_walks() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let f = fixture();
+    std::fs::create_dir(f.root.join("flip")).unwrap();
+    std::fs::write(f.root.join("flip/in_flip"), "x").unwrap();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let (aside, link) = (f.root.join(".aside"), f.root.join(".link"));
+            while !stop.load(Ordering::Relaxed) {
+                std::fs::rename(f.root.join("flip"), &aside).unwrap();
+                std::os::unix::fs::symlink(&f.outside, &link).unwrap();
+                std::fs::rename(&link, f.root.join("flip")).unwrap();
+                std::thread::yield_now();
+                std::fs::remove_file(f.root.join("flip")).unwrap();
+                std::fs::rename(&aside, f.root.join("flip")).unwrap();
+                std::thread::yield_now();
+            }
+        });
+        let (mut inside, mut links, mut walks) = (0, 0, 0);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < deadline && (inside < 20 || links < 20 || walks < 200) {
+            walks += 1;
+            // Per entry: (the file inside the directory, `flip` as a link).
+            let check = |e: &cap_core::fs::WalkEntry<FullFs>| {
+                let p = e.path();
+                assert!(
+                    !p.to_string_lossy().contains(OUTSIDE_NAME),
+                    "walked outside: {}",
+                    p.display()
+                );
+                let link = p == Path::new("flip") && e.file_type().is_ok_and(|t| t.is_symlink());
+                (
+                    usize::from(p == Path::new("flip/in_flip")),
+                    usize::from(link),
+                )
+            };
+            // Entries or errors (the name moves under the walk), never outside.
+            let walk = f.dir.walk().unwrap().filter_entry(|e| {
+                e.depth() > 1 || e.file_name().to_string_lossy().starts_with("flip")
+            });
+            if walks % 2 == 0 {
+                for e in walk.flatten() {
+                    let (i, l) = check(&e);
+                    inside += i;
+                    links += l;
+                }
+            } else {
+                let seen = Mutex::new((0, 0));
+                walk.threads(2).for_each_parallel(|e| {
+                    if let Ok(e) = e {
+                        let (i, l) = check(e);
+                        let mut s = seen.lock().unwrap();
+                        s.0 += i;
+                        s.1 += l;
+                    }
+                });
+                let (i, l) = seen.into_inner().unwrap();
+                inside += i;
+                links += l;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        assert!(
+            inside > 0 && links > 0,
+            "the walks saw the directory inside {inside} times and the link {links} times ({walks} walks): the race tried nothing"
+        );
+    });
+}
+
+#[test]
+fn a_directory_that_cannot_be_listed_is_an_error_naming_it_and_the_walk_goes_on() {
+    let f = fixture();
+    std::fs::create_dir(f.root.join("doomed")).unwrap();
+    std::fs::write(f.root.join("doomed/never"), "x").unwrap();
+    let errors = Mutex::new(Vec::new());
+    let files = std::sync::atomic::AtomicUsize::new(0);
+    // The visitor removes `doomed` when it meets it, before the walk
+    // descends: that descent fails.
+    f.dir
+        .walk()
+        .unwrap()
+        .threads(2)
+        .for_each_parallel(|e| match e {
+            Ok(e) if e.file_name() == "doomed" => {
+                std::fs::remove_dir_all(f.root.join("doomed")).unwrap();
+            }
+            Ok(e) => {
+                assert_ne!(e.file_name(), "never");
+                if e.file_type().unwrap().is_file() {
+                    files.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+            Err(err) => errors.lock().unwrap().push(err.to_string()),
+        });
+    let errors = errors.into_inner().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("doomed"), "{}", errors[0]);
+    assert_eq!(files.into_inner(), 47, "every other file was still visited");
+}
+
+#[test]
+fn a_panicking_visitor_ends_the_walk_with_its_panic() {
+    let f = fixture();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                f.dir.walk().unwrap().threads(3).for_each_parallel(|e| {
+                    assert!(
+                        !e.is_ok_and(|e| e.file_name() == "deep.txt"),
+                        "visitor gave up"
+                    );
+                });
+            }));
+            tx.send(r.is_err()).unwrap();
+        });
+        let panicked = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the walk hung after its visitor panicked");
+        assert!(panicked);
+    });
+}
