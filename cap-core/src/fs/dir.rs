@@ -589,7 +589,7 @@ impl<R: RightSet> Dir<R> {
     where
         R: HasLookup + HasRead,
     {
-        self.entries().map(Walk::new)
+        self.entries().map(|list| Walk::new(list, &self.origin))
     }
 
     /// The entries of the subdirectory `path`. Needs `Lookup` and `Read`. See

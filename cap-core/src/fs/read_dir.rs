@@ -210,6 +210,13 @@ impl<R: RightSet> DirEntry<R> {
         self.inner.file_type()
     }
 
+    /// The path of the directory the entry was listed in: its handle's
+    /// origin joined with the names descended through ([`super::WalkEntry`]
+    /// takes its relative path from it).
+    pub(crate) fn listing_path(&self) -> &Path {
+        self.inner.listing_path()
+    }
+
     /// The entry's name. See [`cap_std::fs::DirEntry::file_name`].
     pub fn file_name(&self) -> OsString {
         self.inner.file_name()
@@ -365,6 +372,10 @@ mod imp {
             Origin::new(self.listing.joined(), Path::new(&self.name))
         }
 
+        pub(super) fn listing_path(&self) -> &Path {
+            self.listing.joined()
+        }
+
         pub(super) fn file_name(&self) -> OsString {
             self.name.clone()
         }
@@ -481,6 +492,10 @@ mod imp {
 
         pub(super) fn file_origin(&self) -> Origin {
             Origin::new(&self.origin, Path::new(&self.inner.file_name()))
+        }
+
+        pub(super) fn listing_path(&self) -> &Path {
+            &self.origin
         }
 
         pub(super) fn file_name(&self) -> OsString {

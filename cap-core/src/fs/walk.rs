@@ -31,16 +31,25 @@ type Filter<R> = Arc<dyn Fn(&WalkEntry<R>) -> bool + Send + Sync>;
 /// relative to the walked directory and its depth.
 pub struct WalkEntry<R: RightSet> {
     entry: DirEntry<R>,
-    /// The path of the directory it was listed in, relative to the walk's
-    /// start (empty at depth 1); shared by that listing's entries.
-    parent: Arc<Path>,
+    /// How many components the walked directory's own path has: the
+    /// entry's listing path without them is its directory relative to the
+    /// walk (no path of its own to share per entry: a reference count per
+    /// entry was 4% of a walk).
+    root: usize,
     depth: usize,
 }
 
 impl<R: RightSet> WalkEntry<R> {
     /// The entry's path relative to the walked directory (`sub/file.txt`).
     pub fn path(&self) -> PathBuf {
-        self.parent.join(self.entry.file_name())
+        let mut path: PathBuf = self
+            .entry
+            .listing_path()
+            .components()
+            .skip(self.root)
+            .collect();
+        path.push(self.entry.file_name());
+        path
     }
 
     /// How deep the entry is: 1 for an entry of the walked directory itself.
@@ -75,11 +84,9 @@ impl<R: RightSet> fmt::Debug for WalkEntry<R> {
     }
 }
 
-/// One open listing of a walk in order: its entries, the path it is at and
-/// the depth of its entries.
+/// One open listing of a walk: its entries and their depth.
 struct Level<R: RightSet> {
     list: ReadDir<R>,
-    path: Arc<Path>,
     depth: usize,
 }
 
@@ -93,6 +100,8 @@ struct Level<R: RightSet> {
 /// goes on.
 pub struct Walk<R: RightSet> {
     stack: Vec<Level<R>>,
+    /// The components of the walked directory's path (see [`WalkEntry`]).
+    root: usize,
     /// An error to give after the entry that caused it.
     pending: Option<io::Error>,
     max_depth: usize,
@@ -110,13 +119,13 @@ impl<R: RightSet> fmt::Debug for Walk<R> {
 }
 
 impl<R: RightSet + HasLookup + HasRead> Walk<R> {
-    pub(crate) fn new(root: ReadDir<R>) -> Self {
+    pub(crate) fn new(root: ReadDir<R>, root_path: &Path) -> Self {
         Walk {
             stack: vec![Level {
                 list: root,
-                path: Arc::from(Path::new("")),
                 depth: 1,
             }],
+            root: root_path.components().count(),
             pending: None,
             max_depth: usize::MAX,
             threads: 0,
@@ -177,6 +186,7 @@ impl<R: RightSet + HasLookup + HasRead> Walk<R> {
         }
         let Walk {
             stack,
+            root,
             max_depth,
             filter,
             ..
@@ -196,10 +206,10 @@ impl<R: RightSet + HasLookup + HasRead> Walk<R> {
                     while let Some(work) = shared.take() {
                         // Given back (and the others woken) however this ends.
                         let done = Done(&shared);
-                        let (list, path, depth) = match work {
-                            Work::Listing(l) => (l.list, l.path, l.depth),
+                        let (list, depth) = match work {
+                            Work::Listing(l) => (l.list, l.depth),
                             Work::Descend(e) => match e.entry.read_dir() {
-                                Ok(list) => (list, Arc::from(e.path()), e.depth + 1),
+                                Ok(list) => (list, e.depth + 1),
                                 Err(err) => {
                                     visit(Err(err));
                                     drop(done);
@@ -210,11 +220,7 @@ impl<R: RightSet + HasLookup + HasRead> Walk<R> {
                         let mut found = Vec::new();
                         for entry in list {
                             let entry = match entry {
-                                Ok(entry) => WalkEntry {
-                                    entry,
-                                    parent: Arc::clone(&path),
-                                    depth,
-                                },
+                                Ok(entry) => WalkEntry { entry, root, depth },
                                 Err(err) => {
                                     visit(Err(err));
                                     continue;
@@ -343,7 +349,7 @@ impl<R: RightSet + HasLookup + HasRead> Iterator for Walk<R> {
                 Some(Err(err)) => return Some(Err(err)),
                 Some(Ok(entry)) => WalkEntry {
                     entry,
-                    parent: Arc::clone(&level.path),
+                    root: self.root,
                     depth: level.depth,
                 },
             };
@@ -354,7 +360,6 @@ impl<R: RightSet + HasLookup + HasRead> Iterator for Walk<R> {
                 match entry.entry.read_dir() {
                     Ok(list) => self.stack.push(Level {
                         list,
-                        path: Arc::from(entry.path()),
                         depth: entry.depth + 1,
                     }),
                     Err(err) => self.pending = Some(err),
