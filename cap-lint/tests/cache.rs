@@ -5,7 +5,7 @@
 //! stops parsing). Which files it reused is seen by marking the findings
 //! stored in it: a reused finding comes back marked.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use cap_lint::catalogue::{Index, builtin};
 use cap_lint::config::Config;
@@ -13,25 +13,10 @@ use cap_lint::finding::{Region, Scope};
 use cap_lint::workspace::{Workspace, check_targets_cached, check_targets_with};
 use cap_lint::{Analysis, check_crate_cached, check_crate_with};
 
+mod common;
+use common::{crate_wide, fixture_roots, rows, write};
+
 const MARK: &str = "(from the cache) ";
-
-type Row = (String, usize, usize, String, bool, String);
-
-fn rows(a: &Analysis) -> Vec<Row> {
-    a.findings
-        .iter()
-        .map(|f| {
-            (
-                f.file.clone(),
-                f.span.start.line,
-                f.span.start.column,
-                f.api.clone(),
-                f.suppressed.is_some(),
-                format!("{:?}", f.scope),
-            )
-        })
-        .collect()
-}
 
 fn regions(a: &Analysis) -> Vec<Region> {
     let mut r = a.regions.clone();
@@ -113,19 +98,6 @@ fn reused(a: &Analysis) -> (Vec<&str>, Vec<&str>) {
     (from_cache, fresh)
 }
 
-fn fixture_roots() -> (PathBuf, Vec<PathBuf>) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut roots: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
-        .collect();
-    roots.push(dir.join("multi/src/lib.rs"));
-    roots.push(dir.join("precise/lib.rs"));
-    roots.sort();
-    (dir, roots)
-}
-
 #[test]
 fn fixture_corpus_same_results_cold_and_warm() {
     let (dir, roots) = fixture_roots();
@@ -178,48 +150,6 @@ fn this_workspace_same_results_cold_and_warm() {
     let (from_cache, fresh) = reused(&warm);
     assert!(fresh.is_empty(), "{fresh:?}");
     assert!(from_cache.len() > 20, "{}", from_cache.len());
-}
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let path = dir.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
-/// A crate whose files depend on each other's imports and signatures.
-fn crate_wide(d: &Path) {
-    write(
-        d,
-        "src/lib.rs",
-        "mod decl;\nmod alias;\nmod field;\nmod ret;\nmod quiet;\n",
-    );
-    write(
-        d,
-        "src/decl.rs",
-        "pub use std::fs::read_to_string as slurp;\n\
-         pub struct Settings { pub root: std::path::PathBuf }\n\
-         pub fn base_path() -> std::path::PathBuf { unimplemented!() }\n",
-    );
-    write(
-        d,
-        "src/alias.rs",
-        "pub fn f() -> String {\n    crate::decl::slurp(\"x\").unwrap()\n}\n",
-    );
-    write(
-        d,
-        "src/field.rs",
-        "use crate::decl::Settings;\npub fn f(s: &Settings) -> bool {\n    s.root.exists()\n}\n",
-    );
-    write(
-        d,
-        "src/ret.rs",
-        "use crate::decl::base_path;\npub fn f() -> bool {\n    base_path().is_dir()\n}\n",
-    );
-    write(
-        d,
-        "src/quiet.rs",
-        "pub fn f(v: &[u8]) -> Option<&u8> {\n    v.get(0)\n}\n",
-    );
 }
 
 #[test]

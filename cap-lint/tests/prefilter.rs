@@ -13,23 +13,8 @@ use cap_lint::finding::Scope;
 use cap_lint::workspace::{Workspace, check_targets_with};
 use cap_lint::{Analysis, check_crate_with};
 
-type Row = (String, usize, usize, String, bool, String);
-
-fn rows(a: &Analysis) -> Vec<Row> {
-    a.findings
-        .iter()
-        .map(|f| {
-            (
-                f.file.clone(),
-                f.span.start.line,
-                f.span.start.column,
-                f.api.clone(),
-                f.suppressed.is_some(),
-                format!("{:?}", f.scope),
-            )
-        })
-        .collect()
-}
+mod common;
+use common::{crate_wide, fixture_roots, rows};
 
 fn unanalysed(a: &Analysis) -> Vec<(String, String)> {
     a.unanalysed
@@ -48,15 +33,7 @@ fn both(root: &Path, base: &Path) -> (Analysis, Analysis) {
 
 #[test]
 fn fixture_corpus_same_findings_with_and_without() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut roots: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
-        .collect();
-    roots.push(dir.join("multi/src/lib.rs"));
-    roots.push(dir.join("precise/lib.rs"));
-    roots.sort();
+    let (dir, roots) = fixture_roots();
     let mut total = 0;
     for root in &roots {
         let (on, off) = both(root, &dir);
@@ -86,51 +63,11 @@ fn this_workspace_same_findings_with_and_without() {
     assert_eq!(on.lines, off.lines);
 }
 
-fn write(dir: &Path, rel: &str, text: &str) {
-    let path = dir.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
 #[test]
 fn findings_that_need_the_crate_wide_look_are_kept() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    write(
-        d,
-        "src/lib.rs",
-        "mod decl;\nmod alias;\nmod field;\nmod ret;\nmod quiet;\n",
-    );
-    // Declarations: a renaming re-export, a struct with a path field, a
-    // function returning a path. No call in them.
-    write(
-        d,
-        "src/decl.rs",
-        "pub use std::fs::read_to_string as slurp;\n\
-         pub struct Settings { pub root: std::path::PathBuf }\n\
-         pub fn base_path() -> std::path::PathBuf { unimplemented!() }\n",
-    );
-    // Each of these names no catalogue entry the catalogue alone would see.
-    write(
-        d,
-        "src/alias.rs",
-        "pub fn f() -> String {\n    crate::decl::slurp(\"x\").unwrap()\n}\n",
-    );
-    write(
-        d,
-        "src/field.rs",
-        "use crate::decl::Settings;\npub fn f(s: &Settings) -> bool {\n    s.root.exists()\n}\n",
-    );
-    write(
-        d,
-        "src/ret.rs",
-        "use crate::decl::base_path;\npub fn f() -> bool {\n    base_path().is_dir()\n}\n",
-    );
-    write(
-        d,
-        "src/quiet.rs",
-        "pub fn f(v: &[u8]) -> Option<&u8> {\n    v.get(0)\n}\nfn get() {}\n",
-    );
+    crate_wide(d);
     let (on, off) = both(&d.join("src/lib.rs"), d);
     let found = rows(&on);
     assert_eq!(found, rows(&off));
