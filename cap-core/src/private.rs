@@ -316,6 +316,8 @@ pub struct CommandLine {
     own_flags: Vec<&'static str>,
     /// The program's own flags that take a value (`value_flags = [..]`).
     own_value_flags: Vec<&'static str>,
+    /// The program's own positional arguments, 1 and on (`args = [..]`).
+    own_args: Vec<&'static str>,
     /// Some part parses the command line itself (a hand-written `Preopen`,
     /// a `with = ..` field such as a clap struct): undeclared flags pass.
     external: Vec<&'static str>,
@@ -351,6 +353,13 @@ impl CommandLine {
     pub fn own_flags(&mut self, flags: &[&'static str], value_flags: &[&'static str]) {
         self.own_flags.extend_from_slice(flags);
         self.own_value_flags.extend_from_slice(value_flags);
+    }
+
+    /// Names the program's own positional arguments, 1 and on (read by its
+    /// body): the usage line and `--help` show them, and a resource
+    /// declared at one of their positions is refused.
+    pub fn own_args(&mut self, names: &[&'static str]) {
+        self.own_args.extend_from_slice(names);
     }
 
     /// Records that `who` parses the command line itself, so flags this
@@ -440,6 +449,16 @@ impl CommandLine {
             ));
         }
         positional.sort_by_key(|d| d.source.position);
+        if let Some(d) = positional.first()
+            && let Some(n) = d.source.position
+            && let Some(own) = self.own_args.get(n.wrapping_sub(1))
+        {
+            return Err(format!(
+                "resource `{}` reads positional argument {n}, which the program's own `args` names `{own}`: number the resource after them (`arg = {}`)",
+                d.name,
+                self.own_args.len() + 1
+            ));
+        }
         for pair in positional.windows(2) {
             let (a, b) = (pair[0], pair[1]);
             if a.source.position == b.source.position || a.list {
@@ -474,6 +493,9 @@ impl CommandLine {
                 let dots = if d.list { "..." } else { "" };
                 let _ = write!(usage, " [{flag} {meta}]{dots}");
             }
+        }
+        for a in &self.own_args {
+            let _ = write!(usage, " {a}");
         }
         let mut positional: Vec<&Declared> = self
             .declared
@@ -523,6 +545,13 @@ impl CommandLine {
                 from.push("computed by the program".to_string());
             }
             let _ = writeln!(text, "  {:<14} {}: {}", d.name, d.kind, from.join(", "));
+        }
+        if !self.own_args.is_empty() {
+            let all: Vec<String> = (1..)
+                .zip(&self.own_args)
+                .map(|(n, a)| format!("{a} (argument {n})"))
+                .collect();
+            let _ = writeln!(text, "\nThe program's own arguments: {}", all.join(", "));
         }
         if !self.own_flags.is_empty() || !self.own_value_flags.is_empty() {
             text.push_str("\nThe program's own flags: ");
@@ -1226,6 +1255,35 @@ mod tests {
         assert!(
             help.contains("  out            dir: argument 1\n"),
             "{help}"
+        );
+    }
+
+    #[test]
+    fn the_programs_own_arguments_are_named_and_their_positions_kept() {
+        let pos = |n| Source {
+            flag: None,
+            position: Some(n),
+            env: None,
+            default: None,
+        };
+        let mut cl = CommandLine::new();
+        cl.declare("files", "files", pos(3), true);
+        cl.own_args(&["FROM", "TO"]);
+        assert_eq!(cl.usage("subst"), "Usage: subst FROM TO [FILES]...");
+        let help = cl.help("subst");
+        assert!(
+            help.contains("The program's own arguments: FROM (argument 1), TO (argument 2)\n"),
+            "{help}"
+        );
+        assert!(matches!(parsed(&cl, &["a", "b", "f"]), Ok(Parsed::Args(_))));
+        // A resource at one of their positions is refused, naming both.
+        let mut clash = CommandLine::new();
+        clash.declare("out", "dir", pos(2), false);
+        clash.own_args(&["FROM", "TO"]);
+        let err = parsed(&clash, &["a", "b"]).unwrap_err();
+        assert!(
+            err.contains("`out`") && err.contains("argument 2") && err.contains("`TO`"),
+            "{err}"
         );
     }
 

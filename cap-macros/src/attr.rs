@@ -49,6 +49,11 @@ pub(crate) fn parse_sandboxed(args: TokenStream) -> Result<Attribute> {
                         return Err(Error::new(name.span(), format!("`{name}` is given twice")));
                     }
                     *list = parse_flag_list(input)?;
+                } else if name == "args" {
+                    if !attr.args.is_empty() {
+                        return Err(duplicate(&name));
+                    }
+                    attr.args = parse_arg_names(input)?;
                 } else {
                     return Err(unknown_option(&name));
                 }
@@ -368,13 +373,32 @@ fn unknown_option(name: &Ident) -> Error {
     Error::new(
         name.span(),
         format!(
-            "unknown option `{name}`: the options are `mode`, `report`, `flags` and `value_flags`, and a resource is declared as `{name} = dir(\"path\")` (kinds: {})",
+            "unknown option `{name}`: the options are `mode`, `report`, `flags`, `value_flags` and `args`, and a resource is declared as `{name} = dir(\"path\")` (kinds: {})",
             Kind::list()
         ),
     )
 }
 
 /// `["-i", "--count"]`: the program's own flags.
+/// `args = ["FROM", "TO"]`: names for the program's own positional
+/// arguments, 1 and on, for the usage line and `--help`.
+fn parse_arg_names(input: ParseStream) -> Result<Vec<LitStr>> {
+    let content;
+    syn::bracketed!(content in input);
+    let names = content.parse_terminated(|s: ParseStream| s.parse::<LitStr>(), Token![,])?;
+    let names: Vec<LitStr> = names.into_iter().collect();
+    for name in &names {
+        let text = name.value();
+        if text.is_empty() || text.starts_with('-') || text.contains(char::is_whitespace) {
+            return Err(Error::new(
+                name.span(),
+                "an argument's name is one word that does not start with `-` (`FROM`)",
+            ));
+        }
+    }
+    Ok(names)
+}
+
 fn parse_flag_list(input: ParseStream) -> Result<Vec<LitStr>> {
     let content;
     syn::bracketed!(content in input);

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use syn::{Error, FnArg, Ident, ItemFn, Pat, Result, Type};
 
-use crate::model::{Attribute, Declaration};
+use crate::model::{ArgSource, Attribute, Declaration};
 
 /// The handle types of `cap_core` that need a declaration: a parameter of one
 /// of these without one is surely a forgotten declaration, not a `Preopen` set.
@@ -48,6 +48,8 @@ pub(crate) struct Entry {
     pub(crate) flags: Vec<syn::LitStr>,
     /// The program's own flags with a value.
     pub(crate) value_flags: Vec<syn::LitStr>,
+    /// The program's own positional arguments, 1 and on.
+    pub(crate) args: Vec<syn::LitStr>,
 }
 
 /// Whether `attr` looks like an async runtime's entry attribute
@@ -90,6 +92,24 @@ pub(crate) fn bind(attr: Attribute, func: ItemFn) -> Result<Entry> {
         }
     }
 
+    // A resource cannot read a position the program names as its own.
+    for d in &attr.declarations {
+        if let Some(ArgSource::Position(n)) = &d.sources.arg
+            && let Some(own) = n
+                .base10_parse::<usize>()
+                .ok()
+                .and_then(|n| attr.args.get(n.wrapping_sub(1)))
+        {
+            return Err(Error::new(
+                n.span(),
+                format!(
+                    "positional argument {n} is the program's own `{}` (`args = [..]`): number the resource after them (`arg = {}`)",
+                    own.value(),
+                    attr.args.len() + 1
+                ),
+            ));
+        }
+    }
     let mut declarations = attr.declarations;
     let mut params = Vec::new();
     for input in &sig.inputs {
@@ -153,6 +173,7 @@ pub(crate) fn bind(attr: Attribute, func: ItemFn) -> Result<Entry> {
         params,
         flags: attr.flags,
         value_flags: attr.value_flags,
+        args: attr.args,
     })
 }
 

@@ -86,6 +86,7 @@ fn expand(entry: &Entry, mode: Mode, report: bool) -> TokenStream {
     });
     let own_flags = &entry.flags;
     let own_value_flags = &entry.value_flags;
+    let own_args = &entry.args;
 
     let locals: Vec<_> = entry
         .params
@@ -230,6 +231,7 @@ fn expand(entry: &Entry, mode: Mode, report: bool) -> TokenStream {
             let mut #command_line = ::cap_core::__private::CommandLine::new();
             #(#declares)*
             #command_line.own_flags(&[#(#own_flags),*], &[#(#own_value_flags),*]);
+            #command_line.own_args(&[#(#own_args),*]);
             let #prologue = ::cap_core::__private::Prologue::new(&#command_line, #report);
             #start_broker
             #(#opens)*

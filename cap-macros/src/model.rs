@@ -149,4 +149,6 @@ pub(crate) struct Attribute {
     pub(crate) flags: Vec<LitStr>,
     /// `value_flags = ["-e", ..]`: the program's own flags with a value.
     pub(crate) value_flags: Vec<LitStr>,
+    /// `args = ["FROM", ..]`: the program's own positional arguments, 1 and on.
+    pub(crate) args: Vec<LitStr>,
 }

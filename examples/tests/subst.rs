@@ -71,7 +71,14 @@ fn help_and_unknown_flags() {
         .unwrap();
     let text = String::from_utf8_lossy(&help.stdout);
     assert!(help.status.success());
-    assert!(text.starts_with("Usage: subst [FILES]..."), "{text}");
+    assert!(
+        text.starts_with("Usage: subst FROM TO [FILES]..."),
+        "{text}"
+    );
+    assert!(
+        text.contains("The program's own arguments: FROM (argument 1), TO (argument 2)"),
+        "{text}"
+    );
     assert!(
         text.contains("files          files: arguments 3.."),
         "{text}"

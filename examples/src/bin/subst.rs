@@ -5,15 +5,16 @@
 //! needs (`InPlace<Rewrite>`: write a temporary file beside it, rename it
 //! over the original), and nothing else: after the lock the process cannot
 //! open any other path, connect anywhere or run anything. FROM and TO are
-//! positional arguments 1 and 2, read by the body; the files are positional
-//! arguments 3 and on (`files(arg = 3)`). The porting guide in the book walks
+//! positional arguments 1 and 2, read by the body and named for `--help`
+//! (`args = ["FROM", "TO"]`); the files are positional arguments 3 and on
+//! (`files(arg = 3)`). The porting guide in the book walks
 //! through this program's port from `std::fs`.
 
 use std::process::ExitCode;
 
 use cap_core::fs::{InPlace, Rewrite};
 
-#[cap_core::sandboxed(files = files(arg = 3))]
+#[cap_core::sandboxed(args = ["FROM", "TO"], files = files(arg = 3))]
 fn main(files: Vec<InPlace<Rewrite>>) -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(from), Some(to)) = (args.first(), args.get(1)) else {
