@@ -328,24 +328,180 @@ fn a_directory_that_cannot_be_listed_is_an_error_naming_it_and_the_walk_goes_on(
 }
 
 #[test]
-fn a_panicking_visitor_ends_the_walk_with_its_panic() {
-    let f = fixture();
+fn a_panicking_visitor_stops_the_walk_and_its_panic_goes_on_in_the_caller() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let tmp = tempfile::tempdir().unwrap();
+    for d in 0..4 {
+        for i in 0..100 {
+            let sub = tmp.path().join(format!("d{d}"));
+            std::fs::create_dir_all(&sub).unwrap();
+            std::fs::write(sub.join(format!("{i:03}")), "").unwrap();
+        }
+    }
+    let dir: Dir<FullFs> = Dir::open_ambient_dir(tmp.path(), ambient_authority()).unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::scope(|s| {
         s.spawn(|| {
+            let visits = AtomicUsize::new(0);
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                f.dir.walk().unwrap().threads(3).for_each_parallel(|e| {
-                    assert!(
-                        !e.is_ok_and(|e| e.file_name() == "deep.txt"),
-                        "visitor gave up"
-                    );
+                dir.walk().unwrap().threads(3).for_each_parallel(|e| {
+                    e.unwrap();
+                    if visits.fetch_add(1, Ordering::SeqCst) == 20 {
+                        std::panic::panic_any("visitor gave up");
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(1));
                 });
             }));
-            tx.send(r.is_err()).unwrap();
+            let payload = r.err().and_then(|p| p.downcast_ref::<&str>().copied());
+            tx.send((payload, visits.into_inner())).unwrap();
         });
-        let panicked = rx
+        let (payload, visits) = rx
             .recv_timeout(std::time::Duration::from_secs(30))
             .expect("the walk hung after its visitor panicked");
-        assert!(panicked);
+        assert_eq!(payload, Some("visitor gave up"), "the visitor's own panic");
+        // The other threads finish the entry they are at and take no more:
+        // far from the 404 entries there are.
+        assert!(visits < 200, "{visits} entries visited");
     });
+}
+
+/// Swaps `name` (a directory in the tree) for a symlink to `target` in the
+/// filter, that is after the listing and before the descent.
+fn swap_in_filter(
+    f: &Fixture,
+    name: &'static str,
+    target: PathBuf,
+) -> impl Fn(&cap_core::fs::WalkEntry<FullFs>) -> bool + Send + Sync + 'static {
+    let root = f.root.clone();
+    move |e| {
+        if e.depth() == 1 && e.file_name() == name && root.join(name).is_dir() {
+            std::fs::rename(root.join(name), root.join(format!(".{name}-aside"))).unwrap();
+            std::os::unix::fs::symlink(&target, root.join(name)).unwrap();
+        }
+        !e.file_name().to_string_lossy().starts_with("private")
+    }
+}
+
+#[test]
+fn a_directory_swapped_for_a_symlink_before_its_descent_is_not_followed() {
+    for parallel in [false, true] {
+        let f = fixture();
+        // `private` is filtered out; `pub` becomes a link to it; `flip` a
+        // link to the walked directory itself; `away` a link to outside.
+        for d in ["private", "pub", "flip", "away"] {
+            std::fs::create_dir(f.root.join(d)).unwrap();
+        }
+        std::fs::write(f.root.join("private/key"), "SECRET").unwrap();
+        std::fs::write(f.root.join("pub/ok"), "ok").unwrap();
+        let filters = [
+            swap_in_filter(&f, "pub", PathBuf::from("private")),
+            swap_in_filter(&f, "flip", PathBuf::from(".")),
+            swap_in_filter(&f, "away", f.outside.clone()),
+        ];
+        let walk = f
+            .dir
+            .walk()
+            .unwrap()
+            .filter_entry(move |e| filters.iter().all(|keep| keep(e)));
+        let (mut paths, mut errors) = (Vec::new(), Vec::new());
+        if parallel {
+            let seen = Mutex::new((Vec::new(), Vec::new()));
+            walk.threads(2).for_each_parallel(|e| {
+                let mut seen = seen.lock().unwrap();
+                match e {
+                    Ok(e) => seen.0.push(e.path()),
+                    Err(err) => seen.1.push(err),
+                }
+            });
+            (paths, errors) = seen.into_inner().unwrap();
+        } else {
+            for e in walk {
+                match e {
+                    Ok(e) => paths.push(e.path()),
+                    Err(err) => errors.push(err),
+                }
+            }
+        }
+        for p in &paths {
+            let first = p.components().next().unwrap().as_os_str();
+            assert!(
+                !(["pub", "flip", "away"].contains(&first.to_str().unwrap())
+                    && p.components().count() > 1),
+                "parallel {parallel}: walked through a swapped directory: {}",
+                p.display()
+            );
+        }
+        assert_eq!(
+            once(paths.iter().map(|p| (p.clone(), 0)).collect()).len(),
+            paths.len()
+        );
+        let mut named: Vec<String> = errors
+            .iter()
+            .map(|e| {
+                assert_eq!(e.kind(), std::io::ErrorKind::NotADirectory, "{e}");
+                ["pub", "flip", "away"]
+                    .into_iter()
+                    .find(|n| e.to_string().contains(&format!("`{n}`")))
+                    .unwrap_or_else(|| panic!("the error names no swapped directory: {e}"))
+                    .to_owned()
+            })
+            .collect();
+        named.sort();
+        assert_eq!(named, ["away", "flip", "pub"], "parallel {parallel}");
+        // Twin: the rest of the tree was walked.
+        assert!(
+            paths.contains(&PathBuf::from("a/b/c/d/deep.txt")),
+            "parallel {parallel}"
+        );
+    }
+}
+
+#[test]
+fn a_large_directory_is_visited_on_several_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    for i in 0..200 {
+        std::fs::write(tmp.path().join(format!("{i:03}")), "").unwrap();
+    }
+    let dir: Dir<FullFs> = Dir::open_ambient_dir(tmp.path(), ambient_authority()).unwrap();
+    let threads = Mutex::new(BTreeSet::new());
+    dir.walk().unwrap().threads(4).for_each_parallel(|e| {
+        e.unwrap();
+        threads
+            .lock()
+            .unwrap()
+            .insert(format!("{:?}", std::thread::current().id()));
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    });
+    let threads = threads.into_inner().unwrap();
+    assert!(
+        threads.len() >= 2,
+        "one directory's entries all on {threads:?}"
+    );
+}
+
+#[test]
+fn an_error_met_by_the_iterator_is_not_lost_by_a_parallel_finish() {
+    let f = fixture();
+    std::fs::create_dir(f.root.join("doomed")).unwrap();
+    let root = f.root.clone();
+    // The filter removes `doomed` once kept: its descent then fails.
+    let mut walk = f.dir.walk().unwrap().filter_entry(move |e| {
+        if e.file_name() == "doomed" {
+            let _ = std::fs::remove_dir(root.join("doomed"));
+        }
+        true
+    });
+    // Up to `doomed` in order; its error is due next.
+    assert!(walk.by_ref().flatten().any(|e| e.file_name() == "doomed"));
+    let errors = Mutex::new(Vec::new());
+    walk.threads(2).for_each_parallel(|e| {
+        if let Err(err) = e {
+            errors.lock().unwrap().push(err.to_string());
+        }
+    });
+    let errors = errors.into_inner().unwrap();
+    assert!(
+        errors.len() == 1 && errors[0].contains("doomed"),
+        "{errors:?}"
+    );
 }

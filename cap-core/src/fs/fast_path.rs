@@ -87,6 +87,23 @@ pub(super) fn open_for_listing(
     Ok(cap_std::fs::Dir::from_std_file(file.into_std()))
 }
 
+/// Opens the name `name` (one component, from a listing) for listing,
+/// never following it: a symlink there, or anything else that is not a
+/// directory, is `ENOTDIR` (a walk's descent: a directory swapped for a
+/// symlink after it was listed is not followed, even beneath `dir`).
+pub(super) fn open_name_for_listing_nofollow(
+    dir: &cap_std::fs::Dir,
+    name: &OsStr,
+) -> io::Result<cap_std::fs::Dir> {
+    let fd = rustix::fs::openat(
+        dir,
+        name,
+        LIST | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    Ok(cap_std::fs::Dir::from_std_file(std::fs::File::from(fd)))
+}
+
 /// A second descriptor for `dir` itself, with its own read position, for
 /// listing it (`openat(dir, ".")`; `.` names `dir`, never anything above it).
 pub(super) fn reopen_for_listing(dir: &cap_std::fs::Dir) -> io::Result<cap_std::fs::Dir> {

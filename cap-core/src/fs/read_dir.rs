@@ -69,12 +69,15 @@ impl<R: RightSet> Iterator for ReadDir<R> {
     type Item = io::Result<DirEntry<R>>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.inner.next().map(|entry| {
-            entry.map(|inner| DirEntry {
+        self.inner.next().map(|entry| match entry {
+            Ok(inner) => Ok(DirEntry {
                 inner,
                 rights: self.rights,
                 _rights: PhantomData,
-            })
+            }),
+            // A listing that fails part way (the directory removed, an I/O
+            // error) says which directory.
+            Err(e) => Err(at("read directory", &self.inner.origin(), Path::new(""), e)),
         })
     }
 }
@@ -208,6 +211,25 @@ impl<R: RightSet> DirEntry<R> {
     /// [`cap_std::fs::DirEntry::file_type`].
     pub fn file_type(&self) -> io::Result<FileType> {
         self.inner.file_type()
+    }
+
+    /// [`DirEntry::read_dir`] for a walk: only if the entry is a directory
+    /// itself, never through a symlink (a directory swapped for one after
+    /// it was listed is refused, `NotADirectory`), so a walk cannot repeat
+    /// a directory, loop, or reach one its filter left out.
+    pub(crate) fn read_dir_nofollow(&self) -> io::Result<ReadDir<R>>
+    where
+        R: HasLookup + HasRead,
+    {
+        let inner = self
+            .inner
+            .read_dir_nofollow()
+            .map_err(self.err("read directory"))?;
+        Ok(ReadDir {
+            inner,
+            rights: self.rights,
+            _rights: PhantomData,
+        })
     }
 
     /// The path of the directory the entry was listed in: its handle's
@@ -406,6 +428,14 @@ mod imp {
             ))
         }
 
+        pub(super) fn read_dir_nofollow(&self) -> io::Result<Entries> {
+            let dir = fast_path::open_name_for_listing_nofollow(self.dir(), &self.name)?;
+            Ok(Entries::new(
+                dir,
+                Origin::new(self.listing.joined(), Path::new(&self.name)),
+            ))
+        }
+
         pub(super) fn remove_file(&self) -> io::Result<()> {
             self.dir().remove_file(&self.name)
         }
@@ -514,6 +544,27 @@ mod imp {
             Ok(Entries {
                 // cap-std's `DirEntry` has no `read_dir`.
                 inner: self.inner.open_dir()?.entries()?,
+                origin: Arc::from(self.origin.join(self.inner.file_name())),
+            })
+        }
+
+        /// cap-std's `DirEntry` opens a directory following a symlink
+        /// beneath its directory, and has no `O_NOFOLLOW` form: the
+        /// directory opened must be the one the entry is (the same device
+        /// and inode as the entry's own, unfollowed metadata).
+        pub(super) fn read_dir_nofollow(&self) -> io::Result<Entries> {
+            use cap_fs_ext::MetadataExt as _;
+            let listed = self.inner.metadata()?;
+            let dir = self.inner.open_dir()?;
+            let opened = dir.dir_metadata()?;
+            if !listed.is_dir() || (listed.dev(), listed.ino()) != (opened.dev(), opened.ino()) {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotADirectory,
+                    "no longer the directory that was listed",
+                ));
+            }
+            Ok(Entries {
+                inner: dir.entries()?,
                 origin: Arc::from(self.origin.join(self.inner.file_name())),
             })
         }

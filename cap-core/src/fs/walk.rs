@@ -2,29 +2,40 @@
 //! `grep -r` visit them, in order on one thread or unordered on several.
 //!
 //! A walk descends only into entries the listing reports as directories
-//! (`d_type`), and descends with [`DirEntry::read_dir`]: one `openat` of the
-//! name relative to the listed directory, with `O_NOFOLLOW` on Linux. A
-//! symlink is an entry like any other and is never followed, so a walk stays
-//! beneath the directory it started from and cannot loop. A directory
-//! swapped for a symlink between the listing and the descent is refused by
-//! the open or resolved beneath the listed directory (cap-std's rule), never
-//! outside it.
+//! (`d_type`), with one `openat` of the name relative to the listed
+//! directory that never follows it (`O_NOFOLLOW | O_DIRECTORY` on Linux;
+//! elsewhere the directory opened must have the device and inode the
+//! entry has). A symlink is an entry like any other and is never followed,
+//! so a walk stays beneath the directory it started from, gives each entry
+//! once, and cannot loop. A directory swapped for a symlink between the
+//! listing and the descent is an error (`NotADirectory`, naming it) and is
+//! not descended: not into the outside, not into another directory of the
+//! tree, and not into one the walk's filter left out.
+//!
+//! A walk holds one descriptor per level of the path it is in, as a
+//! recursive `std::fs::read_dir` walk does: a tree deeper than the
+//! process's descriptor limit ends in `EMFILE` errors for its deepest
+//! levels.
 //!
 //! [`Walk::for_each_parallel`] lists directories on several threads: on a
 //! tree of many directories the kernel's `getdents64` is most of a walk's
 //! time, and directories can be read side by side.
 
+use std::any::Any;
 use std::fmt;
 use std::io;
 use std::ops::Deref;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use super::{DirEntry, ReadDir};
 use crate::rights::{HasLookup, HasRead, RightSet};
 
 /// Decides which entries a walk keeps (see [`Walk::filter_entry`]).
-type Filter<R> = Arc<dyn Fn(&WalkEntry<R>) -> bool + Send + Sync>;
+type Keep<R> = dyn Fn(&WalkEntry<R>) -> bool + Send + Sync;
+type Filter<R> = Arc<Keep<R>>;
 
 /// An entry met on a [`Walk`]: a [`DirEntry`] (it derefs to one: open it,
 /// ask its type or metadata, with the walked directory's rights), its path
@@ -96,8 +107,8 @@ struct Level<R: RightSet> {
 /// entry comes before the entries beneath it. [`Walk::for_each_parallel`]
 /// visits the same entries on several threads, in no set order. Either way
 /// each entry comes once, symlinks are reported and not followed, and a
-/// directory that cannot be listed gives an error (naming it) and the walk
-/// goes on.
+/// directory that cannot be listed (or is no longer a directory when the
+/// walk descends) gives an error naming it, and the walk goes on.
 pub struct Walk<R: RightSet> {
     stack: Vec<Level<R>>,
     /// The components of the walked directory's path (see [`WalkEntry`]).
@@ -165,14 +176,21 @@ impl<R: RightSet + HasLookup + HasRead> Walk<R> {
     }
 
     /// Visits every entry, calling `visit` on several threads at once (see
-    /// [`Walk::threads`]); directories are listed on the same threads, as
-    /// they are found. Returns when every entry was visited. The order is
-    /// not set. An error (a directory that cannot be listed) is visited
+    /// [`Walk::threads`]; the calling thread is one of them). Directories
+    /// are listed on the same threads as they are found, and the entries
+    /// of a large directory are handed in batches to threads that have
+    /// nothing else to do. Returns when every entry was visited. The order
+    /// is not set. An error (a directory that cannot be listed) is visited
     /// too, and the walk goes on.
+    ///
+    /// A `visit` that panics stops the walk: the other threads finish the
+    /// entry they are at and take no more, and the panic goes on in the
+    /// caller, with its own payload.
     ///
     /// The threads are started and joined within this call: none is left
     /// running, so it may be called before a sandbox is entered (Landlock
-    /// restricts a process whose threads all exist at the time).
+    /// restricts a process whose threads all exist at the time). A thread
+    /// that cannot be started is done without.
     pub fn for_each_parallel(self, visit: impl Fn(io::Result<&WalkEntry<R>>) + Sync) {
         let threads = match self.threads {
             0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
@@ -180,17 +198,24 @@ impl<R: RightSet + HasLookup + HasRead> Walk<R> {
         };
         if threads == 1 {
             for e in self {
-                visit(e.as_ref().map_err(copy_error));
+                match e {
+                    Ok(e) => visit(Ok(&e)),
+                    Err(err) => visit(Err(err)),
+                }
             }
             return;
         }
         let Walk {
             stack,
+            pending,
             root,
             max_depth,
             filter,
             ..
         } = self;
+        if let Some(err) = pending {
+            visit(Err(err));
+        }
         let shared = Shared {
             state: Mutex::new(State {
                 work: stack.into_iter().map(Work::Listing).collect(),
@@ -198,71 +223,141 @@ impl<R: RightSet + HasLookup + HasRead> Walk<R> {
                 idle: 0,
             }),
             wake: Condvar::new(),
+            idle: AtomicUsize::new(0),
+            stop: AtomicBool::new(false),
+            panic: Mutex::new(None),
         };
-        let keep = |e: &WalkEntry<R>| filter.as_ref().is_none_or(|keep| keep(e));
+        let worker = Worker {
+            shared: &shared,
+            visit: &visit,
+            keep: filter.as_deref(),
+            root,
+            max_depth,
+        };
         std::thread::scope(|s| {
-            for _ in 0..threads {
-                s.spawn(|| {
-                    while let Some(work) = shared.take() {
-                        // Given back (and the others woken) however this ends.
-                        let done = Done(&shared);
-                        let (list, depth) = match work {
-                            Work::Listing(l) => (l.list, l.depth),
-                            Work::Descend(e) => match e.entry.read_dir() {
-                                Ok(list) => (list, e.depth + 1),
-                                Err(err) => {
-                                    visit(Err(err));
-                                    drop(done);
-                                    continue;
-                                }
-                            },
-                        };
-                        let mut found = Vec::new();
-                        for entry in list {
-                            let entry = match entry {
-                                Ok(entry) => WalkEntry { entry, root, depth },
-                                Err(err) => {
-                                    visit(Err(err));
-                                    continue;
-                                }
-                            };
-                            if depth > max_depth || !keep(&entry) {
-                                continue;
-                            }
-                            visit(Ok(&entry));
-                            if depth < max_depth && entry.is_dir() {
-                                found.push(Work::Descend(entry));
-                            }
-                        }
-                        shared.give(found);
-                        drop(done);
-                    }
-                });
+            for _ in 1..threads {
+                // Fewer threads (down to this one) if the system has no more.
+                let _ = std::thread::Builder::new().spawn_scoped(s, || worker.run());
             }
+            worker.run();
         });
+        let payload = shared
+            .panic
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(payload) = payload {
+            std::panic::resume_unwind(payload);
+        }
     }
 }
 
-/// An error passed on by reference: the same kind and message.
-fn copy_error(e: &io::Error) -> io::Error {
-    io::Error::new(e.kind(), e.to_string())
+/// Entries of one listing visited by the thread that lists it before some
+/// are handed to idle threads.
+const BATCH: usize = 32;
+
+/// What one thread of a parallel walk needs.
+struct Worker<'a, R: RightSet, V> {
+    shared: &'a Shared<R>,
+    visit: &'a V,
+    keep: Option<&'a Keep<R>>,
+    root: usize,
+    max_depth: usize,
 }
 
-/// What a worker of a parallel walk does next.
+impl<R, V> Worker<'_, R, V>
+where
+    R: RightSet + HasLookup + HasRead,
+    V: Fn(io::Result<&WalkEntry<R>>) + Sync,
+{
+    fn run(&self) {
+        while let Some(work) = self.shared.take() {
+            // Given back (and the others woken) however this ends.
+            let done = Done(self.shared);
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| self.work(work))) {
+                self.shared.stop(payload);
+            }
+            drop(done);
+        }
+    }
+
+    fn work(&self, work: Work<R>) {
+        match work {
+            Work::Listing(level) => self.list(level.list, level.depth),
+            Work::Descend(e) => match e.entry.read_dir_nofollow() {
+                Ok(list) => self.list(list, e.depth + 1),
+                Err(err) => (self.visit)(Err(err)),
+            },
+            Work::Visit(batch) => self.visit_all(batch),
+        }
+    }
+
+    fn list(&self, list: ReadDir<R>, depth: usize) {
+        if depth > self.max_depth {
+            return;
+        }
+        let mut batch = Vec::new();
+        for entry in list {
+            if self.shared.stopped() {
+                return;
+            }
+            match entry {
+                Err(err) => (self.visit)(Err(err)),
+                Ok(entry) => {
+                    let entry = WalkEntry {
+                        entry,
+                        root: self.root,
+                        depth,
+                    };
+                    if self.keep.is_none_or(|keep| keep(&entry)) {
+                        batch.push(entry);
+                    }
+                }
+            }
+            if batch.len() == BATCH {
+                let full = std::mem::take(&mut batch);
+                if self.shared.someone_idle() {
+                    self.shared.give(Work::Visit(full));
+                } else {
+                    self.visit_all(full);
+                }
+            }
+        }
+        self.visit_all(batch);
+    }
+
+    /// Visits `batch`; each directory in it is handed on to be descended
+    /// at once, so an idle thread can take it while this one goes on.
+    fn visit_all(&self, batch: Vec<WalkEntry<R>>) {
+        for entry in batch {
+            if self.shared.stopped() {
+                return;
+            }
+            (self.visit)(Ok(&entry));
+            if entry.depth < self.max_depth && entry.is_dir() {
+                self.shared.give(Work::Descend(entry));
+            }
+        }
+    }
+}
+
+/// What a thread of a parallel walk does next.
 enum Work<R: RightSet> {
-    /// Read a listing already open (the walk's start).
+    /// Read a listing already open (where the walk starts).
     Listing(Level<R>),
     /// Open a directory met in a listing, and read it. Kept unopened until
     /// then: its listing holds the one descriptor its siblings share.
     Descend(WalkEntry<R>),
+    /// Visit entries another thread listed.
+    Visit(Vec<WalkEntry<R>>),
 }
 
 struct State<R: RightSet> {
     /// Last in, first out: deep first, so few listings are held at once.
     work: Vec<Work<R>>,
-    /// Workers that took work and have not given theirs back.
+    /// Threads that took work and have not given theirs back.
     busy: usize,
-    /// Workers waiting for work (woken only when there are some: a wake-up
+    /// Threads waiting for work (woken only when there is some: a wake-up
     /// is a system call).
     idle: usize,
 }
@@ -270,6 +365,12 @@ struct State<R: RightSet> {
 struct Shared<R: RightSet> {
     state: Mutex<State<R>>,
     wake: Condvar,
+    /// `State::idle`, readable without the lock (whether to hand a batch on).
+    idle: AtomicUsize,
+    /// A visitor panicked: no more work is taken.
+    stop: AtomicBool,
+    /// The first panic's payload, resumed in the caller.
+    panic: Mutex<Option<Box<dyn Any + Send>>>,
 }
 
 impl<R: RightSet> Shared<R> {
@@ -278,10 +379,22 @@ impl<R: RightSet> Shared<R> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The next work, or `None` when there is none left anywhere.
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    fn someone_idle(&self) -> bool {
+        self.idle.load(Ordering::Relaxed) > 0
+    }
+
+    /// The next work, or `None` when there is none left anywhere (or the
+    /// walk was stopped).
     fn take(&self) -> Option<Work<R>> {
         let mut state = self.lock();
         loop {
+            if self.stopped() {
+                return None;
+            }
             if let Some(work) = state.work.pop() {
                 state.busy += 1;
                 return Some(work);
@@ -290,36 +403,48 @@ impl<R: RightSet> Shared<R> {
                 return None;
             }
             state.idle += 1;
+            self.idle.store(state.idle, Ordering::Relaxed);
             state = self
                 .wake
                 .wait(state)
                 .unwrap_or_else(PoisonError::into_inner);
             state.idle -= 1;
+            self.idle.store(state.idle, Ordering::Relaxed);
         }
     }
 
-    fn give(&self, found: Vec<Work<R>>) {
-        if !found.is_empty() {
-            let mut state = self.lock();
-            state.work.extend(found);
-            let wake = state.idle > 0;
-            drop(state);
-            if wake {
-                self.wake.notify_all();
-            }
+    fn give(&self, work: Work<R>) {
+        let mut state = self.lock();
+        state.work.push(work);
+        let wake = state.idle > 0;
+        drop(state);
+        if wake {
+            self.wake.notify_one();
         }
+    }
+
+    /// Stops the walk after a visitor panicked, keeping the first payload.
+    fn stop(&self, payload: Box<dyn Any + Send>) {
+        let mut first = self.panic.lock().unwrap_or_else(PoisonError::into_inner);
+        first.get_or_insert(payload);
+        drop(first);
+        // Set under the lock, so a thread about to wait sees it.
+        let state = self.lock();
+        self.stop.store(true, Ordering::Relaxed);
+        drop(state);
+        self.wake.notify_all();
     }
 }
 
-/// Ends one worker's turn: it is no longer busy, and the others may be
-/// waiting to learn that nothing is left (also when the visitor panicked).
+/// Ends one thread's turn: it is no longer busy, and the others may be
+/// waiting to learn that nothing is left.
 struct Done<'a, R: RightSet>(&'a Shared<R>);
 
 impl<R: RightSet> Drop for Done<'_, R> {
     fn drop(&mut self) {
         let mut state = self.0.lock();
         state.busy -= 1;
-        // The last busy worker ends the walk for the waiting ones.
+        // The last busy thread ends the walk for the waiting ones.
         let wake = state.idle > 0 && state.busy == 0;
         drop(state);
         if wake {
@@ -357,7 +482,7 @@ impl<R: RightSet + HasLookup + HasRead> Iterator for Walk<R> {
                 continue;
             }
             if entry.depth < self.max_depth && entry.is_dir() {
-                match entry.entry.read_dir() {
+                match entry.entry.read_dir_nofollow() {
                     Ok(list) => self.stack.push(Level {
                         list,
                         depth: entry.depth + 1,
