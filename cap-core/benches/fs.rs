@@ -11,7 +11,9 @@
 //! operation are counted by `cap-core/benches/syscalls.sh`, which runs
 //! `AMBIT_BENCH_ONE=<group>/<impl> AMBIT_BENCH_N=<n>` under `strace -f -c`
 //! for two values of n and prints the difference per call (the book's
-//! "Performance" chapter has the table).
+//! "Performance" chapter has the table). `AMBIT_BENCH_WALK_ROUNDS=<n>` runs
+//! the tree walks interleaved instead, one of each per round, and prints
+//! each one's ratio to std's walk in the same round.
 
 use std::hint::black_box;
 use std::io::{Read, Write};
@@ -145,10 +147,62 @@ fn main() {
         let n = std::env::var("AMBIT_BENCH_N").map_or(1000, |n| n.parse().unwrap());
         return run_one(&one, n);
     }
+    if let Ok(rounds) = std::env::var("AMBIT_BENCH_WALK_ROUNDS") {
+        return walk_rounds(rounds.parse().expect("AMBIT_BENCH_WALK_ROUNDS=<rounds>"));
+    }
     fixture();
     big_lists();
     tree();
     divan::main();
+}
+
+/// The tree walks interleaved, one of each per round, and each walk's time
+/// divided by std's in the same round: on a machine whose speed drifts
+/// (other work coming and going) the ratios stay meaningful where the
+/// separate groups' medians do not. Prints the median, lowest and highest
+/// ratio of each.
+fn walk_rounds(rounds: usize) {
+    let walks: [(&str, fn()); 5] = [
+        ("std_4", walk_10k::std_4),
+        ("cap_std", walk_10k::cap_std),
+        ("cap_core", walk_10k::cap_core),
+        ("cap_core_walk", walk_10k::cap_core_walk),
+        ("cap_core_parallel", walk_10k::cap_core_parallel),
+    ];
+    tree();
+    let time = |f: fn()| {
+        let start = std::time::Instant::now();
+        f();
+        start.elapsed().as_secs_f64()
+    };
+    for (_, f) in walks {
+        f(); // warm
+    }
+    let mut ratios = vec![Vec::with_capacity(rounds); walks.len()];
+    let mut std_times = Vec::with_capacity(rounds);
+    for _ in 0..rounds.max(1) {
+        let base = time(walks[0].1);
+        std_times.push(base);
+        for (i, (_, f)) in walks.iter().enumerate().skip(1) {
+            ratios[i].push(time(*f) / base);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[v.len() / 2], v[0], v[v.len() - 1])
+    };
+    let (m, lo, hi) = median(&mut std_times);
+    println!(
+        "walk_10k, {} rounds: std_4 {:.3} ms median ({:.3}–{:.3})",
+        std_times.len(),
+        m * 1e3,
+        lo * 1e3,
+        hi * 1e3
+    );
+    for (i, (name, _)) in walks.iter().enumerate().skip(1) {
+        let (m, lo, hi) = median(&mut ratios[i]);
+        println!("  {name} / std_4: {m:.3} median ({lo:.3}–{hi:.3})");
+    }
 }
 
 /// The operations by name, for counting their system calls with strace.
