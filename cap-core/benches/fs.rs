@@ -11,9 +11,10 @@
 //! operation are counted by `cap-core/benches/syscalls.sh`, which runs
 //! `AMBIT_BENCH_ONE=<group>/<impl> AMBIT_BENCH_N=<n>` under `strace -f -c`
 //! for two values of n and prints the difference per call (the book's
-//! "Performance" chapter has the table). `AMBIT_BENCH_WALK_ROUNDS=<n>` runs
-//! the tree walks interleaved instead, one of each per round, and prints
-//! each one's ratio to std's walk in the same round.
+//! "Performance" chapter has the table). `AMBIT_BENCH_ROUNDS=<n>
+//! AMBIT_BENCH_GROUP=<group>` (default `walk_10k`) runs one group's forms
+//! interleaved instead, one of each per round, and prints each one's ratio
+//! to std's in the same round.
 
 use std::hint::black_box;
 use std::io::{Read, Write};
@@ -147,8 +148,9 @@ fn main() {
         let n = std::env::var("AMBIT_BENCH_N").map_or(1000, |n| n.parse().unwrap());
         return run_one(&one, n);
     }
-    if let Ok(rounds) = std::env::var("AMBIT_BENCH_WALK_ROUNDS") {
-        return walk_rounds(rounds.parse().expect("AMBIT_BENCH_WALK_ROUNDS=<rounds>"));
+    if let Ok(rounds) = std::env::var("AMBIT_BENCH_ROUNDS") {
+        let group = std::env::var("AMBIT_BENCH_GROUP").unwrap_or_else(|_| "walk_10k".into());
+        return rounds_of(&group, rounds.parse().expect("AMBIT_BENCH_ROUNDS=<rounds>"));
     }
     fixture();
     big_lists();
@@ -156,26 +158,40 @@ fn main() {
     divan::main();
 }
 
-/// The tree walks interleaved, one of each per round, and each walk's time
-/// divided by std's in the same round: on a machine whose speed drifts
-/// (other work coming and going) the ratios stay meaningful where the
-/// separate groups' medians do not. Prints the median, lowest and highest
-/// ratio of each.
-fn walk_rounds(rounds: usize) {
-    let walks: [(&str, fn()); 5] = [
-        ("std_4", walk_10k::std_4),
-        ("cap_std", walk_10k::cap_std),
-        ("cap_core", walk_10k::cap_core),
-        ("cap_core_walk", walk_10k::cap_core_walk),
-        ("cap_core_parallel", walk_10k::cap_core_parallel),
-    ];
-    tree();
+/// One group's forms interleaved, one of each per round, and each one's
+/// time divided by std's (`std_4`) in the same round: on a machine whose
+/// speed drifts (other work coming and going) the ratios stay meaningful
+/// where the separate groups' medians do not. Prints the median, lowest
+/// and highest ratio of each.
+fn rounds_of(group: &str, rounds: usize) {
+    let walks: Vec<(&str, fn())> = [
+        "std_4",
+        "cap_std",
+        "cap_core",
+        "cap_core_walk",
+        "cap_core_parallel",
+    ]
+    .into_iter()
+    .filter_map(|imp| op(group, imp).map(|f| (imp, f)))
+    .collect();
+    assert!(
+        walks.len() > 1 && walks[0].0 == "std_4",
+        "unknown group {group}"
+    );
+    fixture();
+    match group {
+        "read_dir_4096" => big_lists(),
+        "walk_10k" => {
+            tree();
+        }
+        _ => {}
+    }
     let time = |f: fn()| {
         let start = std::time::Instant::now();
         f();
         start.elapsed().as_secs_f64()
     };
-    for (_, f) in walks {
+    for &(_, f) in &walks {
         f(); // warm
     }
     let mut ratios = vec![Vec::with_capacity(rounds); walks.len()];
@@ -193,11 +209,11 @@ fn walk_rounds(rounds: usize) {
     };
     let (m, lo, hi) = median(&mut std_times);
     println!(
-        "walk_10k, {} rounds: std_4 {:.3} ms median ({:.3}–{:.3})",
+        "{group}, {} rounds: std_4 {:.3} µs median ({:.3}–{:.3})",
         std_times.len(),
-        m * 1e3,
-        lo * 1e3,
-        hi * 1e3
+        m * 1e6,
+        lo * 1e6,
+        hi * 1e6
     );
     for (i, (name, _)) in walks.iter().enumerate().skip(1) {
         let (m, lo, hi) = median(&mut ratios[i]);

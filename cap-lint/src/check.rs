@@ -394,6 +394,13 @@ pub(crate) fn check_files(
         c.file = *i;
         c.module = tree.files[*i].module;
         c.blocks.clear();
+        // Nothing one file's check learns may reach the next file's: the
+        // renaming imports of its function bodies, and lookups memoised
+        // while a glob cycle was half explored (whose answers depend on
+        // where the lookup started). A file's findings then do not depend
+        // on which files its thread checked before it.
+        c.aliases.clone_from(&tree.aliases);
+        c.memo.borrow_mut().clear();
         // A file reached through `#[cfg(test)] mod tests;` is test code throughout.
         c.test_depth = usize::from(tree.modules[c.module].test);
         if c.test_depth > 0 {
@@ -990,13 +997,19 @@ impl Checker<'_> {
             syn::Stmt::Item(i) => Some(i),
             _ => None,
         }));
-        for (name, target) in &block.bindings.uses {
+        self.note_aliases(&block.bindings);
+        self.resolve_block_globs(&mut block);
+        self.blocks.push(block);
+    }
+
+    /// Adds the names `bindings` imports by renaming to those a path's
+    /// last segment may be (the quick reject before resolving a path).
+    fn note_aliases(&mut self, bindings: &Bindings) {
+        for (name, target) in &bindings.uses {
             if target.last() != Some(name) {
                 self.aliases.insert(name.clone());
             }
         }
-        self.resolve_block_globs(&mut block);
-        self.blocks.push(block);
     }
 
     fn bind_pat(&mut self, pat: &Pat, ty: Option<Ty>) {
@@ -1583,6 +1596,7 @@ impl<'ast> Visit<'ast> for Checker<'_> {
                 // A module inside a function body: its items are local.
                 let mut block = Block::default();
                 block.bindings.collect(items);
+                self.note_aliases(&block.bindings);
                 self.resolve_block_globs(&mut block);
                 self.blocks.push(block);
             }

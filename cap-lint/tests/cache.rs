@@ -320,3 +320,79 @@ fn another_catalogue_does_not_reuse_the_results() {
     assert_same(&other, &plain(&root, d, &fewer), "another catalogue");
     assert_eq!(other.findings.len(), 2);
 }
+
+/// Two crates where a file's findings once depended on the files checked
+/// before it by the same checker (found by a review): renaming imports in
+/// a function body that leaked into the next file (and a module inside a
+/// function body whose own renaming imports were never recorded), and a
+/// lookup memoised while a glob cycle was half explored. Each is checked
+/// cold, then with both files edited (so a cached run checks them in one
+/// batch), and compared with a run without the cache; the findings that
+/// order once hid are asserted.
+#[test]
+fn findings_do_not_depend_on_the_files_checked_before() {
+    let index = Index::builtin();
+    let function_local = |d: &Path| {
+        write(
+            d,
+            "src/lib.rs",
+            "mod b1;\nmod b2;\npub fn f() { use std::fs::read as load2; }\n",
+        );
+        for b in ["b1", "b2"] {
+            write(
+                d,
+                &format!("src/{b}.rs"),
+                "pub fn g() {\n    mod inner {\n        use std::fs::read as load2;\n        pub fn h() { let _ = load2(\"x\"); }\n    }\n}\n",
+            );
+        }
+        ["src/b1.rs", "src/b2.rs"]
+    };
+    let glob_cycle = |d: &Path| {
+        write(
+            d,
+            "src/lib.rs",
+            "mod c;\nmod user;\nmod e;\npub use c::*;\n",
+        );
+        write(
+            d,
+            "src/c.rs",
+            "pub use super::*;\npub use crate::e::*;\npub fn in_c() { let _ = x(\"a\"); }\n",
+        );
+        write(d, "src/e.rs", "pub use std::fs::read as x;\n");
+        write(
+            d,
+            "src/user.rs",
+            "pub fn in_user() { let _ = crate::x(\"b\"); }\n",
+        );
+        ["src/c.rs", "src/user.rs"]
+    };
+    let cases: [(&str, &dyn Fn(&Path) -> [&'static str; 2]); 2] = [
+        ("function-local", &function_local),
+        ("glob cycle", &glob_cycle),
+    ];
+    for (what, make) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        let files = make(d);
+        let root = d.join("src/lib.rs");
+        let with_findings = |a: &Analysis| {
+            let mut f: Vec<String> = a.findings.iter().map(|f| f.file.clone()).collect();
+            f.dedup();
+            f
+        };
+        let cold = cached(&root, d, &index, cache.path());
+        assert_eq!(with_findings(&cold), files, "{what}, cold");
+        for f in files {
+            let text = std::fs::read_to_string(d.join(f)).unwrap();
+            write(d, f, &format!("{text}// edited\n"));
+        }
+        let warm = cached(&root, d, &index, cache.path());
+        assert_same(&warm, &plain(&root, d, &index), what);
+        assert_eq!(
+            with_findings(&warm),
+            files,
+            "{what}, both files checked again"
+        );
+    }
+}
