@@ -356,16 +356,8 @@ impl Cache {
 
     /// Best effort: a cache that cannot be written only costs time.
     fn store(path: &Path, entry: &Cached) {
-        let Some(dir) = path.parent() else { return };
-        if std::fs::create_dir_all(dir).is_err() {
-            return;
-        }
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        if serde_json::to_vec(entry)
-            .ok()
-            .is_some_and(|bytes| std::fs::write(&tmp, bytes).is_ok())
-        {
-            let _ = std::fs::rename(&tmp, path);
+        if let Ok(bytes) = serde_json::to_vec(entry) {
+            crate::replace_file(path, &bytes);
         }
     }
 }

@@ -111,25 +111,12 @@ impl Store {
         (cache.salt == self.salt).then_some(cache)
     }
 
-    /// Best effort: a cache that cannot be written only costs time. Written
-    /// to a temporary file and renamed, so a concurrent run reads either
-    /// the old cache or the new one.
+    /// Best effort (see [`crate::replace_file`]): a concurrent run reads
+    /// either the old cache or the new one.
     pub(crate) fn save(&self, mut cache: CrateCache) {
         cache.salt = self.salt;
-        let Some(dir) = self.file.parent() else {
-            return;
-        };
-        if std::fs::create_dir_all(dir).is_err() {
-            return;
-        }
-        let Ok(bytes) = serde_json::to_vec(&cache) else {
-            return;
-        };
-        let tmp = self
-            .file
-            .with_extension(format!("{}.tmp", std::process::id()));
-        if std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, &self.file).is_err() {
-            let _ = std::fs::remove_file(&tmp);
+        if let Ok(bytes) = serde_json::to_vec(&cache) {
+            crate::replace_file(&self.file, &bytes);
         }
     }
 }

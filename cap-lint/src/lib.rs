@@ -207,6 +207,27 @@ pub fn check_crate_cached(
 
 pub use check::{Callee, Graph};
 
+/// Writes `bytes` to `path` whole or not at all, for the caches: into a
+/// file of a name no other writer uses (process and a counter), then
+/// renamed over `path`, so a concurrent reader sees the old file or the
+/// new one. Best effort: a cache that cannot be written only costs time,
+/// and what was written aside is removed.
+pub(crate) fn replace_file(path: &Path, bytes: &[u8]) {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let Some(dir) = path.parent() else { return };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("{}-{n}.tmp", std::process::id()));
+    if std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .is_err()
+    {
+        let _ = std::fs::remove_file(&tmp);
+    }
+}
+
 /// Like [`check_crate`], and also records the crate's syntactic call graph
 /// (each finding then names the function it is in).
 pub fn check_crate_graph(

@@ -27,16 +27,33 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-/// Where the cache files live: one per (directory, manifest, cargo).
-fn cache_file(dir: &Path, manifest: Option<&Path>, cargo: &std::ffi::OsStr) -> PathBuf {
+/// Where the cache files live: the user's own cache directory
+/// (`$XDG_CACHE_HOME/cap-lint/metadata`, else `~/.cache/cap-lint/metadata`),
+/// not the shared temporary directory, where another user could plant a
+/// cache file (and with it the target directory whose kept results are
+/// read). `None` (no caching) when neither variable is set.
+fn cache_root() -> Option<PathBuf> {
+    let base = match std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+        Some(xdg) => PathBuf::from(xdg),
+        None => PathBuf::from(std::env::var_os("HOME").filter(|v| !v.is_empty())?).join(".cache"),
+    };
+    base.is_absolute()
+        .then(|| base.join("cap-lint").join("metadata"))
+}
+
+/// The cache file of one (directory, manifest, cargo) under `root`.
+fn cache_file(
+    root: &Path,
+    dir: &Path,
+    manifest: Option<&Path>,
+    cargo: &std::ffi::OsStr,
+) -> PathBuf {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     dir.hash(&mut h);
     manifest.hash(&mut h);
     cargo.hash(&mut h);
     env!("CARGO_PKG_VERSION").hash(&mut h);
-    std::env::temp_dir()
-        .join("cap-lint-metadata")
-        .join(format!("{:016x}.json", h.finish()))
+    root.join(format!("{:016x}.json", h.finish()))
 }
 
 /// A file's modification time (seconds, nanoseconds) and size; a
@@ -122,9 +139,23 @@ pub(crate) fn metadata(
     cargo: &std::ffi::OsStr,
     run: impl FnOnce() -> Result<Vec<u8>, String>,
 ) -> Result<Vec<u8>, String> {
+    match cache_root() {
+        Some(root) => metadata_in(&root, dir, manifest, cargo, run),
+        None => run(),
+    }
+}
+
+/// [`metadata`] with its cache files under `root`.
+fn metadata_in(
+    root: &Path,
+    dir: &Path,
+    manifest: Option<&Path>,
+    cargo: &std::ffi::OsStr,
+    run: impl FnOnce() -> Result<Vec<u8>, String>,
+) -> Result<Vec<u8>, String> {
     let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     let manifest = manifest.map(|m| std::path::absolute(m).unwrap_or_else(|_| m.to_path_buf()));
-    let file = cache_file(&dir, manifest.as_deref(), cargo);
+    let file = cache_file(root, &dir, manifest.as_deref(), cargo);
     if let Some(hit) = std::fs::read(&file)
         .ok()
         .and_then(|b| serde_json::from_slice::<Entry>(&b).ok())
@@ -151,11 +182,8 @@ pub(crate) fn metadata(
                 .collect(),
             metadata: text,
         };
-        if let (Some(parent), Ok(bytes)) = (file.parent(), serde_json::to_vec(&entry)) {
-            let tmp = file.with_extension(format!("{}.tmp", std::process::id()));
-            let _ = std::fs::create_dir_all(parent)
-                .and_then(|()| std::fs::write(&tmp, bytes))
-                .and_then(|()| std::fs::rename(&tmp, &file));
+        if let Ok(bytes) = serde_json::to_vec(&entry) {
+            crate::replace_file(&file, &bytes);
         }
     }
     Ok(out)
@@ -180,8 +208,11 @@ mod tests {
         };
         let cargo = std::ffi::OsStr::new(t.path().as_os_str());
         let runs = std::cell::Cell::new(0);
+        // Apart from the package: its parent's entries are an input.
+        let cache = tempfile::tempdir().unwrap();
+        let root = cache.path().join("metadata");
         let get = || {
-            metadata(&pkg, None, cargo, || {
+            metadata_in(&root, &pkg, None, cargo, || {
                 runs.set(runs.get() + 1);
                 Ok(json(runs.get()).into_bytes())
             })

@@ -321,6 +321,9 @@ fn another_catalogue_does_not_reuse_the_results() {
     assert_eq!(other.findings.len(), 2);
 }
 
+/// Writes a crate and returns the two files with a finding each.
+type Make<'a> = &'a dyn Fn(&Path) -> [&'static str; 2];
+
 /// Two crates where a file's findings once depended on the files checked
 /// before it by the same checker (found by a review): renaming imports in
 /// a function body that leaked into the next file (and a module inside a
@@ -366,7 +369,7 @@ fn findings_do_not_depend_on_the_files_checked_before() {
         );
         ["src/c.rs", "src/user.rs"]
     };
-    let cases: [(&str, &dyn Fn(&Path) -> [&'static str; 2]); 2] = [
+    let cases: [(&str, Make<'_>); 2] = [
         ("function-local", &function_local),
         ("glob cycle", &glob_cycle),
     ];
