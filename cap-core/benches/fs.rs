@@ -178,14 +178,7 @@ fn rounds_of(group: &str, rounds: usize) {
         walks.len() > 1 && walks[0].0 == "std_4",
         "unknown group {group}"
     );
-    fixture();
-    match group {
-        "read_dir_4096" => big_lists(),
-        "walk_10k" => {
-            tree();
-        }
-        _ => {}
-    }
+    prepare(group);
     let time = |f: fn()| {
         let start = std::time::Instant::now();
         f();
@@ -264,12 +257,8 @@ ops!(
     walk_10k,
 );
 
-/// Runs one operation `n` times after building the fixture.
-fn run_one(which: &str, n: usize) {
-    let (group, imp) = which
-        .split_once('/')
-        .expect("AMBIT_BENCH_ONE=<group>/<std_4|std_8|cap_std|cap_core>");
-    let f = op(group, imp).unwrap_or_else(|| panic!("unknown operation {which}"));
+/// Builds the fixture a group's operations need.
+fn prepare(group: &str) {
     fixture();
     match group {
         "read_dir_4096" => big_lists(),
@@ -278,6 +267,15 @@ fn run_one(which: &str, n: usize) {
         }
         _ => {}
     }
+}
+
+/// Runs one operation `n` times after building the fixture.
+fn run_one(which: &str, n: usize) {
+    let (group, imp) = which
+        .split_once('/')
+        .expect("AMBIT_BENCH_ONE=<group>/<std_4|std_8|cap_std|cap_core>");
+    let f = op(group, imp).unwrap_or_else(|| panic!("unknown operation {which}"));
+    prepare(group);
     for _ in 0..n {
         f();
     }

@@ -1258,14 +1258,18 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_programs_own_arguments_are_named_and_their_positions_kept() {
-        let pos = |n| Source {
+    /// The source of a resource read from positional argument `n`.
+    fn pos(n: usize) -> Source {
+        Source {
             flag: None,
             position: Some(n),
             env: None,
             default: None,
-        };
+        }
+    }
+
+    #[test]
+    fn the_programs_own_arguments_are_named_and_their_positions_kept() {
         let mut cl = CommandLine::new();
         cl.declare("files", "files", pos(3), true);
         cl.own_args(&["FROM", "TO"]);
@@ -1289,12 +1293,6 @@ mod tests {
 
     #[test]
     fn positions_are_refused_where_they_could_be_misread() {
-        let pos = |n| Source {
-            flag: None,
-            position: Some(n),
-            env: None,
-            default: None,
-        };
         // `--jobs 4 SITE OUT` under a part that knows `--jobs`: `4` would
         // be positional 1 here.
         let mut cl = CommandLine::new();
