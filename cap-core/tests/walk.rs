@@ -518,3 +518,60 @@ fn an_error_met_by_the_iterator_is_not_lost_by_a_parallel_finish() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn a_visitor_error_stops_the_walk_and_is_returned() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let tmp = tempfile::tempdir().unwrap();
+    for d in 0..4 {
+        let sub = tmp.path().join(format!("d{d}"));
+        std::fs::create_dir_all(&sub).unwrap();
+        for i in 0..100 {
+            std::fs::write(sub.join(format!("{i:03}")), "").unwrap();
+        }
+    }
+    std::fs::write(tmp.path().join("d2/needle"), "").unwrap();
+    let dir: Dir<FullFs> = Dir::open_ambient_dir(tmp.path(), ambient_authority()).unwrap();
+    for threads in [1, 3] {
+        let (stopped, after) = (AtomicBool::new(false), AtomicUsize::new(0));
+        // A search that stops at what it wanted, `find -quit`.
+        let found = dir
+            .walk()
+            .unwrap()
+            .threads(threads)
+            .try_for_each_parallel(|e| {
+                let e = e.unwrap();
+                if stopped.load(Ordering::SeqCst) {
+                    after.fetch_add(1, Ordering::SeqCst);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                if e.file_name() == "needle" {
+                    stopped.store(true, Ordering::SeqCst);
+                    Err(e.path())
+                } else {
+                    Ok(())
+                }
+            });
+        assert_eq!(found, Err(PathBuf::from("d2/needle")), "{threads} threads");
+        // After the error each other thread starts at most the visit it
+        // was about to start, and takes no more work.
+        let after = after.into_inner();
+        assert!(
+            after < threads,
+            "{threads} threads: {after} visits began after the error"
+        );
+        // Twin: a visitor that never stops sees every entry.
+        let all = AtomicUsize::new(0);
+        let done: Result<(), ()> =
+            dir.walk()
+                .unwrap()
+                .threads(threads)
+                .try_for_each_parallel(|e| {
+                    e.unwrap();
+                    all.fetch_add(1, Ordering::SeqCst);
+                    Ok(())
+                });
+        assert_eq!(done, Ok(()));
+        assert_eq!(all.into_inner(), 405);
+    }
+}

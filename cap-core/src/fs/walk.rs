@@ -192,6 +192,24 @@ impl<R: RightSet + HasLookup + HasRead> Walk<R> {
     /// restricts a process whose threads all exist at the time). A thread
     /// that cannot be started is done without.
     pub fn for_each_parallel(self, visit: impl Fn(io::Result<&WalkEntry<R>>) + Sync) {
+        let Ok(()) = self.try_for_each_parallel(|e| {
+            visit(e);
+            Ok::<(), std::convert::Infallible>(())
+        });
+    }
+
+    /// [`Walk::for_each_parallel`] that stops at the first `Err` its visitor
+    /// returns (a search that found what it wanted, `find -quit`): the other
+    /// threads finish the entry they are at and take no more, and that
+    /// error is returned.
+    ///
+    /// # Errors
+    ///
+    /// The first error `visit` returned.
+    pub fn try_for_each_parallel<E: Send>(
+        self,
+        visit: impl Fn(io::Result<&WalkEntry<R>>) -> Result<(), E> + Sync,
+    ) -> Result<(), E> {
         let threads = match self.threads {
             0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             n => n,
@@ -199,11 +217,11 @@ impl<R: RightSet + HasLookup + HasRead> Walk<R> {
         if threads == 1 {
             for e in self {
                 match e {
-                    Ok(e) => visit(Ok(&e)),
-                    Err(err) => visit(Err(err)),
+                    Ok(e) => visit(Ok(&e))?,
+                    Err(err) => visit(Err(err))?,
                 }
             }
-            return;
+            return Ok(());
         }
         let Walk {
             stack,
@@ -214,7 +232,7 @@ impl<R: RightSet + HasLookup + HasRead> Walk<R> {
             ..
         } = self;
         if let Some(err) = pending {
-            visit(Err(err));
+            visit(Err(err))?;
         }
         let shared = Shared {
             state: Mutex::new(State {
@@ -227,9 +245,11 @@ impl<R: RightSet + HasLookup + HasRead> Walk<R> {
             stop: AtomicBool::new(false),
             panic: Mutex::new(None),
         };
+        let error = Mutex::new(None);
         let worker = Worker {
             shared: &shared,
             visit: &visit,
+            error: &error,
             keep: filter.as_deref(),
             root,
             max_depth,
@@ -249,6 +269,10 @@ impl<R: RightSet + HasLookup + HasRead> Walk<R> {
         if let Some(payload) = payload {
             std::panic::resume_unwind(payload);
         }
+        match error.into_inner().unwrap_or_else(PoisonError::into_inner) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 }
 
@@ -257,19 +281,32 @@ impl<R: RightSet + HasLookup + HasRead> Walk<R> {
 const BATCH: usize = 32;
 
 /// What one thread of a parallel walk needs.
-struct Worker<'a, R: RightSet, V> {
+struct Worker<'a, R: RightSet, V, E> {
     shared: &'a Shared<R>,
     visit: &'a V,
+    /// The first error a visit returned.
+    error: &'a Mutex<Option<E>>,
     keep: Option<&'a Keep<R>>,
     root: usize,
     max_depth: usize,
 }
 
-impl<R, V> Worker<'_, R, V>
+impl<R, V, E> Worker<'_, R, V, E>
 where
     R: RightSet + HasLookup + HasRead,
-    V: Fn(io::Result<&WalkEntry<R>>) + Sync,
+    V: Fn(io::Result<&WalkEntry<R>>) -> Result<(), E> + Sync,
 {
+    /// Visits one entry or error; an `Err` from the visitor stops the walk.
+    fn call(&self, e: io::Result<&WalkEntry<R>>) {
+        if let Err(err) = (self.visit)(e) {
+            self.error
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get_or_insert(err);
+            self.shared.halt();
+        }
+    }
+
     fn run(&self) {
         while let Some(work) = self.shared.take() {
             // Given back (and the others woken) however this ends.
@@ -286,7 +323,7 @@ where
             Work::Listing(level) => self.list(level.list, level.depth),
             Work::Descend(e) => match e.entry.read_dir_nofollow() {
                 Ok(list) => self.list(list, e.depth + 1),
-                Err(err) => (self.visit)(Err(err)),
+                Err(err) => self.call(Err(err)),
             },
             Work::Visit(batch) => self.visit_all(batch),
         }
@@ -302,7 +339,7 @@ where
                 return;
             }
             match entry {
-                Err(err) => (self.visit)(Err(err)),
+                Err(err) => self.call(Err(err)),
                 Ok(entry) => {
                     let entry = WalkEntry {
                         entry,
@@ -333,7 +370,7 @@ where
             if self.shared.stopped() {
                 return;
             }
-            (self.visit)(Ok(&entry));
+            self.call(Ok(&entry));
             if entry.depth < self.max_depth && entry.is_dir() {
                 self.shared.give(Work::Descend(entry));
             }
@@ -367,7 +404,7 @@ struct Shared<R: RightSet> {
     wake: Condvar,
     /// `State::idle`, readable without the lock (whether to hand a batch on).
     idle: AtomicUsize,
-    /// A visitor panicked: no more work is taken.
+    /// A visitor panicked or returned an error: no more work is taken.
     stop: AtomicBool,
     /// The first panic's payload, resumed in the caller.
     panic: Mutex<Option<Box<dyn Any + Send>>>,
@@ -428,6 +465,11 @@ impl<R: RightSet> Shared<R> {
         let mut first = self.panic.lock().unwrap_or_else(PoisonError::into_inner);
         first.get_or_insert(payload);
         drop(first);
+        self.halt();
+    }
+
+    /// No more work is taken: the waiting threads are woken to end.
+    fn halt(&self) {
         // Set under the lock, so a thread about to wait sees it.
         let state = self.lock();
         self.stop.store(true, Ordering::Relaxed);
