@@ -284,8 +284,10 @@ fn warm(
 ) -> Option<(CrateTree, Vec<Finding>, Vec<Region>, Option<CrateCache>)> {
     let mut tree = CrateTree::new(root, true);
     let mut cached: Vec<Option<FileEntry>> = Vec::new();
-    // Changed files: (file, syntax tree, content hash, skeleton, words if filtered).
-    let mut fresh: Vec<(usize, syn::File, u64, Skeleton, Option<Words>)> = Vec::new();
+    // Changed files: (file, syntax tree), and (file, content hash,
+    // skeleton, words if filtered) in the same order.
+    let mut asts: Vec<(usize, syn::File)> = Vec::new();
+    let mut meta: Vec<(usize, u64, Skeleton, Option<Words>)> = Vec::new();
     let mut next = 0;
     while next < tree.files.len() {
         let file = next;
@@ -305,7 +307,8 @@ fn warm(
             let (ast, words) = first_parse(&text, filter);
             let ast = ast.ok()?;
             let sk = skeleton(&ast.items);
-            fresh.push((file, ast, hash, sk.clone(), words));
+            asts.push((file, ast));
+            meta.push((file, hash, sk.clone(), words));
             sk
         };
         let _ = tree.add_parsed(file, text, Ok(sk), skip);
@@ -313,12 +316,6 @@ fn warm(
     cached.resize(tree.files.len(), None);
     if tree.fingerprint() != old.shape {
         return None;
-    }
-    let mut asts: Vec<(usize, syn::File)> = Vec::new();
-    let mut meta = Vec::new();
-    for (file, ast, hash, sk, words) in fresh {
-        asts.push((file, ast));
-        meta.push((file, hash, sk, words));
     }
     let mut facts_of: HashMap<usize, Facts> = asts
         .iter()
@@ -335,16 +332,10 @@ fn warm(
         return None;
     }
     if asts.is_empty() {
-        let (findings, regions) = cached
-            .iter()
-            .flatten()
-            .map(|e| (e.findings.clone(), e.regions.clone()))
-            .fold((Vec::new(), Vec::new()), |(mut f, mut r), (ef, er)| {
-                f.extend(ef);
-                r.extend(er);
-                (f, r)
-            });
-        return Some((tree, findings, regions, None));
+        // Nothing changed: the cache stays as it is.
+        let findings = cached.iter().flatten().flat_map(|e| e.findings.clone());
+        let regions = cached.iter().flatten().flat_map(|e| e.regions.clone());
+        return Some((tree, findings.collect(), regions.collect(), None));
     }
     // The pre-filter's second look, for the changed files its first passed over.
     let typed = facts.typed_names();
