@@ -366,6 +366,44 @@ fn fast_path_symlink_as_the_only_component() {
     std::os::unix::fs::symlink("made.txt", f.root.join("dangling_in")).unwrap();
     f.dir.copy("inside.txt", &f.dir, "dangling_in").unwrap();
     assert_eq!(f.dir.read("made.txt").unwrap(), b"through");
+    // Removing a name never follows it: the links out go, and what they point
+    // at stays. A link to an empty directory outside is not a directory to
+    // `remove_dir`.
+    let empty_out = outside.join("empty_out");
+    std::fs::create_dir(&empty_out).unwrap();
+    std::os::unix::fs::symlink(&empty_out, f.root.join("empty_dir_link")).unwrap();
+    let err = f.dir.remove_dir("empty_dir_link").unwrap_err();
+    assert!(err.to_string().contains("empty_dir_link"), "{err}");
+    assert!(empty_out.is_dir());
+    for name in [
+        "abs_link",
+        "rel_link",
+        "abs_dir_link",
+        "dotdot_link",
+        "empty_dir_link",
+    ] {
+        f.dir.remove_file(name).unwrap();
+        assert!(
+            std::fs::symlink_metadata(f.root.join(name)).is_err(),
+            "{name}"
+        );
+    }
+    assert!(empty_out.is_dir());
+    std::fs::remove_dir(&empty_out).unwrap();
+    untouched(&f);
+    // Twin: a file, a link inside and an empty directory inside are removed
+    // by name, and the link's target stays.
+    f.dir.remove_file("in_link").unwrap();
+    assert_eq!(f.dir.read_to_string("inside.txt").unwrap(), "through");
+    f.dir.remove_file("made.txt").unwrap();
+    assert!(!f.root.join("made.txt").exists());
+    f.dir.create_dir("empty").unwrap();
+    f.dir.remove_dir("empty").unwrap();
+    assert!(!f.root.join("empty").exists());
+    // A file is not a directory, and a directory is not a file.
+    assert!(f.dir.remove_dir("inside.txt").is_err());
+    assert!(f.dir.remove_file("sub").is_err());
+    assert!(f.root.join("inside.txt").is_file() && f.root.join("sub").is_dir());
 }
 
 #[test]
@@ -381,7 +419,16 @@ fn fast_path_dotdot_and_absolute_are_not_single_names() {
     for p in ["../secret.txt", secret.as_str()] {
         single_name_ops_refused(&f, p);
         assert_escape(f.dir.write(p, "overwritten"), p);
+        assert_escape(f.dir.remove_file(p), p);
     }
+    let empty_out = f.secret.with_file_name("empty_out");
+    std::fs::create_dir(&empty_out).unwrap();
+    let empty_abs = empty_out.display().to_string();
+    for p in ["../empty_out", empty_abs.as_str()] {
+        assert_escape(f.dir.remove_dir(p), p);
+    }
+    assert!(empty_out.is_dir());
+    std::fs::remove_dir(&empty_out).unwrap();
     untouched(&f);
     // Twin: `.`, `sub/..` and a trailing `/` go the long way and work.
     assert!(f.dir.is_dir(".") && f.dir.is_dir("sub/..") && f.dir.is_dir("sub/"));

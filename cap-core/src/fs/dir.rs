@@ -670,6 +670,11 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::REMOVE)?;
+        #[cfg(target_os = "linux")]
+        if let Some(name) = fast_path::single_name(path) {
+            return fast_path::remove_name(&self.inner, name, true)
+                .map_err(self.err("remove_dir", path));
+        }
         self.inner
             .remove_dir(path)
             .map_err(self.err("remove_dir", path))
@@ -725,6 +730,11 @@ impl<R: RightSet> Dir<R> {
     {
         let path = path.as_ref();
         self.need(Rights::LOOKUP | Rights::REMOVE)?;
+        #[cfg(target_os = "linux")]
+        if let Some(name) = fast_path::single_name(path) {
+            return fast_path::remove_name(&self.inner, name, false)
+                .map_err(self.err("remove_file", path));
+        }
         self.inner
             .remove_file(path)
             .map_err(self.err("remove_file", path))

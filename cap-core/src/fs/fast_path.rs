@@ -121,25 +121,152 @@ pub(super) fn stat_name(dir: &cap_std::fs::Dir, name: &OsStr) -> io::Result<Opti
     Ok((!meta.is_symlink()).then_some(meta))
 }
 
-/// Reads the whole of `file` as `std::fs::read` does: one `fstat` for the
-/// size, a read into a buffer one byte longer, and the read that returns 0.
-/// (cap-std's `Dir::read` asks for the size twice and seeks once more.)
+/// Removes the name `name` from `dir`: one `unlinkat`, a directory's with
+/// `AT_REMOVEDIR`. Removing never follows the name: a symlink is removed
+/// itself, wherever it points, as cap-std does after resolving the parent
+/// (which for a single name is `dir` itself).
+pub(super) fn remove_name(dir: &cap_std::fs::Dir, name: &OsStr, directory: bool) -> io::Result<()> {
+    let flags = if directory {
+        rustix::fs::AtFlags::REMOVEDIR
+    } else {
+        rustix::fs::AtFlags::empty()
+    };
+    Ok(rustix::fs::unlinkat(dir, name, flags)?)
+}
+
+/// Reads the whole of `file` as `std::fs::read` does: one `statx` for the
+/// size, a read into a buffer one byte longer, and the read that returns 0,
+/// which is left out when the first read already met the end (see
+/// [`short_read_is_end`]). (cap-std's `Dir::read` asks for the size twice and
+/// seeks once more.)
 pub(super) fn read_whole(file: &cap_std::fs::File) -> io::Result<Vec<u8>> {
-    let size = rustix::fs::fstat(file)?.st_size;
-    let size = usize::try_from(size).unwrap_or(0);
+    let (size, ends) = size_and_ending(file)?;
+    read_whole_sized(file, size, ends)
+}
+
+/// How `read_whole` decides when it has read everything.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Ending {
+    /// A read shorter than asked has met the end of the file (a regular file
+    /// on a file system whose reads are short only there).
+    ShortRead,
+    /// Only a read that returns 0 is the end.
+    ZeroRead,
+}
+
+/// The size of `file` and how its end shows.
+fn size_and_ending(file: &cap_std::fs::File) -> io::Result<(usize, Ending)> {
+    use rustix::fs::{AtFlags, FileType, StatxFlags};
+    let mask = StatxFlags::TYPE | StatxFlags::SIZE | MNT_ID_UNIQUE;
+    match rustix::fs::statx(file, "", AtFlags::EMPTY_PATH, mask) {
+        Ok(x) => {
+            let size = usize::try_from(x.stx_size).unwrap_or(0);
+            let regular = FileType::from_raw_mode(x.stx_mode.into()) == FileType::RegularFile;
+            let unique = StatxFlags::from_bits_retain(x.stx_mask).contains(MNT_ID_UNIQUE);
+            let ends = if regular && unique && mounts::short_read_is_end(file, x.stx_mnt_id) {
+                Ending::ShortRead
+            } else {
+                Ending::ZeroRead
+            };
+            Ok((size, ends))
+        }
+        // No `statx` (an old kernel, or a filter that refuses it): the size
+        // from `fstat`, and no mount to judge.
+        Err(Errno::NOSYS | Errno::PERM) => {
+            let size = rustix::fs::fstat(file)?.st_size;
+            Ok((usize::try_from(size).unwrap_or(0), Ending::ZeroRead))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `STATX_MNT_ID_UNIQUE` (Linux 6.8): a mount ID that is never reused, unlike
+/// `STATX_MNT_ID`'s, so what is learned about a mount can be kept by its ID.
+const MNT_ID_UNIQUE: rustix::fs::StatxFlags = rustix::fs::StatxFlags::from_bits_retain(0x4000);
+
+/// Reads `file`, which had `size` bytes, to its end: one read into a buffer of
+/// `size + 1` bytes, and the read that returns 0. When that first read stops
+/// at exactly `size` bytes, short of what it asked, and `ends` says a short
+/// read is the end, the file ended there when it was read and the second read
+/// is left out. Anything else (a file that grew, shrank or says 0 like `/proc`
+/// files, a file system whose reads may stop anywhere like FUSE) reads on
+/// until a read returns 0.
+fn read_whole_sized(file: &cap_std::fs::File, size: usize, ends: Ending) -> io::Result<Vec<u8>> {
     let mut buf = Vec::new();
     buf.try_reserve_exact(size.saturating_add(1))
         .map_err(|e| io::Error::new(io::ErrorKind::OutOfMemory, e))?;
     loop {
         if buf.len() == buf.capacity() {
-            // The file grew since the `fstat`: keep reading.
+            // The file grew since the `statx`: keep reading.
             buf.reserve(buf.capacity().max(8192));
         }
         match rustix::io::read(file, rustix::buffer::spare_capacity(&mut buf)) {
             Ok(0) => return Ok(buf),
+            Ok(_) if ends == Ending::ShortRead && size > 0 && buf.len() == size => {
+                // The buffer holds `size + 1` (more while the file grows) and
+                // this read stopped at `size`: short, so the end.
+                return Ok(buf);
+            }
             Ok(_) | Err(Errno::INTR) => {}
             Err(e) => return Err(e.into()),
         }
+    }
+}
+
+/// What is known about mounts, by their unique IDs.
+mod mounts {
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+    /// Mounts whose regular files read short only at their end, and mounts
+    /// that may not; 0 is an empty slot (no mount has ID 0). A few of each
+    /// are enough: a program reads from a handful of file systems.
+    static END_AT_SHORT: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+    static MAY_STOP_SHORT: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+    /// Whether a read of a regular file on mount `id` (which `file` is on)
+    /// that returns fewer bytes than asked has met the file's end. True for
+    /// the local file systems whose reads go through the page cache and stop
+    /// short only at the file's size (or on an error, which the next read
+    /// would report and which only a file that grew after its `statx` could
+    /// meet at exactly its old size); false for everything else, FUSE (whose
+    /// server may answer any read short) and network file systems included.
+    /// Learned with one `fstatfs` per mount, then kept: a mount's file system
+    /// never changes, and unique mount IDs are never reused.
+    pub(super) fn short_read_is_end(file: &cap_std::fs::File, id: u64) -> bool {
+        let known = |slots: &[AtomicU64; 8]| slots.iter().any(|s| s.load(Ordering::Relaxed) == id);
+        if id == 0 {
+            return false;
+        }
+        if known(&END_AT_SHORT) {
+            return true;
+        }
+        if known(&MAY_STOP_SHORT) {
+            return false;
+        }
+        // `f_type` is an `i64` or an `i32` by platform; the magic numbers are
+        // 32 bits.
+        #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
+        let ends = rustix::fs::fstatfs(file).is_ok_and(|fs| reads_end_short(fs.f_type as u32));
+        let slots = if ends { &END_AT_SHORT } else { &MAY_STOP_SHORT };
+        // Two threads learning at once may overwrite each other's slot: that
+        // mount is then learned again, never misjudged.
+        slots[NEXT.fetch_add(1, Ordering::Relaxed) % slots.len()].store(id, Ordering::Relaxed);
+        ends
+    }
+
+    /// The file systems (`statfs` magic numbers) whose regular-file reads
+    /// return fewer bytes than asked only at the end of the file: ext2/3/4,
+    /// XFS, Btrfs and tmpfs. Each reads through the page cache
+    /// (`filemap_read`, tmpfs's `shmem_file_read_iter`), which copies until
+    /// the request is met or the file's size is reached, and stops early only
+    /// on an error or a fatal signal.
+    pub(super) fn reads_end_short(magic: u32) -> bool {
+        const EXT4: u32 = 0xEF53;
+        const XFS: u32 = 0x5846_5342;
+        const BTRFS: u32 = 0x9123_683E;
+        const TMPFS: u32 = 0x0102_1994;
+        matches!(magic, EXT4 | XFS | BTRFS | TMPFS)
     }
 }
 
@@ -223,6 +350,104 @@ mod tests {
             read_whole(&file(&t.path().join("src"), false)).unwrap(),
             data
         );
+    }
+
+    fn magic(file: &cap_std::fs::File) -> u32 {
+        #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
+        let magic = rustix::fs::fstatfs(file).unwrap().f_type as u32;
+        magic
+    }
+
+    #[test]
+    fn only_local_page_cache_file_systems_end_at_a_short_read() {
+        // ext4, XFS, Btrfs, tmpfs.
+        for fs in [0xEF53, 0x5846_5342, 0x9123_683E, 0x0102_1994] {
+            assert!(mounts::reads_end_short(fs), "{fs:#x}");
+        }
+        // FUSE, NFS, SMB, 9p, overlayfs, procfs, sysfs, pipefs.
+        for fs in [
+            0x6573_5546,
+            0x6969,
+            0xFE53_4D42,
+            0x0102_1997,
+            0x794C_7630,
+            0x9FA0,
+            0x6265_6572,
+            0x5049_5045,
+        ] {
+            assert!(!mounts::reads_end_short(fs), "{fs:#x}");
+        }
+        // And as judged from open files: a tmpfs file (`/dev/shm`), a `/proc`
+        // file, a pipe (not a regular file), and this test's temporary file,
+        // which is judged by its file system.
+        let shm = tempfile::tempfile_in("/dev/shm").expect("/dev/shm is a tmpfs");
+        let shm = cap_std::fs::File::from_std(shm);
+        assert_eq!(magic(&shm), 0x0102_1994, "/dev/shm is a tmpfs");
+        for _ in 0..2 {
+            // Learned, then known.
+            assert_eq!(size_and_ending(&shm).unwrap().1, Ending::ShortRead);
+        }
+        let proc_file = file(Path::new("/proc/self/status"), false);
+        for _ in 0..2 {
+            assert_eq!(size_and_ending(&proc_file).unwrap().1, Ending::ZeroRead);
+        }
+        let (reader, _writer) = std::io::pipe().unwrap();
+        let pipe =
+            cap_std::fs::File::from_std(std::fs::File::from(std::os::fd::OwnedFd::from(reader)));
+        assert_eq!(size_and_ending(&pipe).unwrap().1, Ending::ZeroRead);
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("f"), "abc").unwrap();
+        let f = file(&t.path().join("f"), false);
+        let expected = if mounts::reads_end_short(magic(&f)) {
+            Ending::ShortRead
+        } else {
+            Ending::ZeroRead
+        };
+        assert_eq!(size_and_ending(&f).unwrap(), (3, expected));
+    }
+
+    #[test]
+    fn a_short_read_ends_the_file_only_where_short_reads_are_the_end() {
+        use std::io::Write;
+        // A pipe reads short while more is to come, as a FUSE server may
+        // answer: with 5 bytes said and 5 there, the first read stops at 5,
+        // and the rest comes later. Read as `ZeroRead`, all of it arrives.
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        let pipe =
+            cap_std::fs::File::from_std(std::fs::File::from(std::os::fd::OwnedFd::from(reader)));
+        writer.write_all(b"first").unwrap();
+        let late = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            writer.write_all(b", then more").unwrap();
+        });
+        assert_eq!(
+            read_whole_sized(&pipe, 5, Ending::ZeroRead).unwrap(),
+            b"first, then more"
+        );
+        late.join().unwrap();
+        // The same short read taken as the end stops there: what `ShortRead`
+        // must only be used for.
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        let pipe =
+            cap_std::fs::File::from_std(std::fs::File::from(std::os::fd::OwnedFd::from(reader)));
+        writer.write_all(b"first").unwrap();
+        assert_eq!(
+            read_whole_sized(&pipe, 5, Ending::ShortRead).unwrap(),
+            b"first"
+        );
+        // On a regular file, `ShortRead` still reads a file that grew or
+        // shrank since its size was taken, and one that says 0.
+        let t = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..100u8).collect();
+        std::fs::write(t.path().join("f"), &data).unwrap();
+        for said in [0, 1, 50, 99, 100, 101, 200] {
+            let f = file(&t.path().join("f"), false);
+            assert_eq!(
+                read_whole_sized(&f, said, Ending::ShortRead).unwrap(),
+                data,
+                "{said}"
+            );
+        }
     }
 
     #[test]
