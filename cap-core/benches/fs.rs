@@ -13,8 +13,9 @@
 //! for two values of n and prints the difference per call (the book's
 //! "Performance" chapter has the table). `AMBIT_BENCH_ROUNDS=<n>
 //! AMBIT_BENCH_GROUP=<group>` (default `walk_10k`) runs one group's forms
-//! interleaved instead, one of each per round, and prints each one's ratio
-//! to std's in the same round.
+//! interleaved instead, one of each per round (each round starting with the
+//! next form), and prints each one's ratio to std's and difference from it in
+//! the same round.
 
 use std::hint::black_box;
 use std::io::{Read, Write};
@@ -162,7 +163,10 @@ fn main() {
 /// time divided by std's (`std_4`) in the same round: on a machine whose
 /// speed drifts (other work coming and going) the ratios stay meaningful
 /// where the separate groups' medians do not. Prints the median, lowest
-/// and highest ratio of each.
+/// and highest ratio of each, and the median difference from std's time in
+/// the round: what a form saves is a fixed amount of work (a shorter path
+/// walk, a system call), which the ratio dilutes when the kernel's own work
+/// grows.
 fn rounds_of(group: &str, rounds: usize) {
     let walks: Vec<(&str, fn())> = [
         "std_4",
@@ -188,12 +192,22 @@ fn rounds_of(group: &str, rounds: usize) {
         f(); // warm
     }
     let mut ratios = vec![Vec::with_capacity(rounds); walks.len()];
+    let mut diffs = ratios.clone();
     let mut std_times = Vec::with_capacity(rounds);
-    for _ in 0..rounds.max(1) {
-        let base = time(walks[0].1);
-        std_times.push(base);
-        for (i, (_, f)) in walks.iter().enumerate().skip(1) {
-            ratios[i].push(time(*f) / base);
+    // Each round starts with the next form: in a fixed order the later forms
+    // would pay for what the earlier ones left behind (ext4 without a journal
+    // skips every inode freed in the last seconds when it allocates one, so
+    // each create in a round scans one inode more than the one before).
+    let mut times = vec![0.0; walks.len()];
+    for round in 0..rounds.max(1) {
+        for k in 0..walks.len() {
+            let i = (round + k) % walks.len();
+            times[i] = time(walks[i].1);
+        }
+        std_times.push(times[0]);
+        for i in 1..walks.len() {
+            ratios[i].push(times[i] / times[0]);
+            diffs[i].push(times[i] - times[0]);
         }
     }
     let median = |v: &mut Vec<f64>| {
@@ -210,7 +224,11 @@ fn rounds_of(group: &str, rounds: usize) {
     );
     for (i, (name, _)) in walks.iter().enumerate().skip(1) {
         let (m, lo, hi) = median(&mut ratios[i]);
-        println!("  {name} / std_4: {m:.3} median ({lo:.3}–{hi:.3})");
+        let (d, _, _) = median(&mut diffs[i]);
+        println!(
+            "  {name} / std_4: {m:.3} median ({lo:.3}–{hi:.3}); {name} − std_4: {:+.3} µs median",
+            d * 1e6
+        );
     }
 }
 
