@@ -492,6 +492,85 @@ fn a_large_directory_is_visited_on_several_threads() {
     );
 }
 
+/// The threads of this process now (`/proc/self/task`, Linux).
+#[cfg(target_os = "linux")]
+fn threads_now() -> usize {
+    std::fs::read_dir("/proc/self/task").unwrap().count()
+}
+
+/// Counts threads, so it runs in a process of its own (started by
+/// `threads_are_started_only_for_work`): the other tests' threads would be
+/// counted too.
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "run alone by threads_are_started_only_for_work"]
+fn thread_count_of_small_and_large_walks() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let tmp = tempfile::tempdir().unwrap();
+    for i in 0..20 {
+        std::fs::write(tmp.path().join(format!("{i:02}")), "").unwrap();
+    }
+    let dir: Dir<FullFs> = Dir::open_ambient_dir(tmp.path(), ambient_authority()).unwrap();
+    let before = threads_now();
+    let most = AtomicUsize::new(0);
+    let visits = AtomicUsize::new(0);
+    // Twenty files and no directory: not enough work for a second thread.
+    dir.walk().unwrap().threads(8).for_each_parallel(|e| {
+        e.unwrap();
+        most.fetch_max(threads_now(), Ordering::Relaxed);
+        visits.fetch_add(1, Ordering::Relaxed);
+    });
+    assert_eq!(visits.load(Ordering::Relaxed), 20);
+    assert_eq!(
+        most.load(Ordering::Relaxed),
+        before,
+        "threads were started for a walk of one small directory"
+    );
+    // Twin: with directories to hand on, threads are started (and all are
+    // joined by the end).
+    for d in 0..4 {
+        std::fs::create_dir(tmp.path().join(format!("d{d}"))).unwrap();
+        for i in 0..10 {
+            std::fs::write(tmp.path().join(format!("d{d}/{i}")), "").unwrap();
+        }
+    }
+    most.store(0, Ordering::Relaxed);
+    dir.walk().unwrap().threads(8).for_each_parallel(|e| {
+        e.unwrap();
+        most.fetch_max(threads_now(), Ordering::Relaxed);
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    });
+    assert!(
+        most.load(Ordering::Relaxed) > before,
+        "no thread was started for four directories"
+    );
+    assert!(
+        most.load(Ordering::Relaxed) <= before + 7,
+        "more than 8 threads"
+    );
+    assert_eq!(threads_now(), before, "a thread outlived the walk");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn threads_are_started_only_for_work() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "thread_count_of_small_and_large_walks",
+            "--ignored",
+            "--test-threads=1",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn an_error_met_by_the_iterator_is_not_lost_by_a_parallel_finish() {
     let f = fixture();

@@ -152,8 +152,11 @@ impl<R: RightSet + HasLookup + HasRead> Walk<R> {
         self
     }
 
-    /// The threads [`Walk::for_each_parallel`] lists directories on (0, the
-    /// default: as many as the machine has cores).
+    /// The most threads [`Walk::for_each_parallel`] lists directories on
+    /// (0, the default: as many as this process may use cores). Threads
+    /// beyond the calling one are started only when there is work to hand
+    /// them (a directory to descend into, a batch of entries), so a small
+    /// tree is walked on the calling thread alone.
     #[must_use]
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads;
@@ -211,7 +214,7 @@ impl<R: RightSet + HasLookup + HasRead> Walk<R> {
         visit: impl Fn(io::Result<&WalkEntry<R>>) -> Result<(), E> + Sync,
     ) -> Result<(), E> {
         let threads = match self.threads {
-            0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            0 => cores(),
             n => n,
         };
         if threads == 1 {
@@ -242,24 +245,22 @@ impl<R: RightSet + HasLookup + HasRead> Walk<R> {
             }),
             wake: Condvar::new(),
             idle: AtomicUsize::new(0),
+            to_start: AtomicUsize::new(threads - 1),
             stop: AtomicBool::new(false),
             panic: Mutex::new(None),
         };
         let error = Mutex::new(None);
-        let worker = Worker {
-            shared: &shared,
-            visit: &visit,
-            error: &error,
-            keep: filter.as_deref(),
-            root,
-            max_depth,
-        };
-        std::thread::scope(|s| {
-            for _ in 1..threads {
-                // Fewer threads (down to this one) if the system has no more.
-                let _ = std::thread::Builder::new().spawn_scoped(s, || worker.run());
+        std::thread::scope(|scope| {
+            Worker {
+                scope,
+                shared: &shared,
+                visit: &visit,
+                error: &error,
+                keep: filter.as_deref(),
+                root,
+                max_depth,
             }
-            worker.run();
+            .run();
         });
         let payload = shared
             .panic
@@ -280,22 +281,64 @@ impl<R: RightSet + HasLookup + HasRead> Walk<R> {
 /// are handed to idle threads.
 const BATCH: usize = 32;
 
-/// What one thread of a parallel walk needs.
-struct Worker<'a, R: RightSet, V, E> {
-    shared: &'a Shared<R>,
-    visit: &'a V,
+/// The cores this process may run on, asked once: the answer reads the
+/// cgroup's CPU limit from `/proc` and `/sys`, about 20 system calls.
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+}
+
+/// What one thread of a parallel walk needs (each thread has a copy).
+struct Worker<'s, 'e, R: RightSet, V, E> {
+    /// Where more threads are started, when there is work for them.
+    scope: &'s std::thread::Scope<'s, 'e>,
+    shared: &'e Shared<R>,
+    visit: &'e V,
     /// The first error a visit returned.
-    error: &'a Mutex<Option<E>>,
-    keep: Option<&'a Keep<R>>,
+    error: &'e Mutex<Option<E>>,
+    keep: Option<&'e Keep<R>>,
     root: usize,
     max_depth: usize,
 }
 
-impl<R, V, E> Worker<'_, R, V, E>
+impl<R: RightSet, V, E> Clone for Worker<'_, '_, R, V, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<R: RightSet, V, E> Copy for Worker<'_, '_, R, V, E> {}
+
+impl<R, V, E> Worker<'_, '_, R, V, E>
 where
     R: RightSet + HasLookup + HasRead,
     V: Fn(io::Result<&WalkEntry<R>>) -> Result<(), E> + Sync,
+    E: Send,
 {
+    /// Whether another thread can take work now: one is waiting, or one
+    /// more was started (threads are started only when there is work for
+    /// them, so a small tree is walked on the calling thread alone).
+    fn more_hands(&self) -> bool {
+        if self.shared.someone_idle() {
+            return true;
+        }
+        let shared = self.shared;
+        let start = shared
+            .to_start
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok();
+        if !start {
+            return false;
+        }
+        let worker = *self;
+        let started = std::thread::Builder::new().spawn_scoped(self.scope, move || worker.run());
+        if started.is_err() {
+            // The system has no more threads to give: go on with these.
+            shared.to_start.store(0, Ordering::Relaxed);
+        }
+        started.is_ok()
+    }
+
     /// Visits one entry or error; an `Err` from the visitor stops the walk.
     fn call(&self, e: io::Result<&WalkEntry<R>>) {
         if let Err(err) = (self.visit)(e) {
@@ -353,7 +396,7 @@ where
             }
             if batch.len() == BATCH {
                 let full = std::mem::take(&mut batch);
-                if self.shared.someone_idle() {
+                if self.more_hands() {
                     self.shared.give(Work::Visit(full));
                 } else {
                     self.visit_all(full);
@@ -373,6 +416,7 @@ where
             self.call(Ok(&entry));
             if entry.depth < self.max_depth && entry.is_dir() {
                 self.shared.give(Work::Descend(entry));
+                self.more_hands();
             }
         }
     }
@@ -404,6 +448,8 @@ struct Shared<R: RightSet> {
     wake: Condvar,
     /// `State::idle`, readable without the lock (whether to hand a batch on).
     idle: AtomicUsize,
+    /// Threads not started yet (of `threads - 1`).
+    to_start: AtomicUsize,
     /// A visitor panicked or returned an error: no more work is taken.
     stop: AtomicBool,
     /// The first panic's payload, resumed in the caller.
