@@ -121,6 +121,47 @@ fn dir_entries_open_with_the_dir_rights() {
 }
 
 #[test]
+fn listed_names_of_every_length_come_back_whole_and_open() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let (t, d) = tmp();
+    // Around the length kept in an entry itself (38 bytes), the longest a
+    // name may be (255), and bytes that are not UTF-8.
+    let mut names: Vec<Vec<u8>> = [1, 37, 38, 39, 100, 255]
+        .iter()
+        .map(|&n| {
+            (0..n)
+                .map(|i| b'a' + u8::try_from(i % 26).unwrap())
+                .collect()
+        })
+        .collect();
+    names.push(b"caf\xe9-\xff".to_vec());
+    for (i, name) in names.iter().enumerate() {
+        std::fs::write(t.path().join(OsStr::from_bytes(name)), i.to_string()).unwrap();
+    }
+    let mut seen = Vec::new();
+    for e in d.entries().unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name();
+        let i = names
+            .iter()
+            .position(|n| n.as_slice() == name.as_bytes())
+            .unwrap_or_else(|| panic!("listed a name that is not there: {name:?}"));
+        // The entry acts on its own name: open, metadata, remove.
+        let mut text = String::new();
+        e.open().unwrap().read_to_string(&mut text).unwrap();
+        assert_eq!(text, i.to_string(), "{name:?}");
+        assert!(e.metadata().unwrap().is_file());
+        assert!(e.to_string().contains(&*name.to_string_lossy()), "{e}");
+        seen.push(i);
+        e.remove_file().unwrap();
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (0..names.len()).collect::<Vec<_>>());
+    assert_eq!(d.entries().unwrap().count(), 0);
+}
+
+#[test]
 fn metadata_links_and_canonicalize() {
     let (t, d) = tmp();
     d.write("f", "12345").unwrap();

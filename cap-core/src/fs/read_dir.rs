@@ -250,7 +250,7 @@ mod imp {
     //! The listing read with `getdents64`, entries acting on its descriptor.
 
     use std::collections::VecDeque;
-    use std::ffi::OsString;
+    use std::ffi::{OsStr, OsString};
     use std::io;
     use std::os::unix::ffi::OsStrExt;
     use std::path::{Path, PathBuf};
@@ -281,6 +281,38 @@ mod imp {
         }
     }
 
+    /// The longest name kept in an entry itself. Longer names (rare: most
+    /// are well under 38 bytes) are put on the heap.
+    const INLINE: usize = 38;
+
+    /// An entry's name, in the entry when it fits, so that listing a
+    /// directory allocates nothing per entry (std allocates a `CString`
+    /// for each).
+    enum Name {
+        Inline { len: u8, bytes: [u8; INLINE] },
+        Heap(Box<OsStr>),
+    }
+
+    impl Name {
+        fn new(name: &[u8]) -> Self {
+            match u8::try_from(name.len()) {
+                Ok(len) if name.len() <= INLINE => {
+                    let mut bytes = [0; INLINE];
+                    bytes[..name.len()].copy_from_slice(name);
+                    Name::Inline { len, bytes }
+                }
+                _ => Name::Heap(OsStr::from_bytes(name).into()),
+            }
+        }
+
+        fn as_os_str(&self) -> &OsStr {
+            match self {
+                Name::Inline { len, bytes } => OsStr::from_bytes(&bytes[..usize::from(*len)]),
+                Name::Heap(name) => name,
+            }
+        }
+    }
+
     #[derive(Clone, Copy)]
     enum Kind {
         Dir,
@@ -293,7 +325,7 @@ mod imp {
     pub(super) struct Entries {
         listing: Arc<Listing>,
         buf: Vec<u8>,
-        batch: VecDeque<(OsString, Kind)>,
+        batch: VecDeque<(Name, Kind)>,
         done: bool,
     }
 
@@ -355,7 +387,7 @@ mod imp {
                         RawType::RegularFile => Kind::File,
                         _ => Kind::Other,
                     };
-                    batch.push_back((std::ffi::OsStr::from_bytes(name).to_owned(), kind));
+                    batch.push_back((Name::new(name), kind));
                 }
                 if raw.is_buffer_empty() && !batch.is_empty() {
                     return Ok(());
@@ -381,7 +413,7 @@ mod imp {
 
     pub(super) struct Entry {
         listing: Arc<Listing>,
-        name: OsString,
+        name: Name,
         kind: Kind,
     }
 
@@ -391,7 +423,7 @@ mod imp {
         }
 
         pub(super) fn file_origin(&self) -> Origin {
-            Origin::new(self.listing.joined(), Path::new(&self.name))
+            Origin::new(self.listing.joined(), Path::new(self.name()))
         }
 
         pub(super) fn listing_path(&self) -> &Path {
@@ -399,7 +431,11 @@ mod imp {
         }
 
         pub(super) fn file_name(&self) -> OsString {
-            self.name.clone()
+            self.name().to_os_string()
+        }
+
+        fn name(&self) -> &OsStr {
+            self.name.as_os_str()
         }
 
         fn dir(&self) -> &cap_std::fs::Dir {
@@ -409,43 +445,43 @@ mod imp {
         pub(super) fn open(&self) -> io::Result<cap_std::fs::File> {
             // A name from `getdents64` is one component, never `.` or `..`.
             let opened =
-                fast_path::open_name(self.dir(), &self.name, fast_path::READ, Mode::empty())?;
+                fast_path::open_name(self.dir(), self.name(), fast_path::READ, Mode::empty())?;
             match opened {
                 Some(file) => Ok(file),
-                None => self.dir().open(&self.name),
+                None => self.dir().open(self.name()),
             }
         }
 
         pub(super) fn open_dir(&self) -> io::Result<cap_std::fs::Dir> {
-            self.dir().open_dir(&self.name)
+            self.dir().open_dir(self.name())
         }
 
         pub(super) fn read_dir(&self) -> io::Result<Entries> {
-            let dir = fast_path::open_for_listing(self.dir(), Path::new(&self.name))?;
+            let dir = fast_path::open_for_listing(self.dir(), Path::new(self.name()))?;
             Ok(Entries::new(
                 dir,
-                Origin::new(self.listing.joined(), Path::new(&self.name)),
+                Origin::new(self.listing.joined(), Path::new(self.name())),
             ))
         }
 
         pub(super) fn read_dir_nofollow(&self) -> io::Result<Entries> {
-            let dir = fast_path::open_name_for_listing_nofollow(self.dir(), &self.name)?;
+            let dir = fast_path::open_name_for_listing_nofollow(self.dir(), self.name())?;
             Ok(Entries::new(
                 dir,
-                Origin::new(self.listing.joined(), Path::new(&self.name)),
+                Origin::new(self.listing.joined(), Path::new(self.name())),
             ))
         }
 
         pub(super) fn remove_file(&self) -> io::Result<()> {
-            self.dir().remove_file(&self.name)
+            self.dir().remove_file(self.name())
         }
 
         pub(super) fn remove_dir(&self) -> io::Result<()> {
-            self.dir().remove_dir(&self.name)
+            self.dir().remove_dir(self.name())
         }
 
         pub(super) fn metadata(&self) -> io::Result<Metadata> {
-            self.dir().symlink_metadata(&self.name)
+            self.dir().symlink_metadata(self.name())
         }
 
         pub(super) fn file_type(&self) -> io::Result<FileType> {
