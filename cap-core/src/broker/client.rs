@@ -556,6 +556,29 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_message_is_refused_and_does_not_stop_the_broker() {
+        let (ours, theirs) = pair();
+        let server = std::thread::spawn(move || {
+            let mut services: Vec<Box<dyn Service>> = vec![Box::new(Echo)];
+            super::super::process::serve(theirs.as_fd(), &mut services);
+        });
+        // An empty message reads like the end of the stream; the broker must
+        // tell the two apart by whether the program hung up.
+        rustix::net::send(&ours, &[], rustix::net::SendFlags::empty()).unwrap();
+        let mut buf = vec![0u8; HEADER + MAX_FRAME];
+        let got = protocol::recv_frame(ours.as_fd(), &mut buf)
+            .unwrap()
+            .expect("the broker stopped on an empty message");
+        let (header, _) = protocol::decode(&buf[..got.len]).unwrap();
+        assert_eq!(header.kind, Kind::Error);
+        // Twin: the next request is answered, and closing still ends it.
+        let conn = connection(ours, Duration::from_secs(5));
+        assert_eq!(conn.call(1, 1, b"after").unwrap().0, b"after");
+        drop(conn);
+        server.join().unwrap();
+    }
+
+    #[test]
     fn a_late_reply_is_skipped_by_its_id() {
         let (ours, theirs) = pair();
         let fake = std::thread::spawn(move || {

@@ -379,7 +379,10 @@ pub(crate) struct Received {
 }
 
 /// Receives one message into `buf` (which should hold `HEADER + MAX_FRAME`
-/// bytes). `None` at end of stream (the peer closed its end).
+/// bytes). `None` at end of stream (the peer closed its end). An empty
+/// message reads the same as the end of stream, so an empty read is the end
+/// only when the peer has hung up; otherwise it is an empty frame (which
+/// does not decode, and is answered as any malformed frame is).
 pub(crate) fn recv_frame(socket: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<Option<Received>> {
     let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(MAX_FDS))];
     loop {
@@ -400,7 +403,7 @@ pub(crate) fn recv_frame(socket: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<O
                 fds.extend(got);
             }
         }
-        if msg.bytes == 0 && fds.is_empty() {
+        if msg.bytes == 0 && fds.is_empty() && hung_up(socket)? {
             return Ok(None);
         }
         let truncated = msg.flags.contains(ReturnFlags::TRUNC);
@@ -415,6 +418,25 @@ pub(crate) fn recv_frame(socket: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<O
             truncated,
             fds,
         }));
+    }
+}
+
+/// Whether the peer of `socket` has closed its end (`POLLHUP`, set on a
+/// connected `SOCK_SEQPACKET` socket once the other end is gone), asked
+/// without waiting.
+fn hung_up(socket: BorrowedFd<'_>) -> io::Result<bool> {
+    use rustix::event::{PollFd, PollFlags, Timespec};
+    let mut fds = [PollFd::new(&socket, PollFlags::IN)];
+    let now = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    loop {
+        match rustix::event::poll(&mut fds, Some(&now)) {
+            Ok(_) => return Ok(fds[0].revents().intersects(PollFlags::HUP | PollFlags::ERR)),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
 }
 
