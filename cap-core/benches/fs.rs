@@ -196,7 +196,7 @@ fn rounds_of(group: &str, rounds: usize) {
     let mut std_times = Vec::with_capacity(rounds);
     // Each round starts with the next form: in a fixed order the later forms
     // would pay for what the earlier ones left behind (ext4 without a journal
-    // skips every inode freed in the last seconds when it allocates one, so
+    // skips every inode freed in the last minute when it allocates one, so
     // each create in a round scans one inode more than the one before).
     let mut times = vec![0.0; walks.len()];
     for round in 0..rounds.max(1) {

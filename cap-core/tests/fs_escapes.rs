@@ -373,6 +373,7 @@ fn fast_path_symlink_as_the_only_component() {
     std::fs::create_dir(&empty_out).unwrap();
     std::os::unix::fs::symlink(&empty_out, f.root.join("empty_dir_link")).unwrap();
     let err = f.dir.remove_dir("empty_dir_link").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotADirectory, "{err}");
     assert!(err.to_string().contains("empty_dir_link"), "{err}");
     assert!(empty_out.is_dir());
     for name in [
@@ -401,8 +402,13 @@ fn fast_path_symlink_as_the_only_component() {
     f.dir.remove_dir("empty").unwrap();
     assert!(!f.root.join("empty").exists());
     // A file is not a directory, and a directory is not a file.
-    assert!(f.dir.remove_dir("inside.txt").is_err());
-    assert!(f.dir.remove_file("sub").is_err());
+    let err = f.dir.remove_dir("inside.txt").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotADirectory, "{err}");
+    let err = f.dir.remove_file("sub").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::IsADirectory, "{err}");
+    let err = f.dir.remove_file("missing").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+    assert!(err.to_string().contains("missing"), "{err}");
     assert!(f.root.join("inside.txt").is_file() && f.root.join("sub").is_dir());
 }
 

@@ -137,25 +137,18 @@ pub(super) fn remove_name(dir: &cap_std::fs::Dir, name: &OsStr, directory: bool)
 /// Reads the whole of `file` as `std::fs::read` does: one `statx` for the
 /// size, a read into a buffer one byte longer, and the read that returns 0,
 /// which is left out when the first read already met the end (see
-/// [`short_read_is_end`]). (cap-std's `Dir::read` asks for the size twice and
+/// [`read_whole_sized`]). (cap-std's `Dir::read` asks for the size twice and
 /// seeks once more.)
 pub(super) fn read_whole(file: &cap_std::fs::File) -> io::Result<Vec<u8>> {
-    let (size, ends) = size_and_ending(file)?;
-    read_whole_sized(file, size, ends)
+    let (size, mount) = size_and_mount(file)?;
+    read_whole_sized(file, size, MOST_READ_AT_ONCE, || {
+        mount.is_some_and(|id| mounts::short_read_is_end(file, id))
+    })
 }
 
-/// How `read_whole` decides when it has read everything.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Ending {
-    /// A read shorter than asked has met the end of the file (a regular file
-    /// on a file system whose reads are short only there).
-    ShortRead,
-    /// Only a read that returns 0 is the end.
-    ZeroRead,
-}
-
-/// The size of `file` and how its end shows.
-fn size_and_ending(file: &cap_std::fs::File) -> io::Result<(usize, Ending)> {
+/// The size of `file`, and the unique ID of its mount when it is a regular
+/// file and the kernel gives one.
+fn size_and_mount(file: &cap_std::fs::File) -> io::Result<(usize, Option<u64>)> {
     use rustix::fs::{AtFlags, FileType, StatxFlags};
     let mask = StatxFlags::TYPE | StatxFlags::SIZE | MNT_ID_UNIQUE;
     match rustix::fs::statx(file, "", AtFlags::EMPTY_PATH, mask) {
@@ -163,18 +156,13 @@ fn size_and_ending(file: &cap_std::fs::File) -> io::Result<(usize, Ending)> {
             let size = usize::try_from(x.stx_size).unwrap_or(0);
             let regular = FileType::from_raw_mode(x.stx_mode.into()) == FileType::RegularFile;
             let unique = StatxFlags::from_bits_retain(x.stx_mask).contains(MNT_ID_UNIQUE);
-            let ends = if regular && unique && mounts::short_read_is_end(file, x.stx_mnt_id) {
-                Ending::ShortRead
-            } else {
-                Ending::ZeroRead
-            };
-            Ok((size, ends))
+            Ok((size, (regular && unique).then_some(x.stx_mnt_id)))
         }
         // No `statx` (an old kernel, or a filter that refuses it): the size
         // from `fstat`, and no mount to judge.
         Err(Errno::NOSYS | Errno::PERM) => {
             let size = rustix::fs::fstat(file)?.st_size;
-            Ok((usize::try_from(size).unwrap_or(0), Ending::ZeroRead))
+            Ok((usize::try_from(size).unwrap_or(0), None))
         }
         Err(e) => Err(e.into()),
     }
@@ -182,16 +170,37 @@ fn size_and_ending(file: &cap_std::fs::File) -> io::Result<(usize, Ending)> {
 
 /// `STATX_MNT_ID_UNIQUE` (Linux 6.8): a mount ID that is never reused, unlike
 /// `STATX_MNT_ID`'s, so what is learned about a mount can be kept by its ID.
+/// Older kernels leave it out of the answer's mask.
 const MNT_ID_UNIQUE: rustix::fs::StatxFlags = rustix::fs::StatxFlags::from_bits_retain(0x4000);
 
-/// Reads `file`, which had `size` bytes, to its end: one read into a buffer of
-/// `size + 1` bytes, and the read that returns 0. When that first read stops
-/// at exactly `size` bytes, short of what it asked, and `ends` says a short
-/// read is the end, the file ended there when it was read and the second read
-/// is left out. Anything else (a file that grew, shrank or says 0 like `/proc`
-/// files, a file system whose reads may stop anywhere like FUSE) reads on
-/// until a read returns 0.
-fn read_whole_sized(file: &cap_std::fs::File, size: usize, ends: Ending) -> io::Result<Vec<u8>> {
+/// One `read` returns at most `MAX_RW_COUNT` bytes (`INT_MAX` rounded down
+/// to a page: 2 GiB − 4 KiB with 4 KiB pages, less with larger ones), so a
+/// read that asked for more can come back short anywhere. A short read is
+/// taken as the end only when it asked for at most this, below the limit
+/// for every page size.
+const MOST_READ_AT_ONCE: usize = 1 << 30;
+
+/// Reads `file`, which had `size` bytes, to its end: one read into a buffer
+/// of `size + 1` bytes, and the read that returns 0. The second read is left
+/// out when all of these hold, because the file then ended at `size` when it
+/// was read:
+///
+/// - a read stopped at exactly `size` bytes, short of what it asked (a
+///   file that grew fills the buffer; one that shrank stops before `size`;
+///   a `/proc` file that says 0 never gets here);
+/// - it asked for at most `most_at_once` bytes ([`MOST_READ_AT_ONCE`]);
+/// - `short_read_is_end()`: the file is a regular file on a file system
+///   whose reads stop short only at the end (asked only here, so a mount is
+///   judged the first time it matters).
+///
+/// Anything else (FUSE, whose server may answer any read short; a network
+/// file system; a pipe) reads on until a read returns 0.
+fn read_whole_sized(
+    file: &cap_std::fs::File,
+    size: usize,
+    most_at_once: usize,
+    mut short_read_is_end: impl FnMut() -> bool,
+) -> io::Result<Vec<u8>> {
     let mut buf = Vec::new();
     buf.try_reserve_exact(size.saturating_add(1))
         .map_err(|e| io::Error::new(io::ErrorKind::OutOfMemory, e))?;
@@ -200,11 +209,15 @@ fn read_whole_sized(file: &cap_std::fs::File, size: usize, ends: Ending) -> io::
             // The file grew since the `statx`: keep reading.
             buf.reserve(buf.capacity().max(8192));
         }
+        let asked = buf.capacity() - buf.len();
         match rustix::io::read(file, rustix::buffer::spare_capacity(&mut buf)) {
             Ok(0) => return Ok(buf),
-            Ok(_) if ends == Ending::ShortRead && size > 0 && buf.len() == size => {
-                // The buffer holds `size + 1` (more while the file grows) and
-                // this read stopped at `size`: short, so the end.
+            Ok(got)
+                if got < asked
+                    && asked <= most_at_once
+                    && buf.len() == size
+                    && short_read_is_end() =>
+            {
                 return Ok(buf);
             }
             Ok(_) | Err(Errno::INTR) => {}
@@ -217,50 +230,83 @@ fn read_whole_sized(file: &cap_std::fs::File, size: usize, ends: Ending) -> io::
 mod mounts {
     use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
+    /// Slots for mounts of each kind. A program reads from a handful of file
+    /// systems, but each bind mount (a container's volumes, its
+    /// `/etc/hosts`, each Kubernetes secret) is a mount of its own.
+    const SLOTS: usize = 64;
+
     /// Mounts whose regular files read short only at their end, and mounts
-    /// that may not; 0 is an empty slot (no mount has ID 0). A few of each
-    /// are enough: a program reads from a handful of file systems.
-    static END_AT_SHORT: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
-    static MAY_STOP_SHORT: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    /// that may not, each with the slot the next one learned goes in; 0 is
+    /// an empty slot (no mount has ID 0).
+    struct Known {
+        ids: [AtomicU64; SLOTS],
+        next: AtomicUsize,
+    }
+
+    impl Known {
+        const fn new() -> Self {
+            Self {
+                ids: [const { AtomicU64::new(0) }; SLOTS],
+                next: AtomicUsize::new(0),
+            }
+        }
+
+        fn has(&self, id: u64) -> bool {
+            self.ids.iter().any(|s| s.load(Ordering::Relaxed) == id)
+        }
+
+        /// Two threads learning at once may overwrite each other's slot:
+        /// that mount is then learned again, never misjudged.
+        fn add(&self, id: u64) {
+            let slot = self.next.fetch_add(1, Ordering::Relaxed) % SLOTS;
+            self.ids[slot].store(id, Ordering::Relaxed);
+        }
+    }
+
+    static END_AT_SHORT: Known = Known::new();
+    static MAY_STOP_SHORT: Known = Known::new();
 
     /// Whether a read of a regular file on mount `id` (which `file` is on)
-    /// that returns fewer bytes than asked has met the file's end. True for
-    /// the local file systems whose reads go through the page cache and stop
-    /// short only at the file's size (or on an error, which the next read
-    /// would report and which only a file that grew after its `statx` could
-    /// meet at exactly its old size); false for everything else, FUSE (whose
-    /// server may answer any read short) and network file systems included.
-    /// Learned with one `fstatfs` per mount, then kept: a mount's file system
-    /// never changes, and unique mount IDs are never reused.
+    /// that returns fewer bytes than asked (and asked for no more than one
+    /// read can give) has met the file's end. True for the local file
+    /// systems of [`reads_end_short`]; false for everything else, FUSE
+    /// (whose server may answer any read short) and network file systems
+    /// included. Learned with one `fstatfs` the first time a mount matters,
+    /// then kept (up to [`SLOTS`] mounts of each kind): a mount's file
+    /// system never changes, and unique mount IDs are never reused.
     pub(super) fn short_read_is_end(file: &cap_std::fs::File, id: u64) -> bool {
-        let known = |slots: &[AtomicU64; 8]| slots.iter().any(|s| s.load(Ordering::Relaxed) == id);
+        judge(id, || {
+            // `f_type` is an `i64` or an `i32` by platform; the magic numbers
+            // are 32 bits.
+            #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
+            let ends = rustix::fs::fstatfs(file).is_ok_and(|fs| reads_end_short(fs.f_type as u32));
+            ends
+        })
+    }
+
+    /// The answer kept for `id`, or `ask`'s, then kept.
+    pub(super) fn judge(id: u64, ask: impl FnOnce() -> bool) -> bool {
         if id == 0 {
             return false;
         }
-        if known(&END_AT_SHORT) {
+        if END_AT_SHORT.has(id) {
             return true;
         }
-        if known(&MAY_STOP_SHORT) {
+        if MAY_STOP_SHORT.has(id) {
             return false;
         }
-        // `f_type` is an `i64` or an `i32` by platform; the magic numbers are
-        // 32 bits.
-        #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
-        let ends = rustix::fs::fstatfs(file).is_ok_and(|fs| reads_end_short(fs.f_type as u32));
-        let slots = if ends { &END_AT_SHORT } else { &MAY_STOP_SHORT };
-        // Two threads learning at once may overwrite each other's slot: that
-        // mount is then learned again, never misjudged.
-        slots[NEXT.fetch_add(1, Ordering::Relaxed) % slots.len()].store(id, Ordering::Relaxed);
+        let ends = ask();
+        if ends { &END_AT_SHORT } else { &MAY_STOP_SHORT }.add(id);
         ends
     }
 
     /// The file systems (`statfs` magic numbers) whose regular-file reads
     /// return fewer bytes than asked only at the end of the file: ext2/3/4,
     /// XFS, Btrfs and tmpfs. Each reads through the page cache
-    /// (`filemap_read`, tmpfs's `shmem_file_read_iter`), which copies until
-    /// the request is met or the file's size is reached, and stops early only
-    /// on an error or a fatal signal.
+    /// (`filemap_read`, tmpfs's `shmem_file_read_iter`) or, with DAX, from
+    /// memory directly; either copies until the request is met or the
+    /// file's size is reached, and stops early only on an error or a fatal
+    /// signal.
     pub(super) fn reads_end_short(magic: u32) -> bool {
         const EXT4: u32 = 0xEF53;
         const XFS: u32 = 0x5846_5342;
@@ -305,6 +351,7 @@ pub(super) fn copy_contents(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::OpenOptionsExt;
 
     fn file(path: &Path, write: bool) -> cap_std::fs::File {
         let f = std::fs::OpenOptions::new()
@@ -343,7 +390,7 @@ mod tests {
         assert!(n > 0);
         let copied = std::fs::read_to_string(t.path().join("status")).unwrap();
         assert!(copied.starts_with("Name:"), "{copied}");
-        // `read_whole` sizes by `fstat` and still reads a file that says 0.
+        // `read_whole` sizes by `statx` and still reads a file that says 0.
         let status = read_whole(&file(proc_path, false)).unwrap();
         assert!(status.starts_with(b"Name:"));
         assert_eq!(
@@ -356,6 +403,21 @@ mod tests {
         #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
         let magic = rustix::fs::fstatfs(file).unwrap().f_type as u32;
         magic
+    }
+
+    /// How `read_whole` judges `file`: whether a short read would end it.
+    fn judged(file: &cap_std::fs::File) -> bool {
+        let (_, mount) = size_and_mount(file).unwrap();
+        mount.is_some_and(|id| mounts::short_read_is_end(file, id))
+    }
+
+    /// Whether this kernel gives unique mount IDs (Linux 6.8); without them
+    /// no file is judged to end at a short read.
+    fn unique_mount_ids() -> bool {
+        let probe = file(Path::new("/proc/self/status"), false);
+        let x =
+            rustix::fs::statx(&probe, "", rustix::fs::AtFlags::EMPTY_PATH, MNT_ID_UNIQUE).unwrap();
+        rustix::fs::StatxFlags::from_bits_retain(x.stx_mask).contains(MNT_ID_UNIQUE)
     }
 
     #[test]
@@ -377,76 +439,116 @@ mod tests {
         ] {
             assert!(!mounts::reads_end_short(fs), "{fs:#x}");
         }
-        // And as judged from open files: a tmpfs file (`/dev/shm`), a `/proc`
-        // file, a pipe (not a regular file), and this test's temporary file,
-        // which is judged by its file system.
+        // And as judged from open files: a tmpfs file (`/dev/shm`), a FIFO
+        // on the same tmpfs (not a regular file), a `/proc` file, a pipe,
+        // and this test's temporary file, judged by its file system.
+        let unique = unique_mount_ids();
         let shm = tempfile::tempfile_in("/dev/shm").expect("/dev/shm is a tmpfs");
         let shm = cap_std::fs::File::from_std(shm);
         assert_eq!(magic(&shm), 0x0102_1994, "/dev/shm is a tmpfs");
-        for _ in 0..2 {
-            // Learned, then known.
-            assert_eq!(size_and_ending(&shm).unwrap().1, Ending::ShortRead);
-        }
+        assert_eq!(judged(&shm), unique, "a tmpfs file");
+        let t = tempfile::tempdir_in("/dev/shm").unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            t.path().join("fifo"),
+            rustix::fs::FileType::Fifo,
+            Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let fifo = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits().cast_signed())
+            .open(t.path().join("fifo"))
+            .unwrap();
+        let fifo = cap_std::fs::File::from_std(fifo);
+        assert_eq!(magic(&fifo), 0x0102_1994);
+        assert!(!judged(&fifo), "a FIFO on a tmpfs");
         let proc_file = file(Path::new("/proc/self/status"), false);
-        for _ in 0..2 {
-            assert_eq!(size_and_ending(&proc_file).unwrap().1, Ending::ZeroRead);
-        }
+        assert!(!judged(&proc_file), "a /proc file");
         let (reader, _writer) = std::io::pipe().unwrap();
         let pipe =
             cap_std::fs::File::from_std(std::fs::File::from(std::os::fd::OwnedFd::from(reader)));
-        assert_eq!(size_and_ending(&pipe).unwrap().1, Ending::ZeroRead);
+        assert!(!judged(&pipe), "a pipe");
         let t = tempfile::tempdir().unwrap();
         std::fs::write(t.path().join("f"), "abc").unwrap();
         let f = file(&t.path().join("f"), false);
-        let expected = if mounts::reads_end_short(magic(&f)) {
-            Ending::ShortRead
-        } else {
-            Ending::ZeroRead
-        };
-        assert_eq!(size_and_ending(&f).unwrap(), (3, expected));
+        assert_eq!(size_and_mount(&f).unwrap().0, 3);
+        assert_eq!(judged(&f), unique && mounts::reads_end_short(magic(&f)));
+    }
+
+    #[test]
+    fn a_mount_is_judged_once_and_then_known() {
+        use std::cell::Cell;
+        // IDs no mount has (unique mount IDs count up from 2^31).
+        let (ends, stops) = (u64::MAX - 1, u64::MAX - 2);
+        for (id, answer) in [(ends, true), (stops, false)] {
+            let asked = Cell::new(0);
+            let ask = || {
+                asked.set(asked.get() + 1);
+                answer
+            };
+            assert_eq!(mounts::judge(id, ask), answer);
+            assert_eq!(mounts::judge(id, ask), answer);
+            assert_eq!(mounts::judge(id, || !answer), answer, "kept, not asked");
+            assert_eq!(asked.get(), 1, "judged once");
+        }
+        assert!(!mounts::judge(0, || true), "no mount has ID 0");
     }
 
     #[test]
     fn a_short_read_ends_the_file_only_where_short_reads_are_the_end() {
         use std::io::Write;
+        let pipe_with = |first: &'static [u8], later: &'static [u8]| {
+            let (reader, mut writer) = std::io::pipe().unwrap();
+            writer.write_all(first).unwrap();
+            let late = std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                writer.write_all(later).unwrap();
+            });
+            let pipe = cap_std::fs::File::from_std(std::fs::File::from(
+                std::os::fd::OwnedFd::from(reader),
+            ));
+            (pipe, late)
+        };
         // A pipe reads short while more is to come, as a FUSE server may
         // answer: with 5 bytes said and 5 there, the first read stops at 5,
-        // and the rest comes later. Read as `ZeroRead`, all of it arrives.
-        let (reader, mut writer) = std::io::pipe().unwrap();
-        let pipe =
-            cap_std::fs::File::from_std(std::fs::File::from(std::os::fd::OwnedFd::from(reader)));
-        writer.write_all(b"first").unwrap();
-        let late = std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_millis(50));
-            writer.write_all(b", then more").unwrap();
+        // and the rest comes later. Where a short read is not the end, all
+        // of it arrives (and the judgement is asked for: the read was short
+        // at the size).
+        let (pipe, late) = pipe_with(b"first", b", then more");
+        let asked = std::cell::Cell::new(false);
+        let all = read_whole_sized(&pipe, 5, MOST_READ_AT_ONCE, || {
+            asked.set(true);
+            false
         });
-        assert_eq!(
-            read_whole_sized(&pipe, 5, Ending::ZeroRead).unwrap(),
-            b"first, then more"
-        );
+        assert_eq!(all.unwrap(), b"first, then more");
+        assert!(asked.get());
         late.join().unwrap();
-        // The same short read taken as the end stops there: what `ShortRead`
-        // must only be used for.
-        let (reader, mut writer) = std::io::pipe().unwrap();
-        let pipe =
-            cap_std::fs::File::from_std(std::fs::File::from(std::os::fd::OwnedFd::from(reader)));
-        writer.write_all(b"first").unwrap();
+        // Nor when the read asked for more than one read gives (here a
+        // limit of 4 bytes stands in for the kernel's 2 GiB − 4 KiB).
+        let (pipe, late) = pipe_with(b"first", b", then more");
+        let all = read_whole_sized(&pipe, 5, 4, || true);
+        assert_eq!(all.unwrap(), b"first, then more");
+        late.join().unwrap();
+        // The same short read taken as the end stops there: what only the
+        // local file systems' reads may be taken as.
+        let (pipe, late) = pipe_with(b"first", b"");
         assert_eq!(
-            read_whole_sized(&pipe, 5, Ending::ShortRead).unwrap(),
+            read_whole_sized(&pipe, 5, MOST_READ_AT_ONCE, || true).unwrap(),
             b"first"
         );
-        // On a regular file, `ShortRead` still reads a file that grew or
-        // shrank since its size was taken, and one that says 0.
+        late.join().unwrap();
+        // On a regular file taken to end at a short read, a file that grew
+        // or shrank since its size was taken, or says 0, is still read
+        // whole.
         let t = tempfile::tempdir().unwrap();
         let data: Vec<u8> = (0..100u8).collect();
         std::fs::write(t.path().join("f"), &data).unwrap();
         for said in [0, 1, 50, 99, 100, 101, 200] {
             let f = file(&t.path().join("f"), false);
-            assert_eq!(
-                read_whole_sized(&f, said, Ending::ShortRead).unwrap(),
-                data,
-                "{said}"
-            );
+            let read = read_whole_sized(&f, said, MOST_READ_AT_ONCE, || true).unwrap();
+            assert_eq!(read, data, "{said}");
         }
     }
 
