@@ -162,6 +162,85 @@ fn listed_names_of_every_length_come_back_whole_and_open() {
 }
 
 #[test]
+fn file_read_to_end_and_to_string_read_the_rest_from_where_the_file_is() {
+    let (t, d) = tmp();
+    // Under and over the size up to which the whole size is reserved
+    // without asking the position (64 KiB).
+    for len in [0usize, 1, 4096, 70_000, 300_000] {
+        let data: Vec<u8> = (0..len)
+            .map(|i| b'a' + u8::try_from(i % 26).unwrap())
+            .collect();
+        d.write("f", &data).unwrap();
+        let mut f = d.open("f").unwrap();
+        let mut all = Vec::new();
+        assert_eq!(f.read_to_end(&mut all).unwrap(), len);
+        assert_eq!(all, data, "{len}");
+        // At the end: nothing more.
+        assert_eq!(f.read_to_end(&mut all).unwrap(), 0);
+        // From the middle, appended to what the buffer had.
+        let mut f = d.open("f").unwrap();
+        f.seek(SeekFrom::Start(u64::try_from(len / 2).unwrap()))
+            .unwrap();
+        let mut rest = b"before:".to_vec();
+        assert_eq!(f.read_to_end(&mut rest).unwrap(), len - len / 2);
+        assert_eq!(&rest[..7], b"before:");
+        assert_eq!(&rest[7..], &data[len / 2..], "{len}");
+        let mut f = d.open("f").unwrap();
+        f.seek(SeekFrom::Start(u64::try_from(len / 3).unwrap()))
+            .unwrap();
+        let mut text = String::from("before:");
+        assert_eq!(f.read_to_string(&mut text).unwrap(), len - len / 3);
+        assert_eq!(text.as_bytes()[7..], data[len / 3..], "{len}");
+    }
+    // Not UTF-8: an error, and the string as it was.
+    d.write("bin", b"ok \xff\xfe").unwrap();
+    let mut text = String::from("kept");
+    let err = d
+        .open("bin")
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+    assert_eq!(text, "kept");
+    // A file that says it is empty and is not (`/proc`).
+    let mut status = String::new();
+    cap_core::fs::File::<ReadOnly>::open_ambient("/proc/self/status", ambient_authority())
+        .unwrap()
+        .read_to_string(&mut status)
+        .unwrap();
+    assert!(
+        status.starts_with("Name:") && status.contains("VmRSS"),
+        "{status}"
+    );
+    // A FIFO, whose first read stops short while more is to come: all of it
+    // arrives.
+    let fifo = t.path().join("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+            w.write_all(b"first").unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            w.write_all(b", then more").unwrap();
+        })
+    };
+    let mut got = Vec::new();
+    cap_core::fs::File::<ReadOnly>::open_ambient(&fifo, ambient_authority())
+        .unwrap()
+        .read_to_end(&mut got)
+        .unwrap();
+    writer.join().unwrap();
+    assert_eq!(got, b"first, then more");
+}
+
+#[test]
 fn metadata_links_and_canonicalize() {
     let (t, d) = tmp();
     d.write("f", "12345").unwrap();

@@ -181,28 +181,68 @@ const MNT_ID_UNIQUE: rustix::fs::StatxFlags = rustix::fs::StatxFlags::from_bits_
 const MOST_READ_AT_ONCE: usize = 1 << 30;
 
 /// Reads `file`, which had `size` bytes, to its end: one read into a buffer
-/// of `size + 1` bytes, and the read that returns 0. The second read is left
-/// out when all of these hold, because the file then ended at `size` when it
-/// was read:
+/// of `size + 1` bytes, and the read that returns 0. See [`read_on`].
+fn read_whole_sized(
+    file: &cap_std::fs::File,
+    size: usize,
+    most_at_once: usize,
+    short_read_is_end: impl FnMut() -> bool,
+) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    read_on(file, &mut buf, size, most_at_once, short_read_is_end)?;
+    Ok(buf)
+}
+
+/// `Read::read_to_end` for a file: appends the rest of `file` to `buf`, as
+/// [`read_whole`] reads a whole file. The rest is taken to be the file's
+/// size when it is small (a file read from its start, the usual case, needs
+/// no position: one system call less than std, which asks it with `lseek`);
+/// for a larger file the position is asked, so that a file read from near
+/// its end does not reserve its whole size. Either way a wrong guess only
+/// costs the read that returns 0.
+pub(super) fn read_to_end(file: &cap_std::fs::File, buf: &mut Vec<u8>) -> io::Result<usize> {
+    /// Up to this size, the whole size is reserved whatever the position.
+    const SMALL: usize = 64 * 1024;
+    let start = buf.len();
+    let (size, mount) = size_and_mount(file)?;
+    let left = if size <= SMALL {
+        size
+    } else {
+        let at = rustix::fs::seek(file, rustix::fs::SeekFrom::Current(0))?;
+        size.saturating_sub(usize::try_from(at).unwrap_or(usize::MAX))
+    };
+    read_on(file, buf, left, MOST_READ_AT_ONCE, || {
+        mount.is_some_and(|id| mounts::short_read_is_end(file, id))
+    })?;
+    Ok(buf.len() - start)
+}
+
+/// Appends what is left of `file`, `left` bytes when it was sized, to `buf`:
+/// reads into `left + 1` bytes of room, and then the read that returns 0.
+/// The second read is left out when all of these hold, because the file
+/// then ended where it was expected to when it was read:
 ///
-/// - a read stopped at exactly `size` bytes, short of what it asked (a
-///   file that grew fills the buffer; one that shrank stops before `size`;
-///   a `/proc` file that says 0 never gets here);
+/// - a read stopped at exactly `left` bytes appended, short of what it
+///   asked (a file that grew fills the room; one that shrank, or was not
+///   read from where it was assumed, stops elsewhere; a `/proc` file that
+///   says 0 never gets here);
 /// - it asked for at most `most_at_once` bytes ([`MOST_READ_AT_ONCE`]);
 /// - `short_read_is_end()`: the file is a regular file on a file system
 ///   whose reads stop short only at the end (asked only here, so a mount is
 ///   judged the first time it matters).
 ///
 /// Anything else (FUSE, whose server may answer any read short; a network
-/// file system; a pipe) reads on until a read returns 0.
-fn read_whole_sized(
+/// file system; a pipe) reads on until a read returns 0. On an error, what
+/// was read stays in `buf`, as with `Read::read_to_end`.
+fn read_on(
     file: &cap_std::fs::File,
-    size: usize,
+    buf: &mut Vec<u8>,
+    left: usize,
     most_at_once: usize,
     mut short_read_is_end: impl FnMut() -> bool,
-) -> io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    buf.try_reserve_exact(size.saturating_add(1))
+) -> io::Result<()> {
+    let start = buf.len();
+    buf.try_reserve_exact(left.saturating_add(1))
         .map_err(|e| io::Error::new(io::ErrorKind::OutOfMemory, e))?;
     loop {
         if buf.len() == buf.capacity() {
@@ -210,15 +250,15 @@ fn read_whole_sized(
             buf.reserve(buf.capacity().max(8192));
         }
         let asked = buf.capacity() - buf.len();
-        match rustix::io::read(file, rustix::buffer::spare_capacity(&mut buf)) {
-            Ok(0) => return Ok(buf),
+        match rustix::io::read(file, rustix::buffer::spare_capacity(buf)) {
+            Ok(0) => return Ok(()),
             Ok(got)
                 if got < asked
                     && asked <= most_at_once
-                    && buf.len() == size
+                    && buf.len() - start == left
                     && short_read_is_end() =>
             {
-                return Ok(buf);
+                return Ok(());
             }
             Ok(_) | Err(Errno::INTR) => {}
             Err(e) => return Err(e.into()),

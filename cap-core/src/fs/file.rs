@@ -429,11 +429,46 @@ impl<R: HasRead> Read for File<R> {
     }
     fn read_to_end(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
         self.need(Rights::READ)?;
-        self.inner.read_to_end(buf)
+        #[cfg(target_os = "linux")]
+        {
+            super::fast_path::read_to_end(&self.inner, buf)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            self.inner.read_to_end(buf)
+        }
     }
     fn read_to_string(&mut self, buf: &mut String) -> io::Result<usize> {
         self.need(Rights::READ)?;
-        self.inner.read_to_string(buf)
+        #[cfg(target_os = "linux")]
+        {
+            // As std does: what was read is appended only if it is UTF-8,
+            // else `buf` is left as it was (and a read error that cut the
+            // reading short is still returned after what came before it).
+            let mut bytes = Vec::new();
+            let read = super::fast_path::read_to_end(&self.inner, &mut bytes);
+            match String::from_utf8(bytes) {
+                Ok(text) => {
+                    let n = text.len();
+                    if buf.is_empty() {
+                        *buf = text;
+                    } else {
+                        buf.push_str(&text);
+                    }
+                    read.map(|_| n)
+                }
+                Err(_) => read.and_then(|_| {
+                    Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "stream did not contain valid UTF-8",
+                    ))
+                }),
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            self.inner.read_to_string(buf)
+        }
     }
 }
 
