@@ -270,9 +270,10 @@ pub(crate) fn check_crate(
 /// parsed here. Then, if the crate's shape and facts are those the cache
 /// was made with, only the changed files are checked, and the others'
 /// findings come from the cache. `None` when the cache cannot answer (the
-/// shape or the facts changed, a file cannot be read or does not parse):
-/// the crate is then checked whole. The new cache comes back when a file
-/// changed.
+/// shape or the facts changed, a file cannot be read):
+/// the crate is then checked whole. A file that does not parse is left
+/// unanalysed, as a full run leaves it; its error is part of the shape. The
+/// new cache comes back when a file changed.
 #[allow(clippy::type_complexity)]
 fn warm(
     root: &Path,
@@ -305,7 +306,16 @@ fn warm(
             sk
         } else {
             let (ast, words) = first_parse(&text, filter);
-            let ast = ast.ok()?;
+            let ast = match ast {
+                Ok(ast) => ast,
+                Err(e) => {
+                    // Not analysed, as a full run leaves it. Its error is
+                    // part of the crate's shape, so a file that still fails
+                    // the same way keeps the other files' results usable.
+                    let _ = tree.add_parsed(file, text, Err(e), skip);
+                    continue;
+                }
+            };
             let sk = skeleton(&ast.items);
             asts.push((file, ast));
             meta.push((file, hash, sk.clone(), words));

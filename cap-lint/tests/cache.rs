@@ -285,6 +285,17 @@ fn each_kind_of_edit_is_seen() {
     let broken = step("a file that does not parse");
     assert_eq!(broken.unanalysed.len(), 1);
     assert_eq!(broken.unanalysed[0].file, "src/quiet.rs");
+    // While it stays broken, an edit elsewhere checks only the edited file.
+    write(
+        d,
+        "src/alias.rs",
+        "pub fn f() -> String {\n    let _ = std::fs::write(\"w\", \"\");\n    crate::decl::slurp(\"x\").unwrap()\n}\n",
+    );
+    let still = step("a body edited while another file does not parse");
+    assert_eq!(still.unanalysed.len(), 1);
+    let (from_cache, fresh) = reused(&still);
+    assert_eq!(fresh, vec!["src/alias.rs"]);
+    assert!(!from_cache.is_empty() && !from_cache.contains(&"src/alias.rs"));
     write(
         d,
         "src/quiet.rs",
