@@ -18,6 +18,11 @@
 //! A directory is stamped by its entries (names, and whether each is a
 //! directory), so a target file added, removed or renamed invalidates the
 //! cache, and a file saved by renaming a new copy over it does not.
+//! The variables cargo reads for the metadata's target directory and its
+//! configuration (`CARGO_TARGET_DIR`, `CARGO_BUILD_TARGET_DIR`,
+//! `CARGO_HOME`) are part of the cache's key, and the configuration in
+//! `CARGO_HOME` (`~/.cargo` by default) is stamped too: another target
+//! directory is another set of kept results.
 //! The stale case this leaves open is a file changed without its time
 //! changing (a clock set back, or a tool that restores times): `--no-cache`
 //! runs cargo every time.
@@ -41,17 +46,29 @@ fn cache_root() -> Option<PathBuf> {
         .then(|| base.join("cap-lint").join("metadata"))
 }
 
-/// The cache file of one (directory, manifest, cargo) under `root`.
+/// The variables whose values change what `cargo metadata` says (its
+/// target directory, where it finds configuration).
+const ENV: [&str; 3] = ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR", "CARGO_HOME"];
+
+/// This process's values of [`ENV`].
+fn env() -> Vec<Option<std::ffi::OsString>> {
+    ENV.iter().map(std::env::var_os).collect()
+}
+
+/// The cache file of one (directory, manifest, cargo, environment) under
+/// `root`.
 fn cache_file(
     root: &Path,
     dir: &Path,
     manifest: Option<&Path>,
     cargo: &std::ffi::OsStr,
+    env: &[Option<std::ffi::OsString>],
 ) -> PathBuf {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     dir.hash(&mut h);
     manifest.hash(&mut h);
     cargo.hash(&mut h);
+    env.hash(&mut h);
     env!("CARGO_PKG_VERSION").hash(&mut h);
     root.join(format!("{:016x}.json", h.finish()))
 }
@@ -83,14 +100,18 @@ fn stamp(path: &Path) -> Option<Stamp> {
 }
 
 /// Every path whose change could change the metadata of the workspace
-/// `json` describes, as run in `dir`.
-fn inputs(dir: &Path, json: &serde_json::Value) -> BTreeSet<PathBuf> {
+/// `json` describes, as run in `dir` with cargo's home `cargo_home`.
+fn inputs(dir: &Path, cargo_home: Option<&Path>, json: &serde_json::Value) -> BTreeSet<PathBuf> {
     let mut out = BTreeSet::new();
     let root = json["workspace_root"].as_str().map(Path::new);
     for anc in dir.ancestors() {
         out.insert(anc.join("Cargo.toml"));
         out.insert(anc.join(".cargo/config"));
         out.insert(anc.join(".cargo/config.toml"));
+    }
+    if let Some(home) = cargo_home {
+        out.insert(home.join("config"));
+        out.insert(home.join("config.toml"));
     }
     for p in json["packages"].as_array().into_iter().flatten() {
         let Some(manifest) = p["manifest_path"].as_str().map(Path::new) else {
@@ -140,9 +161,18 @@ pub(crate) fn metadata(
     run: impl FnOnce() -> Result<Vec<u8>, String>,
 ) -> Result<Vec<u8>, String> {
     match cache_root() {
-        Some(root) => metadata_in(&root, dir, manifest, cargo, run),
+        Some(root) => metadata_in(&root, dir, manifest, cargo, &env(), run),
         None => run(),
     }
+}
+
+/// Where cargo keeps its own configuration: `CARGO_HOME`, else `~/.cargo`.
+fn cargo_home(env: &[Option<std::ffi::OsString>]) -> Option<PathBuf> {
+    env[2]
+        .clone()
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
 }
 
 /// [`metadata`] with its cache files under `root`.
@@ -151,11 +181,12 @@ fn metadata_in(
     dir: &Path,
     manifest: Option<&Path>,
     cargo: &std::ffi::OsStr,
+    env: &[Option<std::ffi::OsString>],
     run: impl FnOnce() -> Result<Vec<u8>, String>,
 ) -> Result<Vec<u8>, String> {
     let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     let manifest = manifest.map(|m| std::path::absolute(m).unwrap_or_else(|_| m.to_path_buf()));
-    let file = cache_file(root, &dir, manifest.as_deref(), cargo);
+    let file = cache_file(root, &dir, manifest.as_deref(), cargo, env);
     if let Some(hit) = std::fs::read(&file)
         .ok()
         .and_then(|b| serde_json::from_slice::<Entry>(&b).ok())
@@ -168,7 +199,7 @@ fn metadata_in(
         String::from_utf8(out.clone()),
         serde_json::from_slice::<serde_json::Value>(&out),
     ) {
-        let mut set = inputs(&dir, &json);
+        let mut set = inputs(&dir, cargo_home(env).as_deref(), &json);
         if let Some(m) = &manifest {
             set.insert(m.clone());
         }
@@ -211,13 +242,16 @@ mod tests {
         // Apart from the package: its parent's entries are an input.
         let cache = tempfile::tempdir().unwrap();
         let root = cache.path().join("metadata");
-        let get = || {
-            metadata_in(&root, &pkg, None, cargo, || {
+        let home = t.path().join("cargo-home");
+        let env = vec![None, None, Some(home.clone().into_os_string())];
+        let get_with = |env: &[Option<std::ffi::OsString>]| {
+            metadata_in(&root, &pkg, None, cargo, env, || {
                 runs.set(runs.get() + 1);
                 Ok(json(runs.get()).into_bytes())
             })
             .unwrap()
         };
+        let get = || get_with(&env);
         assert_eq!(get(), json(1).into_bytes());
         assert_eq!(
             get(),
@@ -253,5 +287,16 @@ mod tests {
         std::fs::rename(pkg.join("src/bin/y.rs"), pkg.join("src/bin/z.rs")).unwrap();
         assert_eq!(get(), json(6).into_bytes());
         assert_eq!(runs.get(), 6);
+        // Another target directory (which is where the results are kept)
+        // is another cache entry; the first is still there.
+        let elsewhere = vec![Some("/elsewhere".into()), None, env[2].clone()];
+        assert_eq!(get_with(&elsewhere), json(7).into_bytes());
+        assert_eq!(get_with(&elsewhere), json(7).into_bytes());
+        assert_eq!(get(), json(6).into_bytes());
+        // Configuration written in cargo's home.
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::write(home.join("config.toml"), "[build]\ntarget-dir = \"t\"\n").unwrap();
+        assert_eq!(get(), json(8).into_bytes());
+        assert_eq!(runs.get(), 8);
     }
 }
