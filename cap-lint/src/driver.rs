@@ -52,8 +52,9 @@ enum Reply {
         file: usize,
         error: Option<FileError>,
     },
-    /// Each file's facts.
-    Fields(Vec<(usize, Facts)>),
+    /// Each file's facts, and the files whose facts step panicked (with the
+    /// message): those are reported as not analysed.
+    Fields(Vec<(usize, Facts)>, Vec<(usize, String)>),
     Checked {
         findings: Vec<Finding>,
         regions: Vec<Region>,
@@ -164,18 +165,31 @@ fn worker(
                 let _ = replies.send(Reply::Full { file, error });
             }
             Job::Fields(tree) => {
-                let fields = catch_unwind(AssertUnwindSafe(|| {
-                    asts.iter()
-                        .map(|a| (a.0, check::facts(&tree, index, std::slice::from_ref(a))))
-                        .collect()
-                }))
-                .unwrap_or_default();
-                let _ = replies.send(Reply::Fields(fields));
+                // File by file: a panic loses that file's facts only, and
+                // the file is then reported, never silently left out.
+                let mut fields = Vec::new();
+                let mut failed = Vec::new();
+                for a in &asts {
+                    let facts = catch_unwind(AssertUnwindSafe(|| {
+                        #[cfg(test)]
+                        tests::panic_here(&tree, a.0, "facts");
+                        check::facts(&tree, index, std::slice::from_ref(a))
+                    }));
+                    match facts {
+                        Ok(f) => fields.push((a.0, f)),
+                        Err(p) => failed.push((a.0, panic_message(&*p))),
+                    }
+                }
+                let _ = replies.send(Reply::Fields(fields, failed));
             }
             Job::Check(tree, fields, skip) => {
                 asts.retain(|(i, _)| !skip.get(*i).copied().unwrap_or(false));
                 let mut graph = record.then(Graph::default);
                 let reply = match catch_unwind(AssertUnwindSafe(|| {
+                    #[cfg(test)]
+                    for a in &asts {
+                        tests::panic_here(&tree, a.0, "check");
+                    }
                     check::check_files(&tree, index, scope, &asts, &fields, graph.as_mut())
                 })) {
                     Ok((findings, regions)) => Reply::Checked {
@@ -565,9 +579,11 @@ fn full(
         // Merged in file order, so which of two disagreeing facts wins
         // does not depend on timing.
         let mut per_file: Vec<(usize, Facts)> = Vec::new();
+        let mut facts_panicked: Vec<(usize, String)> = Vec::new();
         for _ in 0..threads {
-            if let Ok(Reply::Fields(f)) = reply_rx.recv() {
+            if let Ok(Reply::Fields(f, failed)) = reply_rx.recv() {
                 per_file.extend(f);
+                facts_panicked.extend(failed);
             }
         }
         per_file.sort_by_key(|p| p.0);
@@ -636,7 +652,7 @@ fn full(
                     }
                 }
                 Reply::CheckPanicked { files, message } => panicked.push((files, message)),
-                Reply::Parsed { .. } | Reply::Fields(_) | Reply::Full { .. } => {}
+                Reply::Parsed { .. } | Reply::Fields(..) | Reply::Full { .. } => {}
             }
         }
         let mut tree =
@@ -644,12 +660,21 @@ fn full(
         for (file, e) in reparse_errors {
             tree.files[file].error = Some(e);
         }
-        for (files, message) in panicked {
+        let facts_failed = facts_panicked.into_iter().map(|(f, m)| {
+            (
+                vec![f],
+                format!("cap-lint panicked while collecting facts: {m}"),
+            )
+        });
+        let check_failed = panicked
+            .into_iter()
+            .map(|(files, m)| (files, format!("cap-lint panicked while checking: {m}")));
+        for (files, message) in facts_failed.chain(check_failed) {
             for f in files {
-                // Never clean: a file whose check failed is not analysed.
-                tree.files[f].error = Some(FileError::whole_file(format!(
-                    "cap-lint panicked while checking: {message}"
-                )));
+                // Never clean: a file whose facts or check failed is not
+                // analysed (and its facts, missing, may hide findings
+                // elsewhere: the run is not clean either way).
+                tree.files[f].error = Some(FileError::whole_file(message.clone()));
                 findings.retain(|x| x.file != tree.files[f].path.display().to_string());
             }
         }
@@ -684,4 +709,86 @@ fn full(
         });
         (tree, findings, regions, learned)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// In these tests only: a file named `panics_in_<step>.rs` makes that
+    /// step panic, which is how the tests reach the panic paths.
+    pub(super) fn panic_here(tree: &CrateTree, file: usize, step: &str) {
+        let name = tree.files[file].path.file_name();
+        assert!(
+            name.is_none_or(|n| n.to_string_lossy() != format!("panics_in_{step}.rs")),
+            "a test asked for a panic in the {step} step"
+        );
+    }
+
+    /// A crate whose root declares `boom` (from `panics_in_<step>.rs`) and
+    /// `calm`, each calling `std::fs::read`.
+    fn run(step: &str) -> (CrateTree, Vec<Finding>) {
+        let t = tempfile::tempdir().unwrap();
+        let src = t.path().join("src");
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(
+            src.join("lib.rs"),
+            format!("#[path = \"panics_in_{step}.rs\"]\nmod boom;\nmod calm;\n"),
+        )
+        .unwrap();
+        let body = "pub fn f() { let _ = std::fs::read(\"x\"); }\n";
+        std::fs::write(src.join(format!("panics_in_{step}.rs")), body).unwrap();
+        std::fs::write(src.join("calm.rs"), body).unwrap();
+        let index = Index::builtin();
+        let (tree, findings, _) = check_crate(
+            Root::File(&src.join("lib.rs")),
+            &index,
+            Scope::Lib,
+            &|_| false,
+            None,
+            true,
+            None,
+        );
+        (tree, findings)
+    }
+
+    #[test]
+    fn a_panic_in_the_facts_or_the_check_leaves_that_file_not_analysed() {
+        for step in ["facts", "check"] {
+            // (The hook's panic messages in the test output are expected.)
+            let (tree, findings) = run(step);
+            let boom = tree
+                .files
+                .iter()
+                .find(|f| f.path.ends_with(format!("panics_in_{step}.rs")))
+                .unwrap();
+            let error = boom.error.as_ref().expect("the file is not analysed");
+            assert!(
+                error.message.contains(&format!(
+                    "panicked while {}",
+                    match step {
+                        "facts" => "collecting facts",
+                        _ => "checking",
+                    }
+                )),
+                "{step}: {}",
+                error.message
+            );
+            assert!(
+                !findings
+                    .iter()
+                    .any(|f| f.file.ends_with("panics_in_facts.rs")
+                        || f.file.ends_with("panics_in_check.rs")),
+                "{step}: findings kept for the file that panicked"
+            );
+            // The other file is still checked, when the panic was in the
+            // facts step (the check of a worker's files fails together).
+            if step == "facts" {
+                assert!(
+                    findings.iter().any(|f| f.file.ends_with("calm.rs")),
+                    "{findings:?}"
+                );
+            }
+        }
+    }
 }
