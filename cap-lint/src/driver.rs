@@ -488,15 +488,20 @@ fn full(
         for id in 0..threads {
             let (tx, rx) = channel::<Job>();
             let replies = reply_tx.clone();
-            std::thread::Builder::new()
+            let started = std::thread::Builder::new()
                 .name(format!("cap-lint-{id}"))
                 .stack_size(STACK)
                 .spawn_scoped(s, move || {
                     worker(&rx, &replies, index, scope, record, filter);
-                })
-                .expect("spawn a cap-lint worker thread");
-            job_txs.push(tx);
+                });
+            match started {
+                Ok(_) => job_txs.push(tx),
+                // Fewer workers if the system gives no more threads.
+                Err(_) if id > 0 => break,
+                Err(e) => panic!("cap-lint: cannot start a worker thread: {e}"),
+            }
         }
+        let threads = job_txs.len();
         drop(reply_tx);
         let _ = job_txs[0].send(Job::Parse {
             file: 0,
