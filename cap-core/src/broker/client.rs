@@ -579,6 +579,33 @@ mod tests {
     }
 
     #[test]
+    fn a_program_that_shuts_its_end_for_writing_ends_the_broker() {
+        let (ours, theirs) = pair();
+        let (ended, end) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut services: Vec<Box<dyn Service>> = vec![Box::new(Echo)];
+            super::super::process::serve(theirs.as_fd(), &mut services);
+            drop(theirs);
+            let _ = ended.send(());
+        });
+        // A half-close sets no POLLHUP, only POLLRDHUP: still the end (a
+        // broker that missed it would answer empty reads forever).
+        rustix::net::shutdown(&ours, rustix::net::Shutdown::Write).unwrap();
+        assert!(
+            end.recv_timeout(Duration::from_secs(10)).is_ok(),
+            "the broker did not end"
+        );
+        // And the broker answered nothing: it took the end as the end, not
+        // as an empty frame to refuse.
+        let mut buf = vec![0u8; HEADER + MAX_FRAME];
+        assert!(
+            protocol::recv_frame(ours.as_fd(), &mut buf)
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
     fn a_late_reply_is_skipped_by_its_id() {
         let (ours, theirs) = pair();
         let fake = std::thread::spawn(move || {

@@ -421,19 +421,24 @@ pub(crate) fn recv_frame(socket: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<O
     }
 }
 
-/// Whether the peer of `socket` has closed its end (`POLLHUP`, set on a
-/// connected `SOCK_SEQPACKET` socket once the other end is gone), asked
-/// without waiting.
+/// Whether the peer of `socket` will send no more, asked without waiting:
+/// its end closed (`POLLHUP`, set on a connected `SOCK_SEQPACKET` socket
+/// once the other end is gone) or shut down for writing (`POLLRDHUP` on
+/// Linux and FreeBSD, where a half-close sets no `POLLHUP`).
 fn hung_up(socket: BorrowedFd<'_>) -> io::Result<bool> {
     use rustix::event::{PollFd, PollFlags, Timespec};
-    let mut fds = [PollFd::new(&socket, PollFlags::IN)];
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    let ended = PollFlags::HUP | PollFlags::ERR | PollFlags::RDHUP;
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+    let ended = PollFlags::HUP | PollFlags::ERR;
+    let mut fds = [PollFd::new(&socket, PollFlags::IN | ended)];
     let now = Timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     loop {
         match rustix::event::poll(&mut fds, Some(&now)) {
-            Ok(_) => return Ok(fds[0].revents().intersects(PollFlags::HUP | PollFlags::ERR)),
+            Ok(_) => return Ok(fds[0].revents().intersects(ended)),
             Err(rustix::io::Errno::INTR) => {}
             Err(e) => return Err(e.into()),
         }
