@@ -212,6 +212,19 @@ fn file_read_to_end_and_to_string_read_the_rest_from_where_the_file_is() {
         status.starts_with("Name:") && status.contains("VmRSS"),
         "{status}"
     );
+    // The tail of a large file: its position is asked, and only what is
+    // left is reserved, not the file's size.
+    let big = vec![b'x'; 1 << 20];
+    d.write("big", &big).unwrap();
+    let mut f = d.open("big").unwrap();
+    f.seek(SeekFrom::End(-10)).unwrap();
+    let mut tail = Vec::new();
+    assert_eq!(f.read_to_end(&mut tail).unwrap(), 10);
+    assert!(
+        tail.capacity() < 64 * 1024,
+        "reserved {} bytes for 10",
+        tail.capacity()
+    );
     // A FIFO, whose first read stops short while more is to come: all of it
     // arrives.
     let fifo = t.path().join("fifo");
@@ -238,6 +251,37 @@ fn file_read_to_end_and_to_string_read_the_rest_from_where_the_file_is() {
         .unwrap();
     writer.join().unwrap();
     assert_eq!(got, b"first, then more");
+}
+
+/// `/proc/sys` files say they are empty and answer only a read at offset
+/// 0 (a read after it returns nothing): read whole, as std reads them.
+#[cfg(target_os = "linux")]
+#[test]
+fn proc_sys_files_read_whole_as_std_reads_them() {
+    let kernel: Dir<ReadOnly> =
+        Dir::open_ambient_dir("/proc/sys/kernel", ambient_authority()).unwrap();
+    let fs: Dir<ReadOnly> = Dir::open_ambient_dir("/proc/sys/fs", ambient_authority()).unwrap();
+    for (dir, name, path) in [
+        (&kernel, "pid_max", "/proc/sys/kernel/pid_max"),
+        (&kernel, "ostype", "/proc/sys/kernel/ostype"),
+        (&fs, "file-max", "/proc/sys/fs/file-max"),
+        (&fs, "nr_open", "/proc/sys/fs/nr_open"),
+    ] {
+        let want = std::fs::read_to_string(path).unwrap();
+        assert!(want.ends_with('\n') && want.len() > 2, "{path}: {want:?}");
+        assert_eq!(
+            dir.read_to_string(name).unwrap(),
+            want,
+            "Dir::read_to_string {path}"
+        );
+        assert_eq!(dir.read(name).unwrap(), want.as_bytes(), "Dir::read {path}");
+        let mut text = String::new();
+        dir.open(name).unwrap().read_to_string(&mut text).unwrap();
+        assert_eq!(text, want, "File::read_to_string {path}");
+        let mut bytes = Vec::new();
+        dir.open(name).unwrap().read_to_end(&mut bytes).unwrap();
+        assert_eq!(bytes, want.as_bytes(), "File::read_to_end {path}");
+    }
 }
 
 #[test]

@@ -140,38 +140,37 @@ pub(super) fn remove_name(dir: &cap_std::fs::Dir, name: &OsStr, directory: bool)
 /// [`read_whole_sized`]). (cap-std's `Dir::read` asks for the size twice and
 /// seeks once more.)
 pub(super) fn read_whole(file: &cap_std::fs::File) -> io::Result<Vec<u8>> {
-    let (size, mount) = size_and_mount(file)?;
+    let (size, mount) = size_and_mount(file);
     read_whole_sized(file, size, MOST_READ_AT_ONCE, || {
         mount.is_some_and(|id| mounts::short_read_is_end(file, id))
     })
 }
 
-/// The size of `file`, and the unique ID of its mount when it is a regular
-/// file and the kernel gives one.
-fn size_and_mount(file: &cap_std::fs::File) -> io::Result<(usize, Option<u64>)> {
+/// The size of `file` (a hint: 0 when unknown), and the unique ID of its
+/// mount when it is a regular file and the kernel gives one.
+fn size_and_mount(file: &cap_std::fs::File) -> (usize, Option<u64>) {
     use rustix::fs::{AtFlags, FileType, StatxFlags};
     let mask = StatxFlags::TYPE | StatxFlags::SIZE | MNT_ID_UNIQUE;
-    match rustix::fs::statx(file, "", AtFlags::EMPTY_PATH, mask) {
-        Ok(x) => {
-            let size = usize::try_from(x.stx_size).unwrap_or(0);
-            let regular = FileType::from_raw_mode(x.stx_mode.into()) == FileType::RegularFile;
-            let unique = StatxFlags::from_bits_retain(x.stx_mask).contains(MNT_ID_UNIQUE);
-            Ok((size, (regular && unique).then_some(x.stx_mnt_id)))
-        }
-        // No `statx` (an old kernel, or a filter that refuses it): the size
-        // from `fstat`, and no mount to judge.
-        Err(Errno::NOSYS | Errno::PERM) => {
-            let size = rustix::fs::fstat(file)?.st_size;
-            Ok((usize::try_from(size).unwrap_or(0), None))
-        }
-        Err(e) => Err(e.into()),
+    if let Ok(x) = rustix::fs::statx(file, "", AtFlags::EMPTY_PATH, mask) {
+        let size = usize::try_from(x.stx_size).unwrap_or(0);
+        let regular = FileType::from_raw_mode(x.stx_mode.into()) == FileType::RegularFile;
+        let unique = StatxFlags::from_bits_retain(x.stx_mask).contains(MNT_ID_UNIQUE);
+        return (size, (regular && unique).then_some(x.stx_mnt_id));
     }
+    // No `statx` (an old kernel, a filter that refuses it, a file system
+    // that fails it): the size from `fstat`, and no mount to judge. The size
+    // is only a hint, as for std: unknown is 0, and the reads say the rest.
+    let size = rustix::fs::fstat(file).map_or(0, |st| st.st_size);
+    (usize::try_from(size).unwrap_or(0), None)
 }
 
 /// `STATX_MNT_ID_UNIQUE` (Linux 6.8): a mount ID that is never reused, unlike
 /// `STATX_MNT_ID`'s, so what is learned about a mount can be kept by its ID.
 /// Older kernels leave it out of the answer's mask.
 const MNT_ID_UNIQUE: rustix::fs::StatxFlags = rustix::fs::StatxFlags::from_bits_retain(0x4000);
+
+/// The first read of a file whose size says 0 (see [`read_on`]).
+const UNSIZED_FIRST_READ: usize = 8 * 1024;
 
 /// One `read` returns at most `MAX_RW_COUNT` bytes (`INT_MAX` rounded down
 /// to a page: 2 GiB − 4 KiB with 4 KiB pages, less with larger ones), so a
@@ -204,7 +203,7 @@ pub(super) fn read_to_end(file: &cap_std::fs::File, buf: &mut Vec<u8>) -> io::Re
     /// Up to this size, the whole size is reserved whatever the position.
     const SMALL: usize = 64 * 1024;
     let start = buf.len();
-    let (size, mount) = size_and_mount(file)?;
+    let (size, mount) = size_and_mount(file);
     let left = if size <= SMALL {
         size
     } else {
@@ -218,7 +217,9 @@ pub(super) fn read_to_end(file: &cap_std::fs::File, buf: &mut Vec<u8>) -> io::Re
 }
 
 /// Appends what is left of `file`, `left` bytes when it was sized, to `buf`:
-/// reads into `left + 1` bytes of room, and then the read that returns 0.
+/// reads into `left + 1` bytes of room (8 KiB when `left` is 0: a size of 0
+/// says nothing, and `/proc/sys` files must be read in one read), and then
+/// the read that returns 0.
 /// The second read is left out when all of these hold, because the file
 /// then ended where it was expected to when it was read:
 ///
@@ -242,8 +243,23 @@ fn read_on(
     mut short_read_is_end: impl FnMut() -> bool,
 ) -> io::Result<()> {
     let start = buf.len();
-    buf.try_reserve_exact(left.saturating_add(1))
+    let capacity = buf.capacity();
+    // Room for what is left and one byte more; a file that says 0 (`/proc`,
+    // a pipe) gets a first read of 8 KiB, because many `/proc/sys` files
+    // answer only a read at offset 0 and return nothing after it.
+    let room = if left == 0 {
+        UNSIZED_FIRST_READ
+    } else {
+        left.saturating_add(1)
+    };
+    buf.try_reserve_exact(room)
         .map_err(|e| io::Error::new(io::ErrorKind::OutOfMemory, e))?;
+    let done = |buf: &mut Vec<u8>| {
+        if buf.len() == start {
+            // Nothing came: give back the room taken for it.
+            buf.shrink_to(capacity);
+        }
+    };
     loop {
         if buf.len() == buf.capacity() {
             // The file grew since the `statx`: keep reading.
@@ -251,7 +267,10 @@ fn read_on(
         }
         let asked = buf.capacity() - buf.len();
         match rustix::io::read(file, rustix::buffer::spare_capacity(buf)) {
-            Ok(0) => return Ok(()),
+            Ok(0) => {
+                done(buf);
+                return Ok(());
+            }
             Ok(got)
                 if got < asked
                     && asked <= most_at_once
@@ -261,7 +280,10 @@ fn read_on(
                 return Ok(());
             }
             Ok(_) | Err(Errno::INTR) => {}
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                done(buf);
+                return Err(e.into());
+            }
         }
     }
 }
@@ -447,7 +469,7 @@ mod tests {
 
     /// How `read_whole` judges `file`: whether a short read would end it.
     fn judged(file: &cap_std::fs::File) -> bool {
-        let (_, mount) = size_and_mount(file).unwrap();
+        let (_, mount) = size_and_mount(file);
         mount.is_some_and(|id| mounts::short_read_is_end(file, id))
     }
 
@@ -513,7 +535,7 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         std::fs::write(t.path().join("f"), "abc").unwrap();
         let f = file(&t.path().join("f"), false);
-        assert_eq!(size_and_mount(&f).unwrap().0, 3);
+        assert_eq!(size_and_mount(&f).0, 3);
         assert_eq!(judged(&f), unique && mounts::reads_end_short(magic(&f)));
     }
 

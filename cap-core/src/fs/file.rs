@@ -442,27 +442,28 @@ impl<R: HasRead> Read for File<R> {
         self.need(Rights::READ)?;
         #[cfg(target_os = "linux")]
         {
-            // As std does: what was read is appended only if it is UTF-8,
-            // else `buf` is left as it was (and a read error that cut the
-            // reading short is still returned after what came before it).
-            let mut bytes = Vec::new();
+            // As std does: read into the string's own bytes, and keep what
+            // was appended only if it is UTF-8, else leave `buf` as it was
+            // (a read error that cut the reading short is still returned
+            // after what came before it).
+            let mut bytes = std::mem::take(buf).into_bytes();
+            let start = bytes.len();
             let read = super::fast_path::read_to_end(&self.inner, &mut bytes);
+            let valid = std::str::from_utf8(&bytes[start..]).is_ok();
+            if !valid {
+                bytes.truncate(start);
+            }
             match String::from_utf8(bytes) {
-                Ok(text) => {
-                    let n = text.len();
-                    if buf.is_empty() {
-                        *buf = text;
-                    } else {
-                        buf.push_str(&text);
-                    }
-                    read.map(|_| n)
-                }
-                Err(_) => read.and_then(|_| {
-                    Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        "stream did not contain valid UTF-8",
-                    ))
-                }),
+                Ok(text) => *buf = text,
+                Err(_) => unreachable!("the bytes kept are the string's and UTF-8 appended to it"),
+            }
+            match read {
+                Err(e) => Err(e),
+                Ok(_) if !valid => Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "stream did not contain valid UTF-8",
+                )),
+                Ok(n) => Ok(n),
             }
         }
         #[cfg(not(target_os = "linux"))]
