@@ -553,7 +553,28 @@ fn thread_count_of_small_and_large_walks() {
         most.load(Ordering::Relaxed) <= before + 7,
         "more than 8 threads"
     );
+    // Joined; a thread leaves `/proc/self/task` a moment after it finished.
+    let gone = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while threads_now() != before && std::time::Instant::now() < gone {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
     assert_eq!(threads_now(), before, "a thread outlived the walk");
+    // Never more than asked for: 40 directories to hand on, two threads.
+    for d in 0..40 {
+        std::fs::create_dir(tmp.path().join(format!("e{d}"))).unwrap();
+        std::fs::write(tmp.path().join(format!("e{d}/f")), "").unwrap();
+    }
+    most.store(0, Ordering::Relaxed);
+    dir.walk().unwrap().threads(2).for_each_parallel(|e| {
+        e.unwrap();
+        most.fetch_max(threads_now(), Ordering::Relaxed);
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    });
+    assert_eq!(
+        most.load(Ordering::Relaxed),
+        before + 1,
+        "threads(2) is the calling thread and one more"
+    );
 }
 
 #[cfg(target_os = "linux")]
