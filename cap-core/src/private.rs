@@ -793,6 +793,19 @@ impl ReportFormat {
     }
 }
 
+#[cfg(unix)]
+pub use crate::process::OpenFiles;
+
+/// `#[sandboxed(open_files = ..)]` off unix, where it changes nothing.
+#[cfg(not(unix))]
+#[derive(Clone, Copy, Debug)]
+pub enum OpenFiles {
+    /// The hard limit.
+    Max,
+    /// At least this many.
+    AtLeast(u64),
+}
+
 /// The state of a `#[sandboxed]` prologue: the parsed command line, the
 /// report request (read before the lock) and the ambient token.
 pub struct Prologue {
@@ -839,6 +852,18 @@ impl Prologue {
             ambient: crate::ambient_authority(),
             created: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Raises the soft limit on open descriptors (`open_files = ..`), before
+    /// anything is opened, or exits with status 2 saying why. Off unix
+    /// there is no such limit to raise.
+    pub fn open_files(&self, want: OpenFiles) {
+        #[cfg(unix)]
+        if let Err(e) = crate::process::raise_open_files(want) {
+            self.fail(&format!("`open_files`: {e}"));
+        }
+        #[cfg(not(unix))]
+        let _ = want;
     }
 
     /// Opens every value of a list declaration (`files(..)`, `dirs(..)`),

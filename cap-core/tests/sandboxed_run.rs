@@ -38,6 +38,38 @@ fn escape(data: Dir<ReadOnly>) -> io::Result<()> {
     Ok(())
 }
 
+/// The soft and hard limits on open descriptors, as the body sees them.
+fn print_open_files() {
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+    println!(
+        "open files {} {}",
+        limit.current.unwrap_or(u64::MAX),
+        limit.maximum.unwrap_or(u64::MAX)
+    );
+}
+
+// Run under `prlimit --nofile=256:4096` by the parent.
+#[sandboxed(data = dir(env = "AMBIT_TEST_DATA"), open_files = max)]
+fn open_files_max(data: Dir<ReadOnly>) -> io::Result<()> {
+    print_open_files();
+    probe(&data, "main");
+    Ok(())
+}
+
+#[sandboxed(data = dir(env = "AMBIT_TEST_DATA"), open_files = 1000)]
+fn open_files_some(data: Dir<ReadOnly>) -> io::Result<()> {
+    print_open_files();
+    probe(&data, "main");
+    Ok(())
+}
+
+#[sandboxed(data = dir(env = "AMBIT_TEST_DATA"), open_files = 100000)]
+fn open_files_too_many(data: Dir<ReadOnly>) -> io::Result<()> {
+    print_open_files();
+    probe(&data, "main");
+    Ok(())
+}
+
 #[sandboxed(data = dir(env = "AMBIT_TEST_DATA"), report)]
 #[tokio::main(flavor = "current_thread")]
 async fn tokio_current(data: Dir<ReadOnly>) -> io::Result<()> {
@@ -350,7 +382,15 @@ fn main() -> ExitCode {
     let mut failures = 0;
     let mut passed = 0;
     for (name, check) in CHECKS {
-        let mut command = Command::new(std::env::current_exe().unwrap());
+        let mut command = if name.starts_with("open_files") {
+            // A low soft limit under a known hard one, for `open_files`.
+            let mut c = Command::new("prlimit");
+            c.arg("--nofile=256:4096")
+                .arg(std::env::current_exe().unwrap());
+            c
+        } else {
+            Command::new(std::env::current_exe().unwrap())
+        };
         match *name {
             "shared_cli" => command.arg("-v").arg("--root").arg(&data).arg(&out_dir),
             "unknown_flag" => command.arg("--root").arg(&data).arg("--bogus"),
@@ -427,6 +467,9 @@ fn main() -> ExitCode {
 fn child(scenario: &str) -> ExitCode {
     match scenario {
         "escape" => escape().report(),
+        "open_files_max" => open_files_max().report(),
+        "open_files_some" => open_files_some().report(),
+        "open_files_too_many" => open_files_too_many().report(),
         "tokio_current" => tokio_current().report(),
         "tokio_multi" => tokio_multi().report(),
         "missing" => missing().report(),
@@ -454,6 +497,31 @@ type Check = fn(&Output, &Path) -> Result<(), String>;
 
 const CHECKS: &[(&str, Check)] = &[
     ("escape", |o, _| locked(o, &["main"])),
+    ("open_files_max", |o, _| {
+        locked(o, &["main"])?;
+        expect(
+            String::from_utf8_lossy(&o.stdout).contains("open files 4096 4096"),
+            "`open_files = max` raises the soft limit to the hard one",
+        )
+    }),
+    ("open_files_some", |o, _| {
+        locked(o, &["main"])?;
+        expect(
+            String::from_utf8_lossy(&o.stdout).contains("open files 1000 4096"),
+            "`open_files = 1000` raises the soft limit to 1000",
+        )
+    }),
+    ("open_files_too_many", |o, _| {
+        let err = String::from_utf8_lossy(&o.stderr);
+        expect(o.status.code() == Some(2), "must exit 2")?;
+        expect(
+            err.starts_with(
+                "error: `open_files`: cannot allow 100000 open files: this process's hard limit (RLIMIT_NOFILE) is 4096",
+            ),
+            "the error names the option, what was asked and the hard limit",
+        )?;
+        expect(o.stdout.is_empty(), "the body must not run")
+    }),
     ("tokio_current", |o, _| {
         locked(o, &["blocking", "main"])?;
         expect(!o.stderr.is_empty(), "the `report` option printed nothing")

@@ -19,7 +19,9 @@ use proc_macro2::{Span, TokenStream};
 use syn::parse::{ParseStream, Parser};
 use syn::{Error, Ident, Lit, LitStr, Result, Token};
 
-use crate::model::{ArgSource, Attribute, Declaration, Kind, Mode, ServiceArgs, Sources};
+use crate::model::{
+    ArgSource, Attribute, Declaration, Kind, Mode, OpenFiles, ServiceArgs, Sources,
+};
 
 /// Parses the arguments of `#[sandboxed(..)]`.
 pub(crate) fn parse_sandboxed(args: TokenStream) -> Result<Attribute> {
@@ -54,6 +56,11 @@ pub(crate) fn parse_sandboxed(args: TokenStream) -> Result<Attribute> {
                         return Err(duplicate(&name));
                     }
                     attr.args = parse_arg_names(input)?;
+                } else if name == "open_files" {
+                    if attr.open_files.is_some() {
+                        return Err(duplicate(&name));
+                    }
+                    attr.open_files = Some(parse_open_files(input)?);
                 } else {
                     return Err(unknown_option(&name));
                 }
@@ -365,6 +372,32 @@ fn once(seen: &mut bool, name: &Ident) -> Result<()> {
     }
 }
 
+/// `open_files = max` or `open_files = 4096`: the soft limit on open
+/// descriptors the prologue raises before opening anything.
+fn parse_open_files(input: ParseStream) -> Result<OpenFiles> {
+    let wrong = |span| {
+        Error::new(
+            span,
+            "`open_files` is `max` (the hard limit) or a number of descriptors, as in `open_files = 4096`",
+        )
+    };
+    if input.peek(Ident) {
+        let word: Ident = input.parse()?;
+        return if word == "max" {
+            Ok(OpenFiles::Max)
+        } else {
+            Err(wrong(word.span()))
+        };
+    }
+    match input.parse::<Lit>()? {
+        Lit::Int(n) => match n.base10_parse::<u64>() {
+            Ok(v) if v > 0 => Ok(OpenFiles::AtLeast(v)),
+            _ => Err(wrong(n.span())),
+        },
+        other => Err(wrong(other.span())),
+    }
+}
+
 fn duplicate(name: &Ident) -> Error {
     Error::new(name.span(), format!("`{name}` is given twice"))
 }
@@ -373,7 +406,7 @@ fn unknown_option(name: &Ident) -> Error {
     Error::new(
         name.span(),
         format!(
-            "unknown option `{name}`: the options are `mode`, `report`, `flags`, `value_flags` and `args`, and a resource is declared as `{name} = dir(\"path\")` (kinds: {})",
+            "unknown option `{name}`: the options are `mode`, `report`, `flags`, `value_flags`, `args` and `open_files`, and a resource is declared as `{name} = dir(\"path\")` (kinds: {})",
             Kind::list()
         ),
     )

@@ -50,6 +50,8 @@ pub(crate) struct Entry {
     pub(crate) value_flags: Vec<syn::LitStr>,
     /// The program's own positional arguments, 1 and on.
     pub(crate) args: Vec<syn::LitStr>,
+    /// The soft limit on open descriptors to raise first.
+    pub(crate) open_files: Option<crate::model::OpenFiles>,
 }
 
 /// Whether `attr` looks like an async runtime's entry attribute
@@ -174,6 +176,7 @@ pub(crate) fn bind(attr: Attribute, func: ItemFn) -> Result<Entry> {
         flags: attr.flags,
         value_flags: attr.value_flags,
         args: attr.args,
+        open_files: attr.open_files,
     })
 }
 

@@ -87,6 +87,15 @@ fn expand(entry: &Entry, mode: Mode, report: bool) -> TokenStream {
     let own_flags = &entry.flags;
     let own_value_flags = &entry.value_flags;
     let own_args = &entry.args;
+    let open_files = entry.open_files.map(|want| {
+        let want = match want {
+            crate::model::OpenFiles::Max => quote!(::cap_core::__private::OpenFiles::Max),
+            crate::model::OpenFiles::AtLeast(n) => {
+                quote!(::cap_core::__private::OpenFiles::AtLeast(#n))
+            }
+        };
+        quote! { #prologue.open_files(#want); }
+    });
 
     let locals: Vec<_> = entry
         .params
@@ -233,6 +242,7 @@ fn expand(entry: &Entry, mode: Mode, report: bool) -> TokenStream {
             #command_line.own_flags(&[#(#own_flags),*], &[#(#own_value_flags),*]);
             #command_line.own_args(&[#(#own_args),*]);
             let #prologue = ::cap_core::__private::Prologue::new(&#command_line, #report);
+            #open_files
             #start_broker
             #(#opens)*
             #prologue.lock(#mode, &[#broker_grant #((&::cap_core::__private::Erase(&#granted)).erase()),*]);

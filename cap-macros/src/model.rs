@@ -151,4 +151,15 @@ pub(crate) struct Attribute {
     pub(crate) value_flags: Vec<LitStr>,
     /// `args = ["FROM", ..]`: the program's own positional arguments, 1 and on.
     pub(crate) args: Vec<LitStr>,
+    /// `open_files = max | N`: the soft limit on open descriptors to raise.
+    pub(crate) open_files: Option<OpenFiles>,
+}
+
+/// `open_files = ..`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OpenFiles {
+    /// `max`: the hard limit.
+    Max,
+    /// A number of descriptors.
+    AtLeast(u64),
 }

@@ -34,6 +34,10 @@ use cap_core::net::TcpListener;
 #[cap_core::sandboxed(
     site = dir(arg = "--root", env = "SERVE_ROOT", default = "examples/site"),
     http = listen(arg = "--addr", default = "127.0.0.1:8080"),
+    // One descriptor per connection (up to `SERVE_MAX_CONNECTIONS`, 1024)
+    // and per kept file (`SERVE_OPEN_FILES`, 128): more than the usual soft
+    // limit of 1024. Raised to the hard limit before anything is opened.
+    open_files = max,
     report,
 )]
 pub(crate) fn main(site: Dir<Site>, http: TcpListener) -> io::Result<()> {
@@ -62,29 +66,6 @@ pub(crate) fn main(site: Dir<Site>, http: TcpListener) -> io::Result<()> {
         summary.connections, summary.requests, summary.cut_off, summary.kept_hits
     );
     Ok(())
-}
-
-/// Raises the soft limit on open descriptors to the hard one, before the
-/// lock, as Go's runtime does for every program: the server holds one per
-/// connection (up to `SERVE_MAX_CONNECTIONS`, 1024) and up to
-/// `SERVE_OPEN_FILES` kept files (128), more than the usual soft limit of
-/// 1024. Only what the process may already ask for; the hard limit stays.
-/// Best effort: if the call fails, the server runs with the limit it has
-/// (and gives way on `EMFILE`).
-pub(crate) fn raise_descriptor_limit() {
-    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
-    let limit = getrlimit(Resource::Nofile);
-    if let (Some(current), Some(maximum)) = (limit.current, limit.maximum)
-        && current < maximum
-    {
-        let _ = setrlimit(
-            Resource::Nofile,
-            Rlimit {
-                current: Some(maximum),
-                maximum: Some(maximum),
-            },
-        );
-    }
 }
 
 /// The limits, from `SERVE_*` variables; a malformed one is an error naming it.

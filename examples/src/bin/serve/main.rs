@@ -6,7 +6,6 @@ mod imp;
 
 #[cfg(unix)]
 fn main() -> std::io::Result<()> {
-    imp::raise_descriptor_limit();
     imp::main()
 }
 
