@@ -680,7 +680,9 @@ fn full(
                 // analysed (and its facts, missing, may hide findings
                 // elsewhere: the run is not clean either way).
                 tree.files[f].error = Some(FileError::whole_file(message.clone()));
-                findings.retain(|x| x.file != tree.files[f].path.display().to_string());
+                let path = tree.files[f].path.display().to_string();
+                findings.retain(|x| x.file != path);
+                regions.retain(|x| x.file != path);
             }
         }
         let learned = facts_print.map(|facts| {
