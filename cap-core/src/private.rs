@@ -806,6 +806,20 @@ pub enum OpenFiles {
     AtLeast(u64),
 }
 
+/// `open_files = ..`: raises the soft limit on open descriptors first of
+/// all, before the descriptor snapshot (which, off Linux, looks at the
+/// descriptors below the soft limit) and before anything is opened, or
+/// exits with status 2 saying why. Off unix there is no such limit.
+pub fn open_files(want: OpenFiles) {
+    #[cfg(unix)]
+    if let Err(e) = crate::process::raise_open_files(want) {
+        eprintln!("error: `open_files`: {e}");
+        std::process::exit(2);
+    }
+    #[cfg(not(unix))]
+    let _ = want;
+}
+
 /// The state of a `#[sandboxed]` prologue: the parsed command line, the
 /// report request (read before the lock) and the ambient token.
 pub struct Prologue {
@@ -852,18 +866,6 @@ impl Prologue {
             ambient: crate::ambient_authority(),
             created: RefCell::new(Vec::new()),
         }
-    }
-
-    /// Raises the soft limit on open descriptors (`open_files = ..`), before
-    /// anything is opened, or exits with status 2 saying why. Off unix
-    /// there is no such limit to raise.
-    pub fn open_files(&self, want: OpenFiles) {
-        #[cfg(unix)]
-        if let Err(e) = crate::process::raise_open_files(want) {
-            self.fail(&format!("`open_files`: {e}"));
-        }
-        #[cfg(not(unix))]
-        let _ = want;
     }
 
     /// Opens every value of a list declaration (`files(..)`, `dirs(..)`),

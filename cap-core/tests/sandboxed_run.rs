@@ -63,6 +63,28 @@ fn open_files_some(data: Dir<ReadOnly>) -> io::Result<()> {
     Ok(())
 }
 
+// Run under a soft limit of 4 (stdio and one more): the two directories
+// open only if the limit is raised before them.
+#[sandboxed(
+    data = dir(env = "AMBIT_TEST_DATA"),
+    run = dir(env = "AMBIT_TEST_RUNDIR"),
+    open_files = 64
+)]
+fn open_files_first(data: Dir<ReadOnly>, run: Dir<ReadOnly>) -> io::Result<()> {
+    print_open_files();
+    probe(&data, "main");
+    drop(run);
+    Ok(())
+}
+
+// Asks for less than the soft limit (256): it stays.
+#[sandboxed(data = dir(env = "AMBIT_TEST_DATA"), open_files = 100)]
+fn open_files_lower(data: Dir<ReadOnly>) -> io::Result<()> {
+    print_open_files();
+    probe(&data, "main");
+    Ok(())
+}
+
 #[sandboxed(data = dir(env = "AMBIT_TEST_DATA"), open_files = 100000)]
 fn open_files_too_many(data: Dir<ReadOnly>) -> io::Result<()> {
     print_open_files();
@@ -385,7 +407,8 @@ fn main() -> ExitCode {
         let mut command = if name.starts_with("open_files") {
             // A low soft limit under a known hard one, for `open_files`.
             let mut c = Command::new("prlimit");
-            c.arg("--nofile=256:4096")
+            let soft = if *name == "open_files_first" { 4 } else { 256 };
+            c.arg(format!("--nofile={soft}:4096"))
                 .arg(std::env::current_exe().unwrap());
             c
         } else {
@@ -469,6 +492,8 @@ fn child(scenario: &str) -> ExitCode {
         "escape" => escape().report(),
         "open_files_max" => open_files_max().report(),
         "open_files_some" => open_files_some().report(),
+        "open_files_first" => open_files_first().report(),
+        "open_files_lower" => open_files_lower().report(),
         "open_files_too_many" => open_files_too_many().report(),
         "tokio_current" => tokio_current().report(),
         "tokio_multi" => tokio_multi().report(),
@@ -509,6 +534,20 @@ const CHECKS: &[(&str, Check)] = &[
         expect(
             String::from_utf8_lossy(&o.stdout).contains("open files 1000 4096"),
             "`open_files = 1000` raises the soft limit to 1000",
+        )
+    }),
+    ("open_files_first", |o, _| {
+        locked(o, &["main"])?;
+        expect(
+            String::from_utf8_lossy(&o.stdout).contains("open files 64 4096"),
+            "the limit is raised before the resources are opened",
+        )
+    }),
+    ("open_files_lower", |o, _| {
+        locked(o, &["main"])?;
+        expect(
+            String::from_utf8_lossy(&o.stdout).contains("open files 256 4096"),
+            "a lower `open_files` leaves the soft limit as it was",
         )
     }),
     ("open_files_too_many", |o, _| {

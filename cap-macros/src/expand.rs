@@ -94,7 +94,7 @@ fn expand(entry: &Entry, mode: Mode, report: bool) -> TokenStream {
                 quote!(::cap_core::__private::OpenFiles::AtLeast(#n))
             }
         };
-        quote! { #prologue.open_files(#want); }
+        quote! { ::cap_core::__private::open_files(#want); }
     });
 
     let locals: Vec<_> = entry
@@ -241,8 +241,8 @@ fn expand(entry: &Entry, mode: Mode, report: bool) -> TokenStream {
             #(#declares)*
             #command_line.own_flags(&[#(#own_flags),*], &[#(#own_value_flags),*]);
             #command_line.own_args(&[#(#own_args),*]);
-            let #prologue = ::cap_core::__private::Prologue::new(&#command_line, #report);
             #open_files
+            let #prologue = ::cap_core::__private::Prologue::new(&#command_line, #report);
             #start_broker
             #(#opens)*
             #prologue.lock(#mode, &[#broker_grant #((&::cap_core::__private::Erase(&#granted)).erase()),*]);

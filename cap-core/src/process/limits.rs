@@ -24,11 +24,14 @@ pub enum OpenFiles {
 
 /// Raises the soft limit on open descriptors as `want` says, never lowering
 /// it and never touching the hard limit. Returns the soft limit now.
+/// Children started after it inherit the raised limit.
 ///
 /// # Errors
 ///
 /// [`OpenFiles::AtLeast`] more than the hard limit (`InvalidInput`, naming
-/// both), or the system refusing the change (its error, naming the limit).
+/// both), or the system refusing the change it asks for (its error, naming
+/// the limit). [`OpenFiles::Max`] where the system refuses any change
+/// keeps the limit as it is, and is not an error.
 pub fn raise_open_files(want: OpenFiles) -> io::Result<u64> {
     use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
     let limit = getrlimit(Resource::Nofile);
@@ -53,22 +56,24 @@ pub fn raise_open_files(want: OpenFiles) -> io::Result<u64> {
     if target <= soft {
         return Ok(soft);
     }
-    setrlimit(
+    match setrlimit(
         Resource::Nofile,
         Rlimit {
             current: (target != u64::MAX).then_some(target),
             maximum: limit.maximum,
         },
-    )
-    .map_err(|e| {
-        io::Error::new(
+    ) {
+        Ok(()) => Ok(target),
+        // "As many as allowed", where changing the limit is not allowed (a
+        // filter refuses `setrlimit`): the limit as it is.
+        Err(_) if want == OpenFiles::Max => Ok(soft),
+        Err(e) => Err(io::Error::new(
             io::Error::from(e).kind(),
             format!(
                 "cannot raise the soft limit on open files (RLIMIT_NOFILE) from {soft} to {target}: {e}"
             ),
-        )
-    })?;
-    Ok(target)
+        )),
+    }
 }
 
 /// What `OpenFiles::Max` raises to when the hard limit is unlimited, which
@@ -108,5 +113,7 @@ mod tests {
             raise_open_files(OpenFiles::AtLeast(1)).unwrap(),
             before.unwrap_or(u64::MAX)
         );
+        // Exactly the hard limit is allowed.
+        assert_eq!(raise_open_files(OpenFiles::AtLeast(hard)).unwrap(), hard);
     }
 }
