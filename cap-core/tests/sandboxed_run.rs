@@ -523,30 +523,30 @@ type Check = fn(&Output, &Path) -> Result<(), String>;
 const CHECKS: &[(&str, Check)] = &[
     ("escape", |o, _| locked(o, &["main"])),
     ("open_files_max", |o, _| {
-        locked(o, &["main"])?;
-        expect(
-            String::from_utf8_lossy(&o.stdout).contains("open files 4096 4096"),
+        open_files(
+            o,
+            "4096 4096",
             "`open_files = max` raises the soft limit to the hard one",
         )
     }),
     ("open_files_some", |o, _| {
-        locked(o, &["main"])?;
-        expect(
-            String::from_utf8_lossy(&o.stdout).contains("open files 1000 4096"),
+        open_files(
+            o,
+            "1000 4096",
             "`open_files = 1000` raises the soft limit to 1000",
         )
     }),
     ("open_files_first", |o, _| {
-        locked(o, &["main"])?;
-        expect(
-            String::from_utf8_lossy(&o.stdout).contains("open files 64 4096"),
+        open_files(
+            o,
+            "64 4096",
             "the limit is raised before the resources are opened",
         )
     }),
     ("open_files_lower", |o, _| {
-        locked(o, &["main"])?;
-        expect(
-            String::from_utf8_lossy(&o.stdout).contains("open files 256 4096"),
+        open_files(
+            o,
+            "256 4096",
             "a lower `open_files` leaves the soft limit as it was",
         )
     }),
@@ -800,6 +800,16 @@ fn locked(o: &Output, who: &[&str]) -> Result<(), String> {
         expect(!out.contains("SECRET"), "the outside file must not be read")?;
     }
     Ok(())
+}
+
+/// Locked as `escape` is, and the body saw these open-file limits (soft,
+/// hard).
+fn open_files(o: &Output, limits: &str, why: &str) -> Result<(), String> {
+    locked(o, &["main"])?;
+    expect(
+        String::from_utf8_lossy(&o.stdout).contains(&format!("open files {limits}")),
+        why,
+    )
 }
 
 fn expect(ok: bool, why: &str) -> Result<(), String> {
