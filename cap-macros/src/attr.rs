@@ -412,45 +412,42 @@ fn unknown_option(name: &Ident) -> Error {
     )
 }
 
-/// `["-i", "--count"]`: the program's own flags.
+/// `["..", ..]`: a bracketed list of strings, each checked by `check`
+/// (which says what is wrong with one).
+fn parse_str_list(
+    input: ParseStream,
+    check: fn(&str) -> Option<&'static str>,
+) -> Result<Vec<LitStr>> {
+    let content;
+    syn::bracketed!(content in input);
+    let items = content.parse_terminated(|s: ParseStream| s.parse::<LitStr>(), Token![,])?;
+    let items: Vec<LitStr> = items.into_iter().collect();
+    for item in &items {
+        if let Some(wrong) = check(&item.value()) {
+            return Err(Error::new(item.span(), wrong));
+        }
+    }
+    Ok(items)
+}
+
 /// `args = ["FROM", "TO"]`: names for the program's own positional
 /// arguments, 1 and on, for the usage line and `--help`.
 fn parse_arg_names(input: ParseStream) -> Result<Vec<LitStr>> {
-    let content;
-    syn::bracketed!(content in input);
-    let names = content.parse_terminated(|s: ParseStream| s.parse::<LitStr>(), Token![,])?;
-    let names: Vec<LitStr> = names.into_iter().collect();
-    for name in &names {
-        let text = name.value();
-        if text.is_empty() || text.starts_with('-') || text.contains(char::is_whitespace) {
-            return Err(Error::new(
-                name.span(),
-                "an argument's name is one word that does not start with `-` (`FROM`)",
-            ));
-        }
-    }
-    Ok(names)
+    parse_str_list(input, |text| {
+        (text.is_empty() || text.starts_with('-') || text.contains(char::is_whitespace))
+            .then_some("an argument's name is one word that does not start with `-` (`FROM`)")
+    })
 }
 
+/// `["-i", "--count"]`: the program's own flags.
 fn parse_flag_list(input: ParseStream) -> Result<Vec<LitStr>> {
-    let content;
-    syn::bracketed!(content in input);
-    let flags = content.parse_terminated(|s: ParseStream| s.parse::<LitStr>(), Token![,])?;
-    let flags: Vec<LitStr> = flags.into_iter().collect();
-    for flag in &flags {
-        let text = flag.value();
+    parse_str_list(input, |text| {
         if !text.starts_with('-') || text.len() < 2 || text == "--" || text.contains(['=', ' ']) {
-            return Err(Error::new(
-                flag.span(),
-                "a program flag is spelled `-x` or `--name`",
-            ));
+            Some("a program flag is spelled `-x` or `--name`")
+        } else if text == "-h" || text == "--help" {
+            Some("`-h` and `--help` print the help generated from the declarations")
+        } else {
+            None
         }
-        if text == "-h" || text == "--help" {
-            return Err(Error::new(
-                flag.span(),
-                "`-h` and `--help` print the help generated from the declarations",
-            ));
-        }
-    }
-    Ok(flags)
+    })
 }

@@ -142,7 +142,7 @@ pub(super) fn remove_name(dir: &cap_std::fs::Dir, name: &OsStr, directory: bool)
 pub(super) fn read_whole(file: &cap_std::fs::File) -> io::Result<Vec<u8>> {
     let (size, mount) = size_and_mount(file);
     read_whole_sized(file, size, MOST_READ_AT_ONCE, || {
-        mount.is_some_and(|id| mounts::short_read_is_end(file, id))
+        mounts::short_read_ends(file, mount)
     })
 }
 
@@ -211,7 +211,7 @@ pub(super) fn read_to_end(file: &cap_std::fs::File, buf: &mut Vec<u8>) -> io::Re
         size.saturating_sub(usize::try_from(at).unwrap_or(usize::MAX))
     };
     read_on(file, buf, left, MOST_READ_AT_ONCE, || {
-        mount.is_some_and(|id| mounts::short_read_is_end(file, id))
+        mounts::short_read_ends(file, mount)
     })?;
     Ok(buf.len() - start)
 }
@@ -337,13 +337,21 @@ mod mounts {
     /// then kept (up to [`SLOTS`] mounts of each kind): a mount's file
     /// system never changes, and unique mount IDs are never reused.
     pub(super) fn short_read_is_end(file: &cap_std::fs::File, id: u64) -> bool {
-        judge(id, || {
-            // `f_type` is an `i64` or an `i32` by platform; the magic numbers
-            // are 32 bits.
-            #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
-            let ends = rustix::fs::fstatfs(file).is_ok_and(|fs| reads_end_short(fs.f_type as u32));
-            ends
-        })
+        judge(id, || magic(file).is_some_and(reads_end_short))
+    }
+
+    /// [`short_read_is_end`] for a file whose mount has a unique ID (from
+    /// [`super::size_and_mount`]); never for one without.
+    pub(super) fn short_read_ends(file: &cap_std::fs::File, mount: Option<u64>) -> bool {
+        mount.is_some_and(|id| short_read_is_end(file, id))
+    }
+
+    /// The `statfs` magic number of the file system `file` is on.
+    pub(super) fn magic(file: &cap_std::fs::File) -> Option<u32> {
+        // `f_type` is an `i64` or an `i32` by platform; the magic numbers are
+        // 32 bits.
+        #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
+        rustix::fs::fstatfs(file).ok().map(|fs| fs.f_type as u32)
     }
 
     /// The answer kept for `id`, or `ask`'s, then kept.
@@ -462,15 +470,12 @@ mod tests {
     }
 
     fn magic(file: &cap_std::fs::File) -> u32 {
-        #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
-        let magic = rustix::fs::fstatfs(file).unwrap().f_type as u32;
-        magic
+        mounts::magic(file).unwrap()
     }
 
     /// How `read_whole` judges `file`: whether a short read would end it.
     fn judged(file: &cap_std::fs::File) -> bool {
-        let (_, mount) = size_and_mount(file);
-        mount.is_some_and(|id| mounts::short_read_is_end(file, id))
+        mounts::short_read_ends(file, size_and_mount(file).1)
     }
 
     /// Whether this kernel gives unique mount IDs (Linux 6.8); without them

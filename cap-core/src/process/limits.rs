@@ -41,7 +41,7 @@ pub fn raise_open_files(want: OpenFiles) -> io::Result<u64> {
     let target = match want {
         // An unlimited hard limit (macOS) does not take an unlimited soft
         // one: the kernel's own ceiling is then the most.
-        OpenFiles::Max if hard == u64::MAX => most_without_a_hard_limit(),
+        OpenFiles::Max if hard == u64::MAX => OPEN_MAX,
         OpenFiles::Max => hard,
         OpenFiles::AtLeast(n) if n > hard => {
             return Err(io::Error::new(
@@ -77,11 +77,9 @@ pub fn raise_open_files(want: OpenFiles) -> io::Result<u64> {
 }
 
 /// What `OpenFiles::Max` raises to when the hard limit is unlimited, which
-/// a soft limit may not be: `OPEN_MAX`, 10240, which macOS (whose hard limit
-/// is often unlimited) accepts. Linux and FreeBSD have a finite hard limit.
-fn most_without_a_hard_limit() -> u64 {
-    10240
-}
+/// a soft limit may not be: `OPEN_MAX`, which macOS (whose hard limit is
+/// often unlimited) accepts. Linux and FreeBSD have a finite hard limit.
+const OPEN_MAX: u64 = 10240;
 
 #[cfg(test)]
 mod tests {

@@ -31,12 +31,10 @@
 //! channels work on every unix.
 
 mod channel;
-#[cfg(unix)]
 mod limits;
 mod passing;
 
 pub use channel::{Channel, MAX_MESSAGE};
-#[cfg(unix)]
 pub use limits::{OpenFiles, raise_open_files};
 pub use passing::{HandleKind, Passable};
 
